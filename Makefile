@@ -1,0 +1,42 @@
+# Two commands are the contract (README): `make run` and `make test`.
+PYTHON ?= python3
+# A working uv on PATH, else one bootstrapped in .tools/ (pyenv shims may hide it).
+UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo .tools/bin/uv)
+MANAGE := $(UV) run --frozen python manage.py
+ADDR ?= 127.0.0.1:8000
+
+.PHONY: run test install lint format bench messages
+
+run: export DEBUG ?= true
+run: install
+	$(MANAGE) migrate --no-input
+	$(MANAGE) demo
+	$(MANAGE) serve --addr $(ADDR)
+
+test: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+install: .tools/bin/uv
+	$(UV) sync --frozen --quiet
+	env -u DJANGO_SETTINGS_MODULE $(UV) run --frozen django-admin compilemessages --ignore .venv --ignore .tools --ignore var --verbosity 0
+
+.tools/bin/uv:
+	@if ! uv --version >/dev/null 2>&1; then \
+		$(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv; \
+	else mkdir -p .tools/bin && ln -sf "$$(command -v uv)" .tools/bin/uv; fi
+
+lint:
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format:
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+messages:
+	$(MANAGE) makemessages -l fr -l en --ignore .venv --ignore .tools --no-obsolete
+
+bench:
+	$(UV) run --frozen python bench/run.py

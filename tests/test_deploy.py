@@ -1,0 +1,41 @@
+import yaml
+
+from tests.helpers import ROOT, manage, vigie_env
+
+
+def test_check_deploy_passes_with_production_settings(tmp_path):
+    env = vigie_env(
+        DEBUG="false",
+        SECRET_KEY="k8#Jf2!pQz7@Lm4$Rt9^Vw1&Xy6*Bn3(Hc5)Gd0_Ke8+Ps2=Ua7",
+        ALLOWED_HOSTS="vigie.example.org",
+        CSRF_TRUSTED_ORIGINS="https://vigie.example.org",
+        VIGIE_DATA_DIR=str(tmp_path),
+    )
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_runs_database_web_and_worker():
+    services = _compose()["services"]
+    assert set(services) == {"db", "web", "worker"}
+    assert services["db"]["image"].startswith("postgres")
+    assert "qcluster" in services["worker"]["command"]
+
+
+def test_web_applies_migrations_before_serving():
+    command = _compose()["services"]["web"]["command"]
+    assert command.index("manage.py migrate") < command.index("gunicorn")
+    assert "&&" in command[command.index("migrate") : command.index("gunicorn")]
+
+
+def test_health_checks_use_health_probes():
+    services = _compose()["services"]
+    assert services["web"]["healthcheck"]["test"][-2:] == ["web", "http://127.0.0.1:8000/health"]
+    assert services["worker"]["healthcheck"]["test"][-2] == "worker"
+    assert services["worker"]["depends_on"]["web"]["condition"] == "service_healthy"
+    for name in ("web", "worker"):
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://")

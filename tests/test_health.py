@@ -1,0 +1,107 @@
+import json
+import time
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from tests.helpers import manage, vigie_env
+from vigie.models import Heartbeat
+from vigie.tasks import WORKER, heartbeat
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthy_when_worker_beat_recently(client):
+    heartbeat()
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "healthy",
+        "checks": {"database": "ok", "migrations": "ok", "worker": "ok"},
+    }
+
+
+def test_degraded_when_the_worker_never_ran(client):
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"]["worker"] == "never seen"
+
+
+def test_degraded_when_the_heartbeat_is_older_than_two_minutes(client):
+    with time_machine.travel(timezone.now() - timedelta(minutes=2, seconds=5)):
+        heartbeat()
+    body = client.get("/health").json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["worker"].startswith("stale")
+
+
+def test_heartbeat_keeps_one_row():
+    heartbeat()
+    heartbeat()
+    assert Heartbeat.objects.filter(name=WORKER).count() == 1
+
+
+def test_health_needs_no_login_and_is_not_cached(client):
+    response = client.get("/health")
+    assert "no-cache" in response["Cache-Control"]
+
+
+def _health_in_child(data_dir, *setup, database_url=None):
+    """/health answered by a fresh process whose database went through `setup` commands."""
+    env = vigie_env(VIGIE_DATA_DIR=str(data_dir), ALLOWED_HOSTS="testserver")
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    for command in setup:
+        manage(*command, env=env, check=True)
+    script = (
+        "import json; from django.test import Client; r = Client().get('/health'); "
+        "print(json.dumps([r.status_code, json.loads(r.content)]))"
+    )
+    started = time.monotonic()
+    result = manage("shell", "-c", script, env=env, timeout=60)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    status, body = json.loads(result.stdout.strip().splitlines()[-1])
+    return status, body, elapsed
+
+
+def test_pending_migrations_make_it_degraded(tmp_path):
+    status, body, _ = _health_in_child(
+        tmp_path, ("migrate", "--no-input"), ("migrate", "vigie", "zero", "--no-input")
+    )
+    assert status == 503
+    assert body["checks"]["migrations"] == "pending: 1"
+
+
+def test_database_down_answers_503_quickly_without_a_traceback(tmp_path):
+    # Port 9 (discard) refuses connections on loopback.
+    status, body, elapsed = _health_in_child(
+        tmp_path, database_url="postgres://vigie@127.0.0.1:9/vigie"
+    )
+    assert status == 503
+    assert body == {"status": "degraded", "checks": {"database": "error"}}
+    assert elapsed < 15
+
+
+def test_pages_show_a_clear_error_when_the_database_is_down(tmp_path):
+    env = vigie_env(
+        VIGIE_DATA_DIR=str(tmp_path),
+        DATABASE_URL="postgres://vigie@127.0.0.1:9/vigie",
+        DEBUG="false",
+        SECRET_KEY="x" * 60,
+        ALLOWED_HOSTS="testserver",
+        SECURE_SSL_REDIRECT="false",
+    )
+    script = (
+        "from django.test import Client; c = Client(raise_request_exception=False); "
+        "c.cookies['sessionid'] = 'x' * 32; r = c.get('/'); "
+        "import json; print(json.dumps([r.status_code, r.content.decode()]))"
+    )
+    result = manage("shell", "-c", script, env=env)
+    status, page = json.loads(result.stdout.strip().splitlines()[-1])
+    assert status == 503
+    assert "Base de données indisponible" in page
+    assert "Traceback" not in page

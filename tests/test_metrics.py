@@ -1,0 +1,41 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_metrics_are_open_without_a_token(client, settings):
+    settings.METRICS_TOKEN = ""
+    client.get("/health")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    text = response.content.decode()
+    assert 'vigie_http_requests_total{method="GET",status="503",view="health"}' in text
+    assert "vigie_http_request_duration_seconds_bucket" in text
+    assert "vigie_task_queue_length 0.0" in text
+
+
+def test_metrics_need_the_bearer_token_when_set(client, settings):
+    settings.METRICS_TOKEN = "s3cret-token"
+    assert client.get("/metrics").status_code == 401
+    wrong = client.get("/metrics", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    assert wrong["WWW-Authenticate"].startswith("Bearer")
+    right = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
+    assert right.status_code == 200
+
+
+def test_queue_length_counts_waiting_tasks(client, settings):
+    from django_q.brokers import get_broker
+
+    settings.METRICS_TOKEN = ""
+    get_broker().enqueue("payload")
+    assert "vigie_task_queue_length 1.0" in client.get("/metrics").content.decode()
+
+
+def test_unknown_methods_do_not_grow_the_label_set(client, settings):
+    settings.METRICS_TOKEN = ""
+    client.generic("BREW", "/health")
+    text = client.get("/metrics").content.decode()
+    assert 'method="other"' in text
+    assert "BREW" not in text

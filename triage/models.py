@@ -1,0 +1,165 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Source(models.Model):
+    """An upstream the vigie triages: a Sentry organisation, a GoodJob database, a repository…"""
+
+    class Kind(models.TextChoices):
+        SENTRY = "sentry", "Sentry"
+        GOODJOB = "goodjob", "GoodJob"
+        DJANGOQ = "djangoq", "django-q2"
+        GITHUB = "github", "GitHub"
+        DEMO = "demo", _("demo (no network)")
+
+    class State(models.TextChoices):
+        NEW = "new", _("never synced")
+        OK = "ok", _("ok")
+        AUTH_ERROR = "auth_error", _("authentication error")
+        ERROR = "error", _("error")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    name = models.SlugField(_("name"), max_length=50, unique=True)
+    team = models.ForeignKey(
+        "rotation.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="sources"
+    )
+    base_url = models.URLField(_("base URL"), blank=True)
+    organization = models.CharField(_("organization"), max_length=100, blank=True)
+    projects = models.JSONField(_("projects"), default=list, blank=True)
+    environment = models.CharField(_("environment"), max_length=64, default="production", blank=True)
+    token_env = models.CharField(
+        _("token environment variable"),
+        max_length=100,
+        blank=True,
+        help_text=_("Name of the environment variable holding the token (preferred)."),
+    )
+    token = models.CharField(
+        _("stored token"),
+        max_length=500,
+        blank=True,
+        help_text=_("Used when no environment variable is named. Never shown back."),
+    )
+    sync_interval_minutes = models.PositiveSmallIntegerField(_("sync interval (minutes)"), default=5)
+    github_repository = models.CharField(
+        _("GitHub repository for bugs"), max_length=200, blank=True, help_text="owner/name"
+    )
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    # Sync bookkeeping.
+    state = models.CharField(_("state"), max_length=20, choices=State, default=State.NEW)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last success at"), null=True, blank=True)
+    high_water_mark = models.DateTimeField(_("high-water mark"), null=True, blank=True)
+    last_reconciled_at = models.DateTimeField(_("last reconciled at"), null=True, blank=True)
+    # Claimed atomically by the sync task so two syncs of one source never run at once.
+    sync_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    next_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Item(models.Model):
+    """One thing the vigie qualifies: a Sentry issue, a group of discarded jobs, a request."""
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue", _("error issue")
+        JOB = "job", _("discarded job")
+        REQUEST = "request", _("small request")
+
+    class Qualification(models.TextChoices):
+        UNQUALIFIED = "", _("unqualified")
+        TEMPORARY = "temporary", _("temporary")
+        BUG = "bug", _("bug")
+        EXPECTED = "expected", _("expected")
+        RESOLVED = "resolved", _("resolved")
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="items")
+    external_id = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.ISSUE)
+    title = models.TextField()
+    culprit = models.TextField(blank=True)
+    level = models.CharField(max_length=20, blank=True)
+    environment = models.CharField(max_length=64, blank=True)
+    upstream_status = models.CharField(max_length=30, blank=True)
+    first_seen = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True, db_index=True)
+    event_count = models.BigIntegerField(default=0)
+    user_count = models.BigIntegerField(default=0)
+    permalink = models.URLField(max_length=500, blank=True)
+    short_id = models.CharField(max_length=100, blank=True)
+    # Recent event counts, oldest first, for the sparkline.
+    recent_counts = models.JSONField(default=list, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    qualification = models.CharField(
+        max_length=20, choices=Qualification, default=Qualification.UNQUALIFIED, blank=True
+    )
+    qualification_params = models.JSONField(default=dict, blank=True)
+    github_issue_url = models.URLField(max_length=500, blank=True)
+    qualified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    qualified_at = models.DateTimeField(null=True, blank=True)
+    came_back = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="unique_item_per_source"),
+        ]
+        indexes = [models.Index(fields=["qualification", "came_back", "-last_seen"])]
+
+    def __str__(self):
+        return self.short_id or self.title[:80]
+
+
+class Action(models.Model):
+    """What someone did to an item, and what the upstream answered: the handover reads these."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="actions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=30)
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    upstream_ok = models.BooleanField(null=True)
+    upstream_response = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.action} {self.item_id}"
+
+
+class SyncRun(models.Model):
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    requests = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.source} @ {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,100 @@
+"""Typed access to environment variables that fails loudly, naming the variable."""
+
+import os
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ImproperlyConfigured):
+    """A bad environment value; manage.py prints it as one line."""
+
+
+def get_str(name, default=""):
+    return os.environ.get(name, default)
+
+
+def get_bool(name, default=False):
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}: expected a boolean (true/false, 1/0, yes/no, on/off), got {raw!r}")
+
+
+def get_int(name, default):
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected an integer, got {raw!r}") from None
+
+
+def get_float(name, default, minimum=None, maximum=None):
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ConfigError(f"{name}: expected a number between {minimum} and {maximum}, got {raw!r}")
+    return value
+
+
+def get_list(name, default=()):
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default)
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def get_database(name, default):
+    """Parse a database URL, giving SQLite and PostgreSQL the options they need to be robust."""
+    raw = os.environ.get(name) or default
+    try:
+        config = dj_database_url.parse(raw)
+    except ValueError:
+        # The URL may hold a password: name only its scheme.
+        scheme = raw.split(":", 1)[0] if ":" in raw else ""
+        raise ConfigError(
+            f"{name}: cannot parse the database URL (scheme {scheme!r}; expected sqlite:///path "
+            "or postgres://user@host:port/name)"
+        ) from None
+    engine = config.get("ENGINE", "")
+    options = config.setdefault("OPTIONS", {})
+    if engine.endswith("sqlite3"):
+        if config.get("NAME") in ("", ":memory:"):
+            raise ConfigError(
+                f"{name}: an SQLite URL needs a file path (sqlite:///path/to/db.sqlite3)"
+            )
+        # WAL lets readers and one writer work at once; IMMEDIATE takes the write lock when a
+        # transaction begins, so two processes never deadlock upgrading a read lock, and the
+        # busy timeout makes the second writer wait instead of failing with "database is locked".
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", 20)
+        options.setdefault(
+            "init_command",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        )
+    elif engine.endswith("postgresql"):
+        options.setdefault("connect_timeout", 5)
+        config["CONN_HEALTH_CHECKS"] = True
+    else:
+        raise ConfigError(
+            f"{name}: unsupported database engine {engine!r} (use sqlite or postgres)"
+        )
+    config["CONN_MAX_AGE"] = get_int(
+        "DATABASE_CONN_MAX_AGE", 0 if engine.endswith("sqlite3") else 60
+    )
+    return config

@@ -1,0 +1,74 @@
+"""The checks behind /health: each returns "ok" or a short reason, never raises."""
+
+import time
+
+import structlog
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
+
+from vigie.models import Heartbeat
+from vigie.tasks import WORKER
+
+logger = structlog.get_logger(__name__)
+
+# Extra checks added by the apps (source freshness, …): name -> dotted path of a callable.
+CHECKS = {}
+
+_migrations_ok_until = 0.0
+_MIGRATIONS_CACHE_SECONDS = 60
+
+
+def check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return "ok"
+
+
+def check_migrations():
+    """Pending migrations mean code and schema disagree: the incident of seed 003."""
+    global _migrations_ok_until
+    if time.monotonic() < _migrations_ok_until:
+        return "ok"
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if plan:
+        return f"pending: {len(plan)}"
+    _migrations_ok_until = time.monotonic() + _MIGRATIONS_CACHE_SECONDS
+    return "ok"
+
+
+def check_worker():
+    age = Heartbeat.age(WORKER)
+    if age is None:
+        return "never seen"
+    if age > settings.WORKER_HEARTBEAT_MAX_AGE:
+        return f"stale: last heartbeat {int(age)} s ago"
+    return "ok"
+
+
+def run_checks():
+    """Returns (http status, body)."""
+    from django.utils.module_loading import import_string
+
+    checks = {}
+    try:
+        checks["database"] = check_database()
+    except DatabaseError as exc:
+        logger.error("health_database_error", error=str(exc))
+        checks["database"] = "error"
+        return 503, {"status": "degraded", "checks": checks}
+    named = [("migrations", check_migrations), ("worker", check_worker)]
+    named += [(name, import_string(path)) for name, path in CHECKS.items()]
+    for name, check in named:
+        try:
+            checks[name] = check()
+        except Exception as exc:
+            logger.exception("health_check_failed", check=name)
+            checks[name] = f"error: {exc.__class__.__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return (200 if healthy else 503), {
+        "status": "healthy" if healthy else "degraded",
+        "checks": checks,
+    }

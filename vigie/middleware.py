@@ -1,0 +1,70 @@
+import re
+import uuid
+
+import sentry_sdk
+import structlog
+from django.core.exceptions import DisallowedHost
+from django.http import Http404
+
+from vigie.sentry import SENTRY_REQUEST_CONTEXT
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdMiddleware:
+    """Binds a request id to every log line of the request and echoes it in X-Request-ID.
+
+    A well-formed id from the proxy is kept so one request can be followed across services.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request.id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request.id)
+        try:
+            response = self.get_response(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+        response["X-Request-ID"] = request.id
+        return response
+
+
+class SentryRequestMiddleware:
+    """Gives `vigie.sentry.before_send` what it needs to judge a not-found error.
+
+    Records where the request came from (Referer) and where it went (Host) on Sentry's scope,
+    and hands every Http404 to Sentry: Django turns Http404 into a response without signalling
+    it, so a broken internal link (seed 000) would otherwise never be seen.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        scope = sentry_sdk.get_isolation_scope()
+        scope.set_context(
+            SENTRY_REQUEST_CONTEXT,
+            {"referer": request.META.get("HTTP_REFERER", ""), "host": _host(request)},
+        )
+        try:
+            return self.get_response(request)
+        finally:
+            # Where the scope outlives the request (threads reused), a later task's error must
+            # not look like it came from this request.
+            scope.remove_context(SENTRY_REQUEST_CONTEXT)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, Http404):
+            sentry_sdk.capture_exception(exception)
+        return None
+
+
+def _host(request):
+    try:
+        return request.get_host()
+    except DisallowedHost:
+        return ""

@@ -1,0 +1,202 @@
+"""Vigie's settings: everything that varies between deployments comes from the environment."""
+
+import sys
+from pathlib import Path
+
+from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
+
+from vigie import env
+from vigie.env import ConfigError
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env.get_bool("DEBUG", False)
+# Under pytest: tasks run inline and the test client speaks plain HTTP.
+TESTING = "pytest" in sys.modules
+
+SECRET_KEY = env.get_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not (DEBUG or TESTING):
+        raise ConfigError("SECRET_KEY: required when DEBUG is off (set a long random string)")
+    SECRET_KEY = "django-insecure-vigie-development-and-tests-only"  # noqa: S105
+
+ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS")
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if "://" not in _origin:
+        raise ConfigError(f"CSRF_TRUSTED_ORIGINS: {_origin!r} needs a scheme (https://…)")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_q",
+    "vigie",
+    "rotation",
+    "triage",
+    "monitors",
+]
+
+MIDDLEWARE = [
+    "vigie.middleware.RequestIdMiddleware",
+    "vigie.metrics.MetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "vigie.middleware.SentryRequestMiddleware",
+]
+
+ROOT_URLCONF = "vigie.urls"
+WSGI_APPLICATION = "vigie.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "vigie.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DATA_DIR = Path(env.get_str("VIGIE_DATA_DIR", str(BASE_DIR / "var")))
+DATABASES = {"default": env.get_database("DATABASE_URL", f"sqlite:///{DATA_DIR / 'vigie.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("French")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.get_str("TIME_ZONE", "Europe/Paris")
+try:
+    import zoneinfo
+
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ConfigError(f"TIME_ZONE: unknown time zone {TIME_ZONE!r} (e.g. Europe/Paris)") from None
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# Development and tests serve files from the apps; production from the collected STATIC_ROOT.
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+
+# Security: strict by default, relaxed only by DEBUG for local development.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = 0 if DEBUG else env.get_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", True)
+SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", not (DEBUG or TESTING))
+# Probes (load balancer, docker health check, Prometheus) speak plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
+if env.get_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# django-q2: the database is the broker, so SQLite alone runs web and worker.
+Q_CLUSTER = {
+    "name": "vigie",
+    "orm": "default",
+    "workers": env.get_int("VIGIE_WORKERS", 2),
+    "timeout": 300,
+    "retry": 360,
+    "max_attempts": 3,
+    "poll": 1,
+    "catch_up": False,
+    "save_limit": 1000,
+    "ack_failures": True,
+    "sync": TESTING,
+    "label": "Tâches",
+}
+
+METRICS_TOKEN = env.get_str("METRICS_TOKEN")
+# A worker heartbeat older than this makes /health degraded.
+WORKER_HEARTBEAT_MAX_AGE = env.get_int("VIGIE_WORKER_HEARTBEAT_MAX_AGE", 120)
+
+SENTRY_DSN = env.get_str("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env.get_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_RELEASE = env.get_str("SENTRY_RELEASE") or None
+SENTRY_TRACES_SAMPLE_RATE = env.get_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, 0.0, 1.0)
+SENTRY_PROFILES_SAMPLE_RATE = env.get_float("SENTRY_PROFILES_SAMPLE_RATE", 0.0, 0.0, 1.0)
+
+LOG_LEVEL = env.get_str("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = env.get_str("LOG_FORMAT", "console" if DEBUG else "json")
+if LOG_FORMAT not in ("console", "json"):
+    raise ConfigError(f"LOG_FORMAT: expected 'console' or 'json', got {LOG_FORMAT!r}")
+
+from vigie.logging import build_logging  # noqa: E402  (needs the values above)
+
+LOGGING_CONFIG = None
+build_logging(level=LOG_LEVEL, fmt=LOG_FORMAT)
+
+if SENTRY_DSN and not TESTING:
+    from vigie.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+        profiles_sample_rate=SENTRY_PROFILES_SAMPLE_RATE,
+    )

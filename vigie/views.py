@@ -1,0 +1,53 @@
+import secrets
+import sys
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from vigie.health import run_checks
+from vigie.metrics import render_latest
+
+
+def home(request):
+    status, health = run_checks()
+    return render(request, "home.html", {"health": health, "healthy": status == 200})
+
+
+@login_not_required
+@require_GET
+@never_cache
+def health(request):
+    status, body = run_checks()
+    return JsonResponse(body, status=status)
+
+
+@login_not_required
+@require_GET
+@never_cache
+def metrics(request):
+    token = settings.METRICS_TOKEN
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not secrets.compare_digest(given.encode(), token.encode()):
+            response = HttpResponse("unauthorized\n", status=401, content_type="text/plain")
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
+    return HttpResponse(render_latest(), content_type=CONTENT_TYPE_LATEST)
+
+
+def server_error(request):
+    """500 handler; a database that does not answer gets its own clear 503 page.
+
+    Renders without context processors: they may need the database that just failed.
+    """
+    exception = sys.exc_info()[1]
+    if isinstance(exception, (OperationalError, InterfaceError)):
+        return HttpResponse(loader.render_to_string("503_database.html"), status=503)
+    return HttpResponseServerError(loader.render_to_string("500.html"))
