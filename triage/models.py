@@ -27,7 +27,9 @@ class Source(models.Model):
     base_url = models.URLField(_("base URL"), blank=True)
     organization = models.CharField(_("organization"), max_length=100, blank=True)
     projects = models.JSONField(_("projects"), default=list, blank=True)
-    environment = models.CharField(_("environment"), max_length=64, default="production", blank=True)
+    environment = models.CharField(
+        _("environment"), max_length=64, default="production", blank=True
+    )
     token_env = models.CharField(
         _("token environment variable"),
         max_length=100,
@@ -40,7 +42,9 @@ class Source(models.Model):
         blank=True,
         help_text=_("Used when no environment variable is named. Never shown back."),
     )
-    sync_interval_minutes = models.PositiveSmallIntegerField(_("sync interval (minutes)"), default=5)
+    sync_interval_minutes = models.PositiveSmallIntegerField(
+        _("sync interval (minutes)"), default=5
+    )
     github_repository = models.CharField(
         _("GitHub repository for bugs"), max_length=200, blank=True, help_text="owner/name"
     )
@@ -115,7 +119,9 @@ class Item(models.Model):
         verbose_name = _("item")
         verbose_name_plural = _("items")
         constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="unique_item_per_source"),
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="unique_item_per_source"
+            ),
         ]
         indexes = [models.Index(fields=["qualification", "came_back", "-last_seen"])]
 
