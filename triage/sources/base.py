@@ -1,0 +1,83 @@
+"""The contract every source backend follows; the sync and the board only speak this."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class SourceError(Exception):
+    """An upstream failure, worded for the board (never holds a token).
+
+    `permanent`: retrying the same call will not help. `auth`: the credentials were refused
+    (the source is marked "auth error" and not retried until its configuration changes).
+    """
+
+    def __init__(self, message, *, permanent=False, auth=False):
+        super().__init__(message)
+        self.permanent = permanent or auth
+        self.auth = auth
+
+
+@dataclass
+class ItemData:
+    """One upstream item as the sync mirrors it into triage.Item."""
+
+    external_id: str
+    title: str
+    kind: str = "issue"
+    culprit: str = ""
+    level: str = ""
+    environment: str = ""
+    upstream_status: str = ""
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    event_count: int = 0
+    user_count: int = 0
+    permalink: str = ""
+    short_id: str = ""
+    recent_counts: list[int] = field(default_factory=list)
+    payload: dict = field(default_factory=dict)
+
+
+@dataclass
+class UpstreamState:
+    """What the upstream confirms after a write, read back rather than assumed."""
+
+    status: str
+    details: dict = field(default_factory=dict)
+    raw: dict = field(default_factory=dict)
+
+
+class SourceBackend:
+    """One upstream. Subclasses implement what their upstream allows."""
+
+    # Qualifications the board offers for this backend's items.
+    qualifications = ("temporary", "bug", "expected", "resolved")
+
+    def __init__(self, source):
+        self.source = source
+
+    # Mirror side (triage.sync).
+    def fetch(self, *, since=None):
+        """Yield ItemData, newest `last_seen` first, stopping past `since` when given."""
+        raise NotImplementedError
+
+    def reconcile(self, external_ids):
+        """Return {external_id: upstream_status} for items possibly changed upstream."""
+        raise NotImplementedError
+
+    # Write side (triage.services).
+    def set_status(self, item, status, details=None):
+        """Set the upstream status ("ignored", "resolved", "unresolved") and read it back.
+
+        `details` holds Sentry-style statusDetails ({"ignoreCount": 1}, {"ignoreCount": 10,
+        "ignoreWindow": 10080}). Returns the UpstreamState the upstream confirms.
+        """
+        raise NotImplementedError
+
+    def comment(self, item, text):
+        """Add a comment upstream; returns the upstream answer."""
+        raise NotImplementedError
+
+    def bug_report(self, item):
+        """Facts for a GitHub issue body: {"release", "tags": {...}, "frames": [...]}, …"""
+        raise NotImplementedError
