@@ -38,5 +38,5 @@ format:
 messages:
 	$(MANAGE) makemessages -l fr -l en --ignore .venv --ignore .tools --no-obsolete
 
-bench:
-	$(UV) run --frozen python bench/run.py
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(UV) run --frozen python $$script || exit 1; done
