@@ -5,6 +5,7 @@ from django.utils.module_loading import import_string
 REGISTRY = {
     "demo": "triage.sources.demo.DemoBackend",
     "sentry": "triage.sources.sentry.SentryBackend",
+    "goodjob": "triage.sources.goodjob.GoodJobBackend",
 }
 
 

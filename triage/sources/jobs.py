@@ -1,0 +1,146 @@
+"""What the job backends (GoodJob, django-q2) share: a read-only PostgreSQL connection to a
+monitored application's database, and how an error message is grouped."""
+
+import hashlib
+import json
+import os
+import re
+from contextlib import contextmanager
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from triage.sources.base import SourceError
+
+CONNECT_TIMEOUT = 5  # seconds
+STATEMENT_TIMEOUT_MS = 60_000
+# Messages are grouped on their first characters only: some embed whole payloads.
+MESSAGE_KEY_LENGTH = 300
+ARGUMENTS_SAMPLE_LIMIT = 4000  # characters of JSON kept as the arguments sample
+
+# Ids and numbers taken out of a message so that one failure is one group. The patterns are
+# written in the subset that Python's `re` and PostgreSQL's regular expressions read alike, so
+# the SQL grouping (GoodJob) and the Python grouping (django-q2) agree.
+NORMALISERS = (
+    ("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>"),
+    ("[a-z0-9._%+-]+@[a-z0-9.-]+[.][a-z]{2,}", "<email>"),
+    ("0x[0-9a-f]+", "<hex>"),
+    ("[0-9a-f]{12,}", "<hex>"),
+    ("[0-9]+([.][0-9]+)?", "<n>"),
+)
+_COMPILED = tuple((re.compile(p, re.IGNORECASE), r) for p, r in NORMALISERS)
+
+# ActiveRecord::RecordNotFound, Django's DoesNotExist, and what they say once wrapped (an
+# ActiveJob::DeserializationError whose record is gone).
+NOT_FOUND_ERRORS = re.compile(
+    r"NotFound|DoesNotExist|Http404|Couldn't find|matching query does not exist"
+)
+
+_AUTH_FAILURE = re.compile(
+    r"password authentication failed|authentication failed|no password supplied"
+    r'|role ".*" does not exist|pg_hba\.conf',
+    re.IGNORECASE,
+)
+
+
+def normalise_message(message):
+    for pattern, replacement in _COMPILED:
+        message = pattern.sub(replacement, message)
+    return " ".join(message.split())[:MESSAGE_KEY_LENGTH]
+
+
+def normalise_message_sql(column):
+    """The SQL twin of normalise_message() for PostgreSQL (same patterns, same order), with
+    `%` doubled for psycopg's placeholders."""
+    sql = column
+    for pattern, replacement in NORMALISERS:
+        sql = f"regexp_replace({sql}, '{pattern.replace('%', '%%')}', '{replacement}', 'gi')"
+    return f"left(btrim(regexp_replace({sql}, '\\s+', ' ', 'g')), {MESSAGE_KEY_LENGTH})"
+
+
+def group_id(*parts):
+    """A stable external id for a group: the same parts give the same id on every sync."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+
+
+def is_not_found_error(item):
+    """Whether a job item failed on a missing record (ActiveRecord::RecordNotFound,
+    DoesNotExist…). In a job this is usually a real bug (seed 000: mails not sent because the
+    place was gone), so the board warns before such an item is qualified as expected."""
+    payload = item.payload or {}
+    text = " ".join(str(payload.get(key, "")) for key in ("error_class", "message"))
+    return bool(NOT_FOUND_ERRORS.search(f"{text} {item.title}"))
+
+
+def arguments_sample(arguments):
+    """Arguments as JSON-able data, cut when too big to sit in an item's payload."""
+    text = json.dumps(arguments, default=str)
+    if len(text) <= ARGUMENTS_SAMPLE_LIMIT:
+        return json.loads(text)
+    return text[:ARGUMENTS_SAMPLE_LIMIT] + "…"
+
+
+def dsn_for(source):
+    """The monitored database's DSN: from the environment variable named in `token_env`,
+    else the stored token. Never put in an error message (it holds the password)."""
+    if source.token_env:
+        dsn = os.environ.get(source.token_env, "")
+        if not dsn:
+            raise SourceError(
+                f"the environment variable {source.token_env} (database DSN) is not set",
+                permanent=True,
+            )
+        return dsn
+    if source.token:
+        return source.token
+    raise SourceError("no database DSN configured (name its environment variable)", permanent=True)
+
+
+@contextmanager
+def read_only_connection(source, *, statement_timeout_ms=STATEMENT_TIMEOUT_MS):
+    """A connection to the monitored database that cannot write, in a read-only transaction.
+
+    Read-only twice: the session default (`default_transaction_read_only`) and the transaction
+    itself (BEGIN READ ONLY). A statement timeout bounds every query; times are in UTC.
+    """
+    try:
+        params = conninfo_to_dict(dsn_for(source))
+    except psycopg.ProgrammingError:
+        # The parser's message quotes the DSN, password included: never pass it on.
+        raise SourceError(
+            "the database DSN is not a valid PostgreSQL connection string", permanent=True
+        ) from None
+    params["options"] = " ".join(
+        filter(
+            None,
+            (
+                params.get("options", ""),
+                "-c default_transaction_read_only=on",
+                f"-c statement_timeout={int(statement_timeout_ms)}",
+                "-c TimeZone=UTC",
+            ),
+        )
+    )
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT)
+    params.setdefault("application_name", "vigie")
+    try:
+        conn = psycopg.connect(**params)
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[-1].removeprefix("connection failed: ")
+        if _AUTH_FAILURE.search(str(exc)):
+            raise SourceError(f"database refused the credentials: {reason}", auth=True) from None
+        raise SourceError(f"cannot connect to the database: {reason}") from None
+    try:
+        conn.read_only = True
+        with conn.transaction():
+            yield conn
+    except psycopg.errors.QueryCanceled:
+        raise SourceError(
+            f"a query ran longer than {statement_timeout_ms // 1000} s and was cancelled"
+        ) from None
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise SourceError(f"the database role may not read: {exc}", permanent=True) from None
+    except psycopg.OperationalError as exc:
+        raise SourceError(f"lost the database connection: {exc}") from None
+    finally:
+        conn.close()
