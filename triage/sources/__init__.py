@@ -6,6 +6,7 @@ REGISTRY = {
     "demo": "triage.sources.demo.DemoBackend",
     "sentry": "triage.sources.sentry.SentryBackend",
     "goodjob": "triage.sources.goodjob.GoodJobBackend",
+    "djangoq": "triage.sources.djangoq.DjangoQBackend",
 }
 
 
