@@ -17,11 +17,11 @@ from django.urls import reverse
 from django_q.models import Failure, Task
 from django_q.tasks import async_task
 
-from triage.sources.base import ItemData, SourceBackend, SourceError, UpstreamState
+from triage.sources.base import ItemData, SourceError
 from triage.sources.jobs import (
+    JobBackend,
     arguments_sample,
     group_id,
-    is_not_found_error,
     normalise_message,
     read_only_connection,
 )
@@ -82,13 +82,7 @@ class _Group:
             self.last_seen, self.latest_id, self.latest_result = stopped, task_id, result
 
 
-class DjangoQBackend(SourceBackend):
-    qualifications = ("temporary", "bug", "expected")
-
-    def __init__(self, source):
-        super().__init__(source)
-        self.skipped = 0  # failed tasks of the last fetch that could not be read
-
+class DjangoQBackend(JobBackend):
     @property
     def can_requeue(self):
         """Only this Vigie's own tasks can be queued again (the board's Relancer)."""
@@ -97,52 +91,35 @@ class DjangoQBackend(SourceBackend):
     # Mirror side.
     def fetch(self, *, since=None):
         self.skipped = 0
-        if self.can_requeue:
-            groups = self._group(self._local_rows(since))
-            samples = self._local_samples
-        else:
-            groups, samples = self._remote_groups(since), self._remote_samples
         groups = sorted(
-            (g for g in groups.values() if since is None or g.last_seen > since),
+            (g for g in self._groups(since).values() if since is None or g.last_seen > since),
             key=lambda g: g.last_seen,
             reverse=True,
         )
-        arguments = samples([g.latest_id for g in groups]) if groups else {}
+        if not groups:
+            return
+        latest_ids = [g.latest_id for g in groups]
+        if self.can_requeue:
+            arguments = self._local_samples(latest_ids)
+        else:
+            arguments = self._remote_samples(latest_ids)
         for group in groups:
             yield self._item(group, arguments.get(group.latest_id))
 
     def reconcile(self, external_ids):
         """Groups with no failed task left (deleted from the admin) are "resolved"."""
-        if self.can_requeue:
-            groups = self._group(self._local_rows(None))
-        else:
-            groups = self._remote_groups(None)
-        present = {self._external_id(g) for g in groups.values()}
+        present = {self._external_id(g) for g in self._groups(None).values()}
         return {eid: "failed" if eid in present else "resolved" for eid in external_ids}
 
-    # Write side: local qualifications, plus Relancer for this Vigie's tasks.
-    def set_status(self, item, status, details=None):
-        return UpstreamState(status=status, details=dict(details or {}), raw={"local": True})
-
-    def comment(self, item, text):
-        return {}
-
     def bug_report(self, item):
-        payload = item.payload
-        return {
-            "function": payload.get("func", ""),
-            "error_class": payload.get("error_class", ""),
-            "error": payload.get("sample_error", item.title),
-            "count": item.event_count,
-            "arguments": payload.get("arguments"),
-            "first_seen": payload.get("first_seen"),
-            "last_seen": payload.get("last_seen"),
-            "link": item.permalink,
-            "release": "",
-            "tags": {"function": payload.get("func", "")},
-            "frames": payload.get("traceback", []),
+        func = item.payload.get("func", "")
+        return super().bug_report(item) | {
+            "function": func,
+            "tags": {"function": func},
+            "frames": item.payload.get("traceback", []),
         }
 
+    # Relancer, for this Vigie's own tasks.
     def requeue(self, item):
         """Queue the latest failed task of the item's group again, with its stored function,
         arguments, hook and group. Returns the new task's id."""
@@ -161,9 +138,12 @@ class DjangoQBackend(SourceBackend):
         logger.info("djangoq.requeued", task=task.pk, new_task=new_id, func=task.func)
         return {"task_id": new_id, "requeued": task.pk, "func": task.func}
 
-    is_not_found_error = staticmethod(is_not_found_error)
-
     # Reading.
+    def _groups(self, since):
+        if self.can_requeue:
+            return self._group(self._local_rows(since))
+        return self._remote_groups(since)
+
     def _local_rows(self, since):
         failures = Failure.objects.order_by()
         if since is not None:
@@ -186,8 +166,8 @@ class DjangoQBackend(SourceBackend):
                     "no django_q_task table in that database (is django-q2 migrated there?)",
                     permanent=True,
                 )
-            query, params = "SELECT id, func, stopped, result FROM django_q_task", {}
-            query += " WHERE NOT success"
+            query = "SELECT id, func, stopped, result FROM django_q_task WHERE NOT success"
+            params = {}
             if since is not None:
                 params["funcs"] = [
                     row[0]

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 
 import structlog
 
-from triage.sources.base import ItemData, SourceBackend, SourceError, UpstreamState
+from triage.sources.base import ItemData, SourceError
 from triage.sources.jobs import (
     MESSAGE_SCAN_LENGTH,
+    JobBackend,
     arguments_sample,
     group_id,
-    is_not_found_error,
     normalise_message_sql,
     read_only_connection,
 )
@@ -49,8 +49,8 @@ _ROWS = f"""
                CASE WHEN strpos(error, ': ') > 0
                     THEN substr(error, strpos(error, ': ') + 2, {MESSAGE_SCAN_LENGTH})
                     ELSE '' END AS message,
-               jsonb_typeof(serialized_params) = 'object' AND job_class <> ''
-                 AND btrim(error) <> '' AS valid
+               coalesce(jsonb_typeof(serialized_params) = 'object' AND job_class <> ''
+                        AND btrim(error) <> '', false) AS valid
         FROM (
             SELECT id, finished_at, error, serialized_params,
                    coalesce(nullif(job_class, ''), serialized_params->>'job_class') AS job_class
@@ -103,16 +103,10 @@ _NEW_CLASSES = f"""
 """
 
 
-class GoodJobBackend(SourceBackend):
+class GoodJobBackend(JobBackend):
     """Configuration: the DSN (a read-only role is best) in the environment variable named by
     `source.token_env`; `source.base_url` is the GoodJob dashboard
     (https://app.example.org/good_job) that items link to."""
-
-    qualifications = ("temporary", "bug", "expected")
-
-    def __init__(self, source):
-        super().__init__(source)
-        self.skipped = 0  # discarded jobs of the last fetch that could not be read
 
     # Mirror side.
     def fetch(self, *, since=None):
@@ -150,31 +144,14 @@ class GoodJobBackend(SourceBackend):
                     present.add(group_id(*key))
         return {eid: "discarded" if eid in present else "resolved" for eid in wanted}
 
-    # Write side: GoodJob has no API to write to, the qualification is Vigie's own.
-    def set_status(self, item, status, details=None):
-        return UpstreamState(status=status, details=dict(details or {}), raw={"local": True})
-
-    def comment(self, item, text):
-        return {}
-
     def bug_report(self, item):
         payload = item.payload
-        return {
+        return super().bug_report(item) | {
             "job_class": payload.get("job_class", ""),
-            "error_class": payload.get("error_class", ""),
-            "error": payload.get("sample_error", item.title),
-            "count": item.event_count,
-            "arguments": payload.get("arguments"),
             "queue": payload.get("queue", ""),
-            "first_seen": payload.get("first_seen"),
-            "last_seen": payload.get("last_seen"),
-            "link": item.permalink,
-            "release": "",
             "tags": {"job_class": payload.get("job_class", ""), "queue": payload.get("queue", "")},
             "frames": self._backtrace(payload.get("sample_job_id")),
         }
-
-    is_not_found_error = staticmethod(is_not_found_error)
 
     # Internals.
     def _check_schema(self, conn):

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from triage.sources.base import SourceError
+from triage.sources.base import SourceBackend, SourceError, UpstreamState
 
 CONNECT_TIMEOUT = 5  # seconds
 STATEMENT_TIMEOUT_MS = 60_000
@@ -161,5 +161,40 @@ def read_only_connection(source, *, statement_timeout_ms=STATEMENT_TIMEOUT_MS):
         raise SourceError(f"the database role may not read: {exc}", permanent=True) from None
     except psycopg.OperationalError as exc:
         raise SourceError(f"lost the database connection: {exc}") from None
+    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as exc:
+        raise SourceError(f"unexpected database schema: {exc}", permanent=True) from None
     finally:
         conn.close()
+
+
+class JobBackend(SourceBackend):
+    """What the job sources share. Neither GoodJob nor django-q2 has an API to write to, so a
+    qualification is Vigie's own: nothing is called upstream."""
+
+    qualifications = ("temporary", "bug", "expected")
+    is_not_found_error = staticmethod(is_not_found_error)
+
+    def __init__(self, source):
+        super().__init__(source)
+        self.skipped = 0  # failed jobs of the last fetch that could not be read
+
+    def set_status(self, item, status, details=None):
+        return UpstreamState(status=status, details=dict(details or {}), raw={"local": True})
+
+    def comment(self, item, text):
+        return {}
+
+    def bug_report(self, item):
+        payload = item.payload
+        return {
+            "error_class": payload.get("error_class", ""),
+            "error": payload.get("sample_error", item.title),
+            "count": item.event_count,
+            "arguments": payload.get("arguments"),
+            "first_seen": payload.get("first_seen"),
+            "last_seen": payload.get("last_seen"),
+            "link": item.permalink,
+            "release": "",
+            "tags": {},
+            "frames": [],
+        }

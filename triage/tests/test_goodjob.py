@@ -12,7 +12,13 @@ from triage.models import Item, Source
 from triage.sources import backend_for
 from triage.sources.base import SourceError
 from triage.sources.goodjob import GoodJobBackend
-from triage.sources.jobs import group_id, is_not_found_error, read_only_connection
+from triage.sources.jobs import (
+    group_id,
+    is_not_found_error,
+    normalise_message,
+    normalise_message_sql,
+    read_only_connection,
+)
 
 if not goodjob_db.server_reachable():
     if os.environ.get("CI"):
@@ -109,6 +115,21 @@ def test_uuids_emails_and_numbers_are_taken_out_of_messages(rails, backend):
     assert item.payload["message"] == ("timeout after <n>s for <email> (request <uuid>, <hex>)")
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Couldn't find Lieu with 'id'=42",
+        "timeout after 10.5s for Agent-7@rdv.example.fr (request 3F2B8C1E-0A1B-4C2D-8E3F-001122)",
+        "job 3f2b8c1e-0a1b-4c2d-8e3f-001122334455 in #<Job:0x00007f8a2c>\n\tretry  2",
+        "  plain text, nothing to take out  ",
+        "100% of 3 mails: a@b.co, c@d.org",
+    ],
+)
+def test_sql_and_python_normalisation_agree(rails, message):
+    sql = f"SELECT {normalise_message_sql('m')} FROM (SELECT %(m)s::text AS m) AS t"
+    assert rails.execute(sql, {"m": message}).fetchone()[0] == normalise_message(message)
+
+
 def test_different_job_classes_or_errors_are_different_items_newest_first(rails, backend):
     goodjob_db.insert_job(rails, error=NOT_FOUND.format(1), finished_at=ago(days=1))
     goodjob_db.insert_job(
@@ -173,15 +194,20 @@ def test_unreadable_jobs_are_skipped_with_a_warning_and_the_fetch_goes_on(rails,
         rails, serialized_params=["a", "list"], error="RuntimeError: y", finished_at=ago(hours=2)
     )
     goodjob_db.insert_job(rails, error="   ", finished_at=ago(hours=1))
+    no_params = goodjob_db.insert_job(rails, error="RuntimeError: z", finished_at=ago(hours=1))
+    rails.execute(
+        "UPDATE good_jobs SET serialized_params = NULL, job_class = NULL WHERE id = %s",
+        (no_params,),
+    )
 
     with capture_logs() as logs:
         items = list(backend.fetch())
 
     assert [i.payload["error_class"] for i in items] == ["ActiveRecord::RecordNotFound"]
-    assert backend.skipped == 3
+    assert backend.skipped == 4
     [warning] = [log for log in logs if log["event"] == "goodjob.unreadable_jobs_skipped"]
     assert warning["log_level"] == "warning"
-    assert warning["count"] == 3
+    assert warning["count"] == 4
     assert str(not_an_object) in warning["sample_job_ids"]
 
 
