@@ -1,10 +1,12 @@
 """The GoodJob backend against a real PostgreSQL holding GoodJob's tables."""
 
 import os
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from psycopg import sql
 from structlog.testing import capture_logs
 
 from tests.fakes import goodjob_db
@@ -342,3 +344,26 @@ def test_a_missing_or_invalid_dsn_is_a_permanent_error(monkeypatch, value, match
         list(GoodJobBackend(make_source()).fetch())
     assert excinfo.value.permanent
     assert "s3cret-pw" not in str(excinfo.value)
+
+
+def test_a_role_that_may_not_read_the_tables_is_a_clear_error(goodjob_dsn, monkeypatch):
+    role = f"vigie_noread_{uuid.uuid4().hex[:8]}"
+    with goodjob_db.connect(goodjob_dsn) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        try:
+            params = psycopg.conninfo.conninfo_to_dict(goodjob_dsn) | {"user": role}
+            monkeypatch.setenv(DSN_ENV, psycopg.conninfo.make_conninfo(**params))
+            with pytest.raises(SourceError, match="may not read") as excinfo:
+                list(GoodJobBackend(make_source()).fetch())
+            assert excinfo.value.permanent
+        finally:
+            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_a_query_past_the_statement_timeout_is_cancelled(goodjob_dsn, monkeypatch):
+    monkeypatch.setenv(DSN_ENV, goodjob_dsn)
+    with (
+        pytest.raises(SourceError, match="was cancelled"),
+        read_only_connection(make_source(), statement_timeout_ms=50) as conn,
+    ):
+        conn.execute("SELECT pg_sleep(2)")
