@@ -10,6 +10,7 @@ qualifications stay local.
 # ruff: noqa: S608  (the SQL is assembled from this module's constants; values are parameters)
 
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import structlog
 
@@ -196,6 +197,7 @@ class GoodJobBackend(JobBackend):
             return None
         sample_message = error.partition(": ")[2] if error else message
         dashboard = self.source.base_url.rstrip("/")
+        listing = {"state": "discarded", "job_class": job_class}
         return ItemData(
             external_id=group_id(job_class, error_class, message),
             kind="job",
@@ -220,6 +222,8 @@ class GoodJobBackend(JobBackend):
                 "first_seen": first_seen.isoformat(),
                 "last_seen": last_seen.isoformat(),
                 "count": count,
+                # Every discarded job of the class, on GoodJob's own dashboard.
+                "dashboard_url": f"{dashboard}/jobs?{urlencode(listing)}" if dashboard else "",
             },
         )
 

@@ -89,6 +89,9 @@ def test_discards_of_one_job_class_and_error_are_one_item_whatever_the_ids(rails
     assert item.upstream_status == "discarded"
     assert item.permalink == f"https://rdv.example.org/super_admins/good_job/jobs/{latest}"
     assert item.payload["message"] == "Couldn't find Lieu with 'id'=<n>"
+    assert item.payload["dashboard_url"] == (
+        "https://rdv.example.org/super_admins/good_job/jobs?state=discarded&job_class=SendEmailJob"
+    )
     assert item.payload["queue"] == "mailers"
     assert item.payload["arguments"] == [{"_aj_globalid": "gid://rdv/Rdv/95"}, "reminder"]
     assert item.external_id == group_id(
