@@ -5,6 +5,8 @@ from django.utils.module_loading import import_string
 REGISTRY = {
     "demo": "triage.sources.demo.DemoBackend",
     "sentry": "triage.sources.sentry.SentryBackend",
+    "goodjob": "triage.sources.goodjob.GoodJobBackend",
+    "djangoq": "triage.sources.djangoq.DjangoQBackend",
 }
 
 
