@@ -58,7 +58,7 @@ def rate_limit_wait(response):
 
 
 class SentryBackend(SourceBackend):
-    def __init__(self, source, *, sleep=time.sleep):
+    def __init__(self, source, *, sleep=None):
         super().__init__(source)
         self.base_url = (source.base_url or DEFAULT_URL).rstrip("/")
         self.org = quote(source.organization, safe="")
@@ -92,7 +92,7 @@ class SentryBackend(SourceBackend):
                 params=params,
                 json=json,
                 headers=headers,
-                sleep=self._sleep,
+                sleep=self._sleep or time.sleep,
                 rate_limit_wait=rate_limit_wait,
             )
         except http.UpstreamError as exc:

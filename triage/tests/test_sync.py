@@ -175,7 +175,7 @@ def test_a_refused_token_marks_the_source_and_keeps_its_items(
 
 
 def test_a_server_error_is_recorded_with_backoff(fake_sentry, sentry_source, monkeypatch):
-    monkeypatch.setattr("vigie.http.time.sleep", lambda s: None)
+    monkeypatch.setattr("triage.sources.sentry.time.sleep", lambda s: None)
     fake_sentry.script += [(500, {}, b"oops")] * 4
     run = sync_source(sentry_source.pk)
     sentry_source.refresh_from_db()
