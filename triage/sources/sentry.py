@@ -153,8 +153,9 @@ class SentryBackend(SourceBackend):
     def fetch(self, *, since=None):
         """Unresolved issues of the environment, newest `lastSeen` first.
 
-        The next page is requested while the caller digests the current one, unless this page
-        already reached `since` (so a sync with nothing new stays at one request).
+        The next page is requested while the caller digests the current one; in an incremental
+        fetch, only once this page shows it is needed (a sync with nothing new makes one
+        request).
         """
         params = self._list_params(
             query="is:unresolved",
@@ -163,23 +164,24 @@ class SentryBackend(SourceBackend):
             groupStatsPeriod=STATS_PERIOD,
         )
         path = f"organizations/{self.org}/issues/"
+
+        def get(cursor=None):
+            return self._call(
+                "GET", path, params={**params, "cursor": cursor} if cursor else params
+            )
+
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(self._call, "GET", path, params=params)
+            pending = pool.submit(get)
             while pending is not None:
                 response = pending.result()
+                cursor = next_cursor(response.headers.get("Link"))
+                pending = pool.submit(get, cursor) if cursor and since is None else None
                 issues = self._json(response)
                 if not isinstance(issues, list):
                     raise SourceError("Sentry's issue list is not a list")
                 items = [item for item in map(self._to_item, issues) if item is not None]
-                reached = since is not None and any(
-                    item.last_seen < since for item in items if item.last_seen
-                )
-                cursor = None if reached else next_cursor(response.headers.get("Link"))
-                pending = None
-                if cursor:
-                    pending = pool.submit(
-                        self._call, "GET", path, params={**params, "cursor": cursor}
-                    )
+                if cursor and since is not None and all(item.last_seen >= since for item in items):
+                    pending = pool.submit(get, cursor)
                 for item in items:
                     if since is not None and item.last_seen and item.last_seen < since:
                         return
@@ -210,7 +212,8 @@ class SentryBackend(SourceBackend):
                 permalink=issue.get("permalink") or "",
                 short_id=issue.get("shortId") or "",
                 recent_counts=[int(count) for _ts, count in stats],
-                payload=issue,
+                # The stats are kept once, as recent_counts.
+                payload={key: value for key, value in issue.items() if key != "stats"},
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             self.skipped += 1
