@@ -48,7 +48,7 @@ def sync_source(source_pk):
     try:
         backend = backend_for(source)
         _mirror(source, backend, run)
-    except SourceError as exc:
+    except (SourceError, LookupError) as exc:
         _record_failure(source, run, exc, str(exc))
     except Exception as exc:
         # A bug of ours, not the upstream's: keep the source's record straight, and report it.

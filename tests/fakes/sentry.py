@@ -27,6 +27,14 @@ def iso(moment):
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that gave up (the timeout tests) is not the fake's problem.
+        pass
+
+
 class FakeSentry:
     def __init__(self, *, org="acme", token="sntrys_fake_token_1234567890", projects=None):
         self.org = org
@@ -64,8 +72,7 @@ class FakeSentry:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), Handler)
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         ).start()

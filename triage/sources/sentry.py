@@ -58,8 +58,9 @@ def rate_limit_wait(response):
 
 
 class SentryBackend(SourceBackend):
-    def __init__(self, source, *, sleep=None):
+    def __init__(self, source, *, sleep=None, timeout=http.DEFAULT_TIMEOUT):
         super().__init__(source)
+        self.timeout = timeout
         self.base_url = (source.base_url or DEFAULT_URL).rstrip("/")
         self.org = quote(source.organization, safe="")
         self._sleep = sleep
@@ -93,6 +94,7 @@ class SentryBackend(SourceBackend):
                 json=json,
                 headers=headers,
                 sleep=self._sleep or time.sleep,
+                timeout=self.timeout,
                 rate_limit_wait=rate_limit_wait,
             )
         except http.UpstreamError as exc:

@@ -155,6 +155,17 @@ def test_5xx_is_retried(fake_sentry, sentry_source):
     assert len(waits) == 2
 
 
+def test_a_slow_sentry_times_out_is_retried_then_reported(fake_sentry, sentry_source):
+    fake_sentry.delay = 0.3
+    waits = []
+    slow = SentryBackend(sentry_source, sleep=waits.append, timeout=(1, 0.05))
+    with pytest.raises(SourceError, match="ReadTimeout") as error:
+        list(slow.fetch())
+    assert not error.value.permanent
+    assert len(waits) == 3
+    assert fake_sentry.token not in str(error.value)
+
+
 def test_set_status_reads_the_issue_back(fake_sentry, sentry_source):
     issue = fake_sentry.add_issue()
     state = backend(sentry_source).set_status(

@@ -215,3 +215,11 @@ def test_a_bug_of_ours_is_recorded_without_leaking(fake_sentry, sentry_source, m
     sentry_source.refresh_from_db()
     assert sentry_source.state == Source.State.ERROR
     assert sentry_source.sync_started_at is None
+
+
+def test_a_kind_without_a_backend_is_a_clear_error():
+    source = Source.objects.create(kind=Source.Kind.GOODJOB, name="jobs")
+    run = sync_source(source.pk)
+    assert run.error == "no backend for sources of kind 'goodjob'"
+    source.refresh_from_db()
+    assert source.state == Source.State.ERROR
