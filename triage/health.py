@@ -13,7 +13,7 @@ def check_sources():
     problems = []
     for source in Source.objects.filter(enabled=True).exclude(kind=Source.Kind.DEMO):
         if source.state in (Source.State.ERROR, Source.State.AUTH_ERROR):
-            problems.append(f"{source.name} {source.get_state_display()}")
+            problems.append(f"{source.name} {source.state}")  # not translated: for machines
         elif source.is_stale(now):
             minutes = int((now - source.last_success_at).total_seconds() // 60)
             problems.append(f"{source.name} stale ({minutes} min)")

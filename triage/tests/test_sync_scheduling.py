@@ -49,7 +49,7 @@ def test_a_refused_token_is_not_retried_until_the_configuration_changes(
     monkeypatch.setenv(SENTRY_TOKEN_ENV, "revoked")
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         assert sync_due_sources() == ["prod"]
-        assert check_sources() == "prod authentication error"
+        assert check_sources() == "prod auth_error"
         for _ in range(3):
             traveller.shift(timedelta(hours=2))
             assert sync_due_sources() == []
