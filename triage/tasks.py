@@ -4,6 +4,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from triage.models import Source
+from triage.sync import CLAIM_EXPIRES
 
 
 def sync_due_sources():
@@ -21,6 +22,13 @@ def sync_due_sources():
         # Push the next run forward first, so a busy worker is not handed duplicates; the sync
         # sets it again when it ends.
         Source.objects.filter(pk=source.pk).update(next_sync_at=now + source.backoff())
-        async_task("triage.sync.sync_source", source.pk, task_name=f"sync {source.name}")
+        async_task(
+            "triage.sync.sync_source",
+            source.pk,
+            task_name=f"sync {source.name}",
+            # A first mirror of a large organisation outlasts the cluster's default timeout;
+            # it must end before its claim expires, or another sync would take over.
+            timeout=int(CLAIM_EXPIRES.total_seconds()) - 60,
+        )
         queued.append(source.name)
     return queued
