@@ -2,6 +2,7 @@
 against just downloading the same pages, and an incremental sync with nothing new.
 
     uv run python bench/sync.py            # SQLite in a temporary directory
+    uv run python bench/sync.py --latency 0.1   # the fake answers like a distant server
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vigie_bench uv run python bench/sync.py
 
 Targets (issue 5): full mirror <= 1.3x the download; a no-op incremental sync makes one request
@@ -71,6 +72,9 @@ def serve_fake(pipe):
         command = pipe.recv()
         if command == "requests":
             pipe.send(len(fake.requests))
+        elif isinstance(command, float):
+            fake.delay = command
+            pipe.send(None)
         elif command == "clear":
             fake.requests.clear()
             pipe.send(None)
@@ -87,6 +91,11 @@ def main():
     server = context.Process(target=serve_fake, args=(child,), daemon=True)
     server.start()
     url, org, token = pipe.recv()
+    # --latency SECONDS: the fake waits that long per answer, as a distant Sentry's servers
+    # would, without taking a CPU from the sync.
+    latency = float(sys.argv[sys.argv.index("--latency") + 1]) if "--latency" in sys.argv else 0.0
+    pipe.send(latency)
+    pipe.recv()
     setup_django()
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -100,7 +109,10 @@ def main():
         kind="sentry", name="bench", base_url=url, organization=org,
         projects=["74"], token_env=TOKEN_ENV,
     )  # fmt: skip
-    print(f"database: {connection.vendor}; {ISSUES} issues, 100 per page, loopback fake Sentry")
+    print(
+        f"database: {connection.vendor}; {ISSUES} issues, 100 per page, loopback fake Sentry"
+        + (f", {latency * 1000:.0f} ms latency per answer" if latency else "")
+    )
 
     downloads, mirrors, download_cpu, mirror_cpu = [], [], [], []
     for _ in range(ROUNDS):
