@@ -2,6 +2,8 @@ import pytest
 
 from tests.factories import UserFactory
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 
 @pytest.fixture
 def user(db):

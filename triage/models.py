@@ -1,6 +1,22 @@
+import hashlib
+import hmac
+import json
+import os
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class SourceQuerySet(models.QuerySet):
+    def due(self, now):
+        """Enabled sources whose next sync time has come."""
+        return self.filter(enabled=True).filter(
+            Q(next_sync_at__isnull=True) | Q(next_sync_at__lte=now)
+        )
 
 
 class Source(models.Model):
@@ -61,6 +77,14 @@ class Source(models.Model):
     # Claimed atomically by the sync task so two syncs of one source never run at once.
     sync_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     next_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
+    # The configuration that was refused: scheduled syncs wait until it changes.
+    auth_error_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+
+    objects = SourceQuerySet.as_manager()
+
+    # A failing source is retried later and later, but at least this often.
+    MAX_BACKOFF = timedelta(hours=1)
 
     class Meta:
         verbose_name = _("source")
@@ -69,6 +93,37 @@ class Source(models.Model):
 
     def __str__(self):
         return self.name
+
+    def config_fingerprint(self):
+        """A keyed digest of what decides whether the upstream accepts us (the token from the
+        environment included), so a refused configuration is retried once it changes."""
+        token = os.environ.get(self.token_env, "") if self.token_env else self.token
+        material = json.dumps(
+            [self.kind, self.base_url, self.organization, self.projects, self.token_env, token]
+        )
+        key = settings.SECRET_KEY.encode()
+        return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()
+
+    @property
+    def waits_for_new_configuration(self):
+        return (
+            self.state == self.State.AUTH_ERROR
+            and self.auth_error_fingerprint == self.config_fingerprint()
+        )
+
+    def backoff(self):
+        """How long to wait after the latest of `consecutive_failures` failures."""
+        interval = timedelta(minutes=self.sync_interval_minutes)
+        return min(interval * 2 ** max(0, self.consecutive_failures - 1), self.MAX_BACKOFF)
+
+    def stale_after(self):
+        """A source not synced for this long is reported by /health."""
+        return max(timedelta(minutes=self.sync_interval_minutes) * 3, timedelta(minutes=15))
+
+    def is_stale(self, now=None):
+        if self.last_success_at is None:
+            return False
+        return (now or timezone.now()) - self.last_success_at > self.stale_after()
 
 
 class Item(models.Model):
@@ -114,6 +169,30 @@ class Item(models.Model):
     )
     qualified_at = models.DateTimeField(null=True, blank=True)
     came_back = models.BooleanField(default=False)
+    # Digest of the upstream fields as last mirrored: an unchanged item is not written again.
+    upstream_digest = models.CharField(max_length=40, blank=True, editable=False)
+
+    # Upstream fields, the only ones a sync writes: the qualification side stays local.
+    UPSTREAM_FIELDS = [
+        "kind",
+        "title",
+        "culprit",
+        "level",
+        "environment",
+        "upstream_status",
+        "first_seen",
+        "last_seen",
+        "event_count",
+        "user_count",
+        "permalink",
+        "short_id",
+        "recent_counts",
+        "payload",
+        "upstream_digest",
+    ]
+    # Qualifications that leave the issue silenced or closed upstream: a new occurrence that
+    # makes it unresolved again means it came back and needs another look.
+    SILENCING = [Qualification.TEMPORARY, Qualification.EXPECTED, Qualification.RESOLVED]
 
     class Meta:
         verbose_name = _("item")

@@ -9,12 +9,14 @@ class SourceError(Exception):
 
     `permanent`: retrying the same call will not help. `auth`: the credentials were refused
     (the source is marked "auth error" and not retried until its configuration changes).
+    `retry_after`: seconds the upstream asked us to wait (429), when it said.
     """
 
-    def __init__(self, message, *, permanent=False, auth=False):
+    def __init__(self, message, *, permanent=False, auth=False, retry_after=None):
         super().__init__(message)
         self.permanent = permanent or auth
         self.auth = auth
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -55,6 +57,10 @@ class SourceBackend:
 
     def __init__(self, source):
         self.source = source
+        # Counters the sync records on its SyncRun: calls made, upstream items skipped as
+        # malformed (fetch logs a warning and goes on).
+        self.requests = 0
+        self.skipped = 0
 
     # Mirror side (triage.sync).
     def fetch(self, *, since=None):

@@ -1,0 +1,168 @@
+"""Mirror figures: a full sync of 10,000 issues from the loopback fake Sentry (100 per page)
+against just downloading the same pages, and an incremental sync with nothing new.
+
+    uv run python bench/sync.py            # SQLite in a temporary directory
+    uv run python bench/sync.py --latency 0.1   # the fake answers like a distant server
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/vigie_bench uv run python bench/sync.py
+
+Targets (issue 5): full mirror <= 1.3x the download; a no-op incremental sync makes one request
+and writes no item row.
+"""
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TOKEN_ENV = "VIGIE_BENCH_SENTRY_TOKEN"
+ISSUES = 10_000
+ROUNDS = 3
+
+
+def setup_django():
+    workdir = tempfile.mkdtemp(prefix="vigie-bench-")
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3")
+    # Production settings: DEBUG would record every query.
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigie.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def download(source):
+    """What any client pays: every page requested and its JSON decoded, nothing stored."""
+    from triage.sources.sentry import SentryBackend, next_cursor
+
+    backend = SentryBackend(source)
+    path = f"organizations/{backend.org}/issues/"
+    params = backend._list_params(query="is:unresolved", sort="date", limit=100)
+    params["groupStatsPeriod"] = "24h"
+    count = pages = 0
+    cursor = None
+    while True:
+        response = backend._call(
+            "GET", path, params={**params, "cursor": cursor} if cursor else params
+        )
+        count += len(response.json())
+        pages += 1
+        cursor = next_cursor(response.headers.get("Link"))
+        if not cursor:
+            return count, pages
+
+
+def serve_fake(pipe):
+    """The fake Sentry in its own process, as a real one would be: its work does not compete
+    with the sync for this interpreter's lock."""
+    from tests.fakes.sentry import FakeSentry
+
+    fake = FakeSentry().start()
+    fake.add_issues(ISSUES)
+    pipe.send((fake.url, fake.org, fake.token))
+    while True:
+        command = pipe.recv()
+        if command == "requests":
+            pipe.send(len(fake.requests))
+        elif isinstance(command, float):
+            fake.delay = command
+            pipe.send(None)
+        elif command == "clear":
+            fake.requests.clear()
+            pipe.send(None)
+        else:
+            fake.stop()
+            return
+
+
+def main():
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    pipe, child = context.Pipe()
+    server = context.Process(target=serve_fake, args=(child,), daemon=True)
+    server.start()
+    url, org, token = pipe.recv()
+    # --latency SECONDS: the fake waits that long per answer, as a distant Sentry's servers
+    # would, without taking a CPU from the sync.
+    latency = float(sys.argv[sys.argv.index("--latency") + 1]) if "--latency" in sys.argv else 0.0
+    pipe.send(latency)
+    pipe.recv()
+    setup_django()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from triage.models import Item, Source, SyncRun
+    from triage.sync import sync_source
+
+    os.environ[TOKEN_ENV] = token
+    Source.objects.filter(name="bench").delete()
+    source = Source.objects.create(
+        kind="sentry", name="bench", base_url=url, organization=org,
+        projects=["74"], token_env=TOKEN_ENV,
+    )  # fmt: skip
+    print(
+        f"database: {connection.vendor}; {ISSUES} issues, 100 per page, loopback fake Sentry"
+        + (f", {latency * 1000:.0f} ms latency per answer" if latency else "")
+    )
+
+    downloads, mirrors, download_cpu, mirror_cpu = [], [], [], []
+    for _ in range(ROUNDS):
+        started, cpu = time.perf_counter(), time.process_time()
+        count, pages = download(source)
+        downloads.append(time.perf_counter() - started)
+        download_cpu.append(time.process_time() - cpu)
+        assert count == ISSUES, count
+
+        Item.objects.filter(source=source).delete()
+        Source.objects.filter(pk=source.pk).update(high_water_mark=None, last_reconciled_at=None)
+        started, cpu = time.perf_counter(), time.process_time()
+        run = sync_source(source.pk)
+        mirrors.append(time.perf_counter() - started)
+        mirror_cpu.append(time.process_time() - cpu)
+        assert (run.created, run.error) == (ISSUES, ""), (run.created, run.error)
+    download_s, mirror_s = statistics.median(downloads), statistics.median(mirrors)
+    print(f"download only ({pages} pages):  {download_s:6.2f} s  (median of {ROUNDS})")
+    print(f"full mirror:                   {mirror_s:6.2f} s  (median of {ROUNDS})")
+    print(f"ratio:                         {mirror_s / download_s:6.2f}x  (target <= 1.3x)")
+    # The fake's own work is CPU too: on a busy machine it competes with the sync for the
+    # cores, and the next page, fetched while this one is written, no longer overlaps.
+    print(
+        f"client CPU: download {statistics.median(download_cpu):.2f} s, mirror "
+        f"{statistics.median(mirror_cpu):.2f} s; load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs"
+    )
+
+    pipe.send("clear")
+    pipe.recv()
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        run = sync_source(source.pk)
+        elapsed = time.perf_counter() - started
+    writes = [
+        q for q in queries.captured_queries
+        if "triage_item" in q["sql"] and q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))
+    ]  # fmt: skip
+    pipe.send("requests")
+    requests = pipe.recv()
+    print(
+        f"incremental, nothing new:      {elapsed * 1000:6.1f} ms, {requests} request(s), "
+        f"{len(writes)} item row write(s), {len(queries.captured_queries)} queries in all "
+        f"(targets: 1 request, 0 writes)"
+    )
+    pipe.send("stop")
+    server.join(5)
+    SyncRun.objects.filter(source=source).delete()
+    source.delete()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""Demo data: a "demo" source with a few dozen realistic items, so the board is alive at once.
+
+Offline and idempotent: items are added by external id and never overwritten, so what someone
+qualified while trying the demo survives another `manage.py demo`.
+"""
+
+import random
+from datetime import timedelta
+
+from django.utils import timezone
+
+from rotation.models import Team
+from triage.models import Item, Source
+
+# (title, culprit, level, kind of occurrence pattern)
+ISSUES = [
+    (
+        "ActiveRecord::RecordNotFound: Couldn't find Rdv with 'id'=48213",
+        "RdvsController#show",
+        "error",
+    ),
+    (
+        "ActiveRecord::RecordNotFound: Couldn't find Lieu with 'id'=902",
+        "SendRdvReminderJob#perform",
+        "error",
+    ),
+    (
+        "ActiveRecord::RecordNotFound: Couldn't find Agent with 'id'=77",
+        "Admin::AgentsController#edit",
+        "error",
+    ),
+    (
+        "Net::ReadTimeout: Net::ReadTimeout with #<TCPSocket:(closed)>",
+        "SmsSender::Brevo#send_sms",
+        "error",
+    ),
+    ("Faraday::TimeoutError: execution expired", "FranceConnect::Client#userinfo", "warning"),
+    (
+        "Redis::CannotConnectError: Error connecting to Redis on redis:6379 (Errno::ECONNREFUSED)",
+        "GoodJob::Notifier#listen",
+        "fatal",
+    ),
+    (
+        'PG::ConnectionBad: connection to server at "10.0.0.12", port 5432 failed',
+        "ActiveRecord::ConnectionAdapters",
+        "fatal",
+    ),
+    (
+        "NoMethodError: undefined method `email' for nil",
+        "Users::InvitationsController#create",
+        "error",
+    ),
+    (
+        "NoMethodError: undefined method `starts_at' for nil:NilClass",
+        "Rdvs::CreateService#call",
+        "error",
+    ),
+    (
+        "ActionView::Template::Error: undefined local variable or method `motif'",
+        "admin/rdvs/_rdv.html.slim",
+        "error",
+    ),
+    (
+        "ActionController::InvalidAuthenticityToken: Can't verify CSRF token authenticity.",
+        "Users::SessionsController#create",
+        "warning",
+    ),
+    (
+        'ActionController::RoutingError: No route matches [GET] "/wp-login.php"',
+        "ActionDispatch::DebugExceptions",
+        "info",
+    ),
+    (
+        "Pundit::NotAuthorizedError: not allowed to update? this Rdv",
+        "Admin::RdvsController#update",
+        "warning",
+    ),
+    (
+        'Encoding::UndefinedConversionError: "\\xE2" from ASCII-8BIT to UTF-8',
+        "Exports::RdvsCsv#generate",
+        "error",
+    ),
+    (
+        "ActiveRecord::StatementInvalid: PG::QueryCanceled: canceling statement due to "
+        "statement timeout",
+        "Stats::RdvsByMonth#compute",
+        "error",
+    ),
+    ("Sidekiq::Shutdown", "Sidekiq::Processor#process", "warning"),
+    (
+        "Errno::ENOSPC: No space left on device @ io_write - /tmp/export.xlsx",
+        "ExportJob#perform",
+        "fatal",
+    ),
+    ("JSON::ParserError: unexpected token at '<html>'", "Webhooks::Sender#deliver", "error"),
+    (
+        "django.http.Http404: No Structure matches the given query.",
+        "structures.views.detail",
+        "info",
+    ),
+    (
+        "django.db.utils.IntegrityError: duplicate key value violates unique constraint "
+        '"users_email_key"',
+        "accounts.services.create_user",
+        "error",
+    ),
+    ("KeyError: 'departement'", "api.serializers.AddressSerializer.to_internal_value", "error"),
+    (
+        "requests.exceptions.ConnectTimeout: "
+        "HTTPSConnectionPool(host='api-adresse.data.gouv.fr', port=443)",
+        "geo.client.geocode",
+        "warning",
+    ),
+    (
+        "OperationalError: could not serialize access due to concurrent update",
+        "rdv.tasks.close_past_rdvs",
+        "error",
+    ),
+    (
+        "TypeError: Cannot read properties of undefined (reading 'map')",
+        "app/javascript/calendar.js in renderSlots",
+        "error",
+    ),
+    ("ChunkLoadError: Loading chunk 42 failed.", "webpack/runtime/jsonp chunk loading", "warning"),
+    ("Mailjet::ApiError: 401 Unauthorized", "Notifications::MailSender#deliver", "fatal"),
+    ("Timeout::Error: execution expired", "Outlook::SyncEventJob#perform", "error"),
+    ("ArgumentError: invalid date", "Admin::AgendasController#index", "error"),
+    ("ZeroDivisionError: divided by 0", "Stats::Rates#no_show_rate", "error"),
+    (
+        "ActiveJob::DeserializationError: Error while trying to deserialize arguments",
+        "GoodJob::JobPerformer",
+        "error",
+    ),
+    # Titles and culprits come from the upstream, hence from anyone: the board must escape them.
+    ("<script>alert(1)</script>", "SearchController#index <b>q</b>", "error"),
+    ("<img src=x onerror=alert(1)>", "ProfilesController#update", "error"),
+    (
+        'ActionView::Template::Error: "><svg onload=alert(document.domain)>',
+        "users/_form.html.erb",
+        "error",
+    ),
+]
+
+# index -> (qualification, upstream status, parameters, came back)
+QUALIFIED = {
+    3: (Item.Qualification.TEMPORARY, "ignored", {"ignoreCount": 1}, False),
+    4: (Item.Qualification.TEMPORARY, "unresolved", {"ignoreCount": 1}, True),  # came back
+    11: (Item.Qualification.EXPECTED, "ignored", {"ignoreCount": 10, "ignoreWindow": 10080}, False),
+    18: (Item.Qualification.EXPECTED, "ignored", {"ignoreCount": 10, "ignoreWindow": 10080}, False),
+    7: (Item.Qualification.BUG, "unresolved", {}, False),
+    27: (Item.Qualification.RESOLVED, "resolved", {}, False),
+}
+
+
+def load():
+    team = Team.objects.filter(slug="demo").first()
+    source, _ = Source.objects.get_or_create(
+        name="demo",
+        defaults={
+            "kind": Source.Kind.DEMO,
+            "team": team,
+            "organization": "demo",
+            "projects": ["rdv-solidarites"],
+            "github_repository": "demo/rdv-solidarites",
+            "state": Source.State.OK,
+        },
+    )
+    existing = set(source.items.values_list("external_id", flat=True))
+    now = timezone.now()
+    rng = random.Random(7)  # noqa: S311 (demo figures, not secrets)
+    items = []
+    for index, (title, culprit, level) in enumerate(ISSUES):
+        # Draw for every issue, created or not, so each keeps the same figures.
+        hours_ago = rng.randint(0, 72) if index % 4 else rng.randint(0, 2)
+        counts = [rng.choice([0, 0, 1, 2, 3, 8, 21]) for _ in range(24)]
+        external_id = f"demo-{index + 1}"
+        if external_id in existing:
+            continue
+        last_seen = now - timedelta(hours=hours_ago, minutes=rng.randint(0, 59))
+        qualification, status, params, came_back = QUALIFIED.get(
+            index, (Item.Qualification.UNQUALIFIED, "unresolved", {}, False)
+        )
+        item = Item(
+            source=source,
+            external_id=external_id,
+            title=title,
+            culprit=culprit,
+            level=level,
+            environment="production",
+            upstream_status=status,
+            first_seen=last_seen - timedelta(days=rng.randint(0, 40)),
+            last_seen=last_seen,
+            event_count=sum(counts) + rng.randint(0, 5000),
+            user_count=rng.randint(0, 300),
+            permalink=f"https://sentry.example.org/organizations/demo/issues/{index + 1}/",
+            short_id=f"RDV-SOLIDARITES-{index + 1:X}",
+            recent_counts=counts,
+            payload={
+                "release": "rdv-solidarites@2026.11.20",
+                "tags": {"environment": "production", "server_name": f"web-{index % 3 + 1}"},
+                "frames": [{"filename": culprit, "function": "call", "lineno": 10 + index}],
+            },
+            qualification=qualification,
+            qualification_params=params,
+            qualified_at=now - timedelta(days=1) if qualification else None,
+            came_back=came_back,
+        )
+        if qualification == Item.Qualification.BUG:
+            item.github_issue_url = "https://github.com/demo/rdv-solidarites/issues/1"
+        items.append(item)
+    Item.objects.bulk_create(items)
+    total = len(existing) + len(items)
+    return f'source "demo": {len(items)} items added, {total} in all'

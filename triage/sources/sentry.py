@@ -1,0 +1,327 @@
+"""Sentry (sentry.io or self-hosted) through its `/api/0/` web API.
+
+Facts of the real API this module builds on:
+- the issue list applies a default query (`is:unresolved issue.priority:[high, medium]`) when
+  none is sent, so a `query` always goes with the list;
+- its `project` filter takes numeric ids, so project slugs are resolved once and remembered;
+- pages are chained by opaque cursors in the `Link` header;
+- a bulk update answers success even for ids it did not touch, so every write is read back;
+- `ignoreWindow` is at most 7 days;
+- sentry.io may answer 429 without `Retry-After` (its own `X-Sentry-Rate-Limit-Reset` says
+  when to come back), self-hosted Sentry sends no rate-limit header at all (plain backoff).
+"""
+
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from urllib.parse import quote
+
+import structlog
+
+from triage.sources.base import ItemData, SourceBackend, SourceError, UpstreamState
+from vigie import http
+
+logger = structlog.get_logger(__name__)
+
+DEFAULT_URL = "https://sentry.io"
+PAGE_SIZE = 100  # the most Sentry returns in one page
+MAX_IGNORE_WINDOW = 10080  # minutes: Sentry caps ignore windows at 7 days
+STATS_PERIOD = "24h"
+TOP_FRAMES = 8
+_NEXT_LINK = re.compile(r'rel="next";\s*results="(true|false)";\s*cursor="([^"]*)"')
+
+
+def parse_datetime(value):
+    """Sentry's ISO 8601 timestamps ("2026-11-23T10:00:00Z", with or without fractions)."""
+    if not isinstance(value, str) or not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def next_cursor(link_header):
+    """The cursor of the next page, or None when Sentry says there are no more results."""
+    match = _NEXT_LINK.search(link_header or "")
+    if match and match.group(1) == "true":
+        return match.group(2)
+    return None
+
+
+def rate_limit_wait(response):
+    """Seconds until sentry.io's rate-limit window resets (epoch seconds), or None."""
+    reset = response.headers.get("X-Sentry-Rate-Limit-Reset")
+    try:
+        return max(0.0, float(reset) - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class SentryBackend(SourceBackend):
+    def __init__(self, source, *, sleep=None, timeout=http.DEFAULT_TIMEOUT):
+        super().__init__(source)
+        self.timeout = timeout
+        self.base_url = (source.base_url or DEFAULT_URL).rstrip("/")
+        self.org = quote(source.organization, safe="")
+        self._sleep = sleep
+
+    # Plumbing -----------------------------------------------------------------------------
+
+    def _token(self):
+        if self.source.token_env:
+            token = os.environ.get(self.source.token_env, "")
+            if not token:
+                raise SourceError(
+                    f"the environment variable {self.source.token_env} holding the Sentry token "
+                    "is not set",
+                    auth=True,
+                )
+            return token
+        if self.source.token:
+            return self.source.token
+        raise SourceError("no Sentry token configured for this source", auth=True)
+
+    def _call(self, method, path, *, params=None, json=None):
+        """One API call; every failure becomes a SourceError worded without the token."""
+        headers = {"Authorization": f"Bearer {self._token()}"}
+        url = f"{self.base_url}/api/0/{path}"
+        self.requests += 1
+        try:
+            return http.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                headers=headers,
+                sleep=self._sleep or time.sleep,
+                timeout=self.timeout,
+                rate_limit_wait=rate_limit_wait,
+            )
+        except http.UpstreamError as exc:
+            if exc.status in (401, 403):
+                raise SourceError(
+                    f"Sentry refused the token (HTTP {exc.status}): check the token and its "
+                    "scopes (event:read, event:write)",
+                    auth=True,
+                ) from None
+            if exc.status == 404:
+                raise SourceError(
+                    f"Sentry answered 404 for /api/0/{path}: unknown organization, project or "
+                    "issue, or out of this token's reach",
+                    permanent=True,
+                ) from None
+            if exc.status == 429:
+                raise SourceError(
+                    "Sentry rate limit reached (HTTP 429); will retry later",
+                    retry_after=exc.retry_after,
+                ) from None
+            raise SourceError(f"Sentry: {exc}", permanent=exc.permanent) from None
+
+    def _json(self, response):
+        try:
+            return response.json()
+        except ValueError:
+            raise SourceError(
+                f"Sentry answered something that is not JSON (HTTP {response.status_code})"
+            ) from None
+
+    def _project_ids(self):
+        """Numeric project ids for the list filter; slugs are resolved once and remembered."""
+        known = self.source.options.setdefault("project_ids", {})
+        ids = []
+        for project in self.source.projects:
+            project = str(project)
+            if project.isdigit():
+                ids.append(project)
+                continue
+            if project not in known:
+                path = f"projects/{self.org}/{quote(project, safe='')}/"
+                known[project] = str(self._json(self._call("GET", path))["id"])
+                self.source.save(update_fields=["options"])
+            ids.append(known[project])
+        return ids
+
+    def _list_params(self, **extra):
+        params = {"project": self._project_ids(), **extra}
+        if self.source.environment:
+            params["environment"] = self.source.environment
+        return params
+
+    def _issue_path(self, external_id):
+        return f"organizations/{self.org}/issues/{quote(str(external_id), safe='')}/"
+
+    # Mirror side --------------------------------------------------------------------------
+
+    def fetch(self, *, since=None):
+        """Unresolved issues of the environment, newest `lastSeen` first.
+
+        The next page is requested while the caller digests the current one; in an incremental
+        fetch, only once this page shows it is needed (a sync with nothing new makes one
+        request).
+        """
+        params = self._list_params(
+            query="is:unresolved",
+            sort="date",
+            limit=PAGE_SIZE,
+            groupStatsPeriod=STATS_PERIOD,
+        )
+        path = f"organizations/{self.org}/issues/"
+
+        def get(cursor=None):
+            return self._call(
+                "GET", path, params={**params, "cursor": cursor} if cursor else params
+            )
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(get)
+            while pending is not None:
+                response = pending.result()
+                cursor = next_cursor(response.headers.get("Link"))
+                pending = pool.submit(get, cursor) if cursor and since is None else None
+                issues = self._json(response)
+                if not isinstance(issues, list):
+                    raise SourceError("Sentry's issue list is not a list")
+                items = [item for item in map(self._to_item, issues) if item is not None]
+                if cursor and since is not None and all(item.last_seen >= since for item in items):
+                    pending = pool.submit(get, cursor)
+                for item in items:
+                    if since is not None and item.last_seen and item.last_seen < since:
+                        return
+                    yield item
+
+    def _to_item(self, issue):
+        """ItemData from one issue of the list, or None (counted as skipped) if malformed."""
+        try:
+            external_id = issue["id"]
+            title = issue["title"]
+            if not isinstance(external_id, str | int) or not isinstance(title, str):
+                raise TypeError("id or title of the wrong type")
+            last_seen = parse_datetime(issue["lastSeen"])
+            if last_seen is None:
+                raise ValueError("no lastSeen")
+            stats = (issue.get("stats") or {}).get(STATS_PERIOD) or []
+            return ItemData(
+                external_id=str(external_id),
+                title=title,
+                culprit=issue.get("culprit") or "",
+                level=issue.get("level") or "",
+                environment=self.source.environment,
+                upstream_status=issue.get("status") or "",
+                first_seen=parse_datetime(issue.get("firstSeen")),
+                last_seen=last_seen,
+                event_count=int(issue.get("count") or 0),
+                user_count=int(issue.get("userCount") or 0),
+                permalink=issue.get("permalink") or "",
+                short_id=issue.get("shortId") or "",
+                recent_counts=[int(count) for _ts, count in stats],
+                # The stats are kept once, as recent_counts.
+                payload={key: value for key, value in issue.items() if key != "stats"},
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            self.skipped += 1
+            issue_id = issue.get("id") if isinstance(issue, dict) else None
+            logger.warning(
+                "sentry_issue_skipped",
+                source=self.source.name,
+                issue_id=str(issue_id)[:50],
+                reason=f"{exc.__class__.__name__}: {exc}"[:200],
+            )
+            return None
+
+    def reconcile(self, external_ids):
+        """Statuses of the given issues, 100 per request (Sentry's `group` lookup ignores
+        the query). Issues Sentry no longer shows are left out: local data is never deleted."""
+        external_ids = [str(i) for i in external_ids if str(i).isdigit()]
+        statuses = {}
+        path = f"organizations/{self.org}/issues/"
+        for start in range(0, len(external_ids), PAGE_SIZE):
+            batch = external_ids[start : start + PAGE_SIZE]
+            params = {"project": self._project_ids(), "group": batch}
+            for issue in self._json(self._call("GET", path, params=params)):
+                if isinstance(issue, dict) and issue.get("id") and issue.get("status"):
+                    statuses[str(issue["id"])] = issue["status"]
+        return statuses
+
+    # Write side ---------------------------------------------------------------------------
+
+    def set_status(self, item, status, details=None):
+        details = dict(details or {})
+        window = details.get("ignoreWindow")
+        if window is not None and (not isinstance(window, int) or window > MAX_IGNORE_WINDOW):
+            raise SourceError(
+                f"Sentry cannot ignore over a window longer than {MAX_IGNORE_WINDOW} minutes "
+                f"(7 days); got {window}",
+                permanent=True,
+            )
+        body = {"status": status}
+        if details:
+            body["statusDetails"] = details
+        self._call(
+            "PUT",
+            f"organizations/{self.org}/issues/",
+            params={"id": item.external_id},
+            json=body,
+        )
+        # The bulk update said yes, but it says yes to ids it did not touch: ask the issue.
+        issue = self._json(self._call("GET", self._issue_path(item.external_id)))
+        return UpstreamState(
+            status=issue.get("status", ""),
+            details=issue.get("statusDetails") or {},
+            raw={
+                key: issue.get(key)
+                for key in ("id", "shortId", "status", "substatus", "statusDetails", "lastSeen")
+            },
+        )
+
+    def comment(self, item, text):
+        path = self._issue_path(item.external_id) + "comments/"
+        return self._json(self._call("POST", path, json={"text": text}))
+
+    def bug_report(self, item):
+        event = self._json(self._call("GET", self._issue_path(item.external_id) + "events/latest/"))
+        release = event.get("release") or {}
+        tags = {
+            tag["key"]: tag["value"]
+            for tag in event.get("tags") or []
+            if isinstance(tag, dict) and "key" in tag and "value" in tag
+        }
+        return {
+            "release": release.get("version", "") if isinstance(release, dict) else str(release),
+            "tags": tags,
+            "frames": top_frames(event),
+            "event_id": event.get("eventID", ""),
+            "message": event.get("message", ""),
+        }
+
+
+def top_frames(event, limit=TOP_FRAMES):
+    """The innermost frames of the latest exception, innermost first, application code first.
+
+    Sentry lists frames oldest call first; the one that raised is last.
+    """
+    for entry in event.get("entries") or []:
+        if entry.get("type") != "exception":
+            continue
+        values = (entry.get("data") or {}).get("values") or []
+        if not values:
+            continue
+        frames = list(reversed((values[-1].get("stacktrace") or {}).get("frames") or []))
+        in_app = [frame for frame in frames if frame.get("inApp")]
+        return [
+            {
+                "filename": frame.get("filename") or frame.get("module") or "?",
+                "function": frame.get("function") or "?",
+                "lineno": frame.get("lineNo"),
+                "in_app": bool(frame.get("inApp")),
+                "context": _context_line(frame),
+            }
+            for frame in (in_app or frames)[:limit]
+        ]
+    return []
+
+
+def _context_line(frame):
+    for line in frame.get("context") or []:
+        if isinstance(line, list | tuple) and len(line) == 2 and line[0] == frame.get("lineNo"):
+            return line[1]
+    return ""

@@ -1,0 +1,231 @@
+"""Mirror each source into triage.Item: incrementally, idempotently, one sync per source at once.
+
+The first sync of a source mirrors every unresolved item; later ones read newest `last_seen`
+first and stop past the high-water mark, and a periodic reconcile asks the upstream about the
+items that did not show up (resolved or ignored directly upstream). Only upstream fields are
+ever written: the vigie's qualification stays local. A failure is recorded on the source and
+its SyncRun; nothing local is deleted.
+"""
+
+import hashlib
+from datetime import timedelta
+from itertools import batched
+
+import structlog
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from triage.models import Item, Source, SyncRun
+from triage.sources import backend_for
+from triage.sources.base import SourceError
+from vigie.logging import redact_text
+
+logger = structlog.get_logger(__name__)
+
+# A claim older than this belongs to a sync that died (worker killed): it may be taken over.
+CLAIM_EXPIRES = timedelta(minutes=15)
+# Events can be ingested a little out of order: re-read this much before the high-water mark.
+OVERLAP = timedelta(minutes=1)
+RECONCILE_EVERY = timedelta(hours=1)
+BATCH_SIZE = 100
+
+
+def sync_source(source_pk):
+    """Sync one source now. Returns its SyncRun, or None when another sync holds the source."""
+    started = timezone.now()
+    claimed = (
+        Source.objects.filter(pk=source_pk)
+        .filter(Q(sync_started_at__isnull=True) | Q(sync_started_at__lt=started - CLAIM_EXPIRES))
+        .update(sync_started_at=started)
+    )
+    if claimed != 1:
+        logger.info("sync_skipped_already_running", source_pk=source_pk)
+        return None
+    source = Source.objects.get(pk=source_pk)
+    run = SyncRun(source=source, started_at=started)
+    backend = None
+    try:
+        backend = backend_for(source)
+        _mirror(source, backend, run)
+    except (SourceError, LookupError) as exc:
+        _record_failure(source, run, exc, str(exc))
+    except Exception as exc:
+        # A bug of ours, not the upstream's: keep the source's record straight, and report it.
+        logger.exception("sync_crashed", source=source.name)
+        _record_failure(source, run, exc, f"internal error: {exc.__class__.__name__}")
+    finally:
+        if backend is not None:
+            run.requests, run.skipped = backend.requests, backend.skipped
+        run.finished_at = timezone.now()
+        run.save()
+        Source.objects.filter(pk=source_pk, sync_started_at=started).update(sync_started_at=None)
+    return run
+
+
+def _mirror(source, backend, run):
+    mark = source.high_water_mark
+    newest = mark
+    seen = set()
+    for batch in batched(backend.fetch(since=mark - OVERLAP if mark else None), BATCH_SIZE):
+        created, updated, unchanged = upsert(source, batch)
+        run.created += created
+        run.updated += updated
+        run.unchanged += unchanged
+        seen.update(data.external_id for data in batch)
+        stamps = [d.last_seen for d in batch if d.last_seen] + ([newest] if newest else [])
+        newest = max(stamps, default=None)
+    now = timezone.now()
+    reconciled = source.last_reconciled_at
+    if reconciled is None or now - reconciled >= RECONCILE_EVERY:
+        run.updated += reconcile(source, backend, exclude=seen)
+        reconciled = now
+    Source.objects.filter(pk=source.pk).update(
+        state=Source.State.OK,
+        last_error="",
+        last_success_at=now,
+        high_water_mark=newest,
+        last_reconciled_at=reconciled,
+        consecutive_failures=0,
+        auth_error_fingerprint="",
+        next_sync_at=now + timedelta(minutes=source.sync_interval_minutes),
+    )
+    logger.info(
+        "source_synced",
+        source=source.name,
+        created=run.created,
+        updated=run.updated,
+        unchanged=run.unchanged,
+        skipped=backend.skipped,
+        requests=backend.requests,
+    )
+
+
+def _record_failure(source, run, exc, message):
+    message = redact_text(message)
+    now = timezone.now()
+    failures = source.consecutive_failures + 1
+    source.consecutive_failures = failures
+    wait = getattr(exc, "retry_after", None)
+    auth = getattr(exc, "auth", False)
+    Source.objects.filter(pk=source.pk).update(
+        state=Source.State.AUTH_ERROR if auth else Source.State.ERROR,
+        last_error=message,
+        last_error_at=now,
+        consecutive_failures=failures,
+        auth_error_fingerprint=source.config_fingerprint() if auth else "",
+        next_sync_at=now + (timedelta(seconds=wait) if wait else source.backoff()),
+    )
+    run.error = message
+    logger.warning("source_sync_failed", source=source.name, error=message, auth=auth)
+
+
+def digest(data):
+    """What identifies one upstream version of an item. A repr, not sorted JSON: cheaper, and
+    an upstream serialising keys in another order only costs one needless write."""
+    material = (
+        data.kind,
+        data.title,
+        data.culprit,
+        data.level,
+        data.environment,
+        data.upstream_status,
+        data.first_seen,
+        data.last_seen,
+        data.event_count,
+        data.user_count,
+        data.permalink,
+        data.short_id,
+        data.recent_counts,
+        data.payload,
+    )
+    return hashlib.sha1(repr(material).encode(), usedforsecurity=False).hexdigest()
+
+
+def upsert(source, batch):
+    """Write one batch of ItemData in bulk; returns (created, updated, unchanged).
+
+    Two queries when something changed (read the batch's digests, upsert), one otherwise, and
+    a third when items came back.
+    """
+    batch = list({data.external_id: data for data in reversed(batch)}.values())
+    existing = {
+        row[0]: row[1:]
+        for row in Item.objects.filter(
+            source=source, external_id__in=[d.external_id for d in batch]
+        ).values_list("external_id", "upstream_digest", "qualification", "qualified_at")
+    }
+    rows, came_back, created = [], [], 0
+    for data in batch:
+        signature = digest(data)
+        known = existing.get(data.external_id)
+        if known is None:
+            created += 1
+        elif known[0] == signature:
+            continue
+        elif _came_back(data, qualification=known[1], qualified_at=known[2]):
+            came_back.append(data.external_id)
+        rows.append(
+            Item(
+                source=source,
+                external_id=data.external_id,
+                kind=data.kind,
+                title=data.title,
+                culprit=data.culprit,
+                level=data.level,
+                environment=data.environment,
+                upstream_status=data.upstream_status,
+                first_seen=data.first_seen,
+                last_seen=data.last_seen,
+                event_count=data.event_count,
+                user_count=data.user_count,
+                permalink=data.permalink,
+                short_id=data.short_id,
+                recent_counts=data.recent_counts,
+                payload=data.payload,
+                upstream_digest=signature,
+            )
+        )
+    if rows:
+        with transaction.atomic():
+            Item.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["source", "external_id"],
+                update_fields=Item.UPSTREAM_FIELDS,
+            )
+            if came_back:
+                Item.objects.filter(source=source, external_id__in=came_back).update(came_back=True)
+    return created, len(rows) - created, len(batch) - len(rows)
+
+
+def _came_back(data, *, qualification, qualified_at):
+    """Silenced by the vigie, unresolved again upstream after a new occurrence."""
+    return (
+        qualification in Item.SILENCING
+        and data.upstream_status == "unresolved"
+        and (qualified_at is None or (data.last_seen is not None and data.last_seen > qualified_at))
+    )
+
+
+def reconcile(source, backend, *, exclude=()):
+    """Ask the upstream about items still open locally that the sync did not see; returns how
+    many changed. Items the upstream no longer shows are kept as they are."""
+    exclude = set(exclude)
+    local = {
+        external_id: status
+        for external_id, status in Item.objects.filter(source=source)
+        .exclude(upstream_status="resolved")
+        .values_list("external_id", "upstream_status")
+        if external_id not in exclude
+    }
+    if not local:
+        return 0
+    changed = {}
+    for external_id, status in backend.reconcile(list(local)).items():
+        if local.get(external_id) not in (None, status):
+            changed.setdefault(status, []).append(external_id)
+    for status, external_ids in changed.items():
+        for chunk in batched(external_ids, 500):
+            Item.objects.filter(source=source, external_id__in=chunk).update(upstream_status=status)
+    return sum(len(ids) for ids in changed.values())

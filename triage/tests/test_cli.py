@@ -1,0 +1,108 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from rotation.models import Team
+from tests.fakes.fixtures import SENTRY_TOKEN_ENV
+from triage.models import Item, Source
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args, stdin=None, monkeypatch=None):
+    out = io.StringIO()
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_addsource_sentry(fake_sentry):
+    Team.objects.create(slug="rdv", name="RDV")
+    out = run(
+        "addsource", "sentry", "--name", "prod", "--url", fake_sentry.url + "/", "--org", "acme",
+        "--project", "74", "--project", "rdv-insertion", "--environment", "production",
+        "--token-env", "SENTRY_TOKEN", "--github-repo", "betagouv/rdv-service-public",
+        "--team", "rdv",
+    )  # fmt: skip
+    source = Source.objects.get(name="prod")
+    assert source.kind == Source.Kind.SENTRY
+    assert source.base_url == fake_sentry.url
+    assert source.projects == ["74", "rdv-insertion"]
+    assert source.token_env == "SENTRY_TOKEN"
+    assert source.token == ""
+    assert source.team.slug == "rdv"
+    assert "manage.py sync --source prod" in out
+
+
+def test_addsource_reads_a_stored_token_from_stdin_and_never_prints_it(monkeypatch):
+    out = run(
+        "addsource", "sentry", "--name", "selfhosted", "--url", "https://sentry.incubateur.net",
+        "--org", "betagouv", "--project", "74", "--token-stdin",
+        stdin="sntrys_very_secret_value\n", monkeypatch=monkeypatch,
+    )  # fmt: skip
+    assert Source.objects.get(name="selfhosted").token == "sntrys_very_secret_value"
+    assert "sntrys_very_secret_value" not in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--token-env", "sntrys_abc/def+ghi"], "not an environment variable name"),
+        (["--token-env", "T", "--github-repo", "not a repo"], "owner/name"),
+        (["--token-env", "T", "--team", "nobody"], "no team"),
+        (["--token-env", "T", "--url", "not-a-url"], "base_url"),
+        (["--token-env", "T", "--interval", "0"], "interval"),
+    ],
+)
+def test_addsource_bad_input_is_a_clear_error(extra, message):
+    with pytest.raises(CommandError, match=message) as error:
+        run("addsource", "sentry", "--name", "prod", "--org", "acme", "--project", "1", *extra)
+    assert "sntrys_abc" not in str(error.value)
+    assert not Source.objects.exists()
+
+
+def test_addsource_refuses_a_duplicate_name(sentry_source):
+    with pytest.raises(CommandError, match="already exists"):
+        run("addsource", "sentry", "--name", "prod", "--org", "a", "--project", "1",
+            "--token-env", "T")  # fmt: skip
+
+
+def test_sync_prints_one_line_per_source(fake_sentry, sentry_source):
+    fake_sentry.add_issues(3)
+    out = run("sync")
+    assert out.strip() == "prod: 3 new, 0 updated, 0 unchanged, 0 skipped, 0 errors (1 requests)"
+    fake_sentry.occur(Item.objects.first().external_id)
+    assert "prod: 0 new, 1 updated, 2 unchanged" in run("sync", "--source", "prod")
+
+
+def test_sync_fails_when_a_source_failed_and_still_syncs_the_others(
+    fake_sentry, sentry_source, monkeypatch
+):
+    Source.objects.create(
+        kind=Source.Kind.SENTRY, name="broken", base_url=fake_sentry.url,
+        organization="nope", projects=["74"], token_env=SENTRY_TOKEN_ENV,
+    )  # fmt: skip
+    fake_sentry.add_issue()
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 source\\(s\\) failed: broken"):
+        call_command("sync", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("broken: error: Sentry answered 404")
+    assert lines[1].startswith("prod: 1 new")
+
+
+def test_sync_names_the_known_sources_when_asked_for_another(sentry_source):
+    with pytest.raises(CommandError, match=r"no source named 'dev' \(known: prod\)"):
+        run("sync", "--source", "dev")
+
+
+def test_sync_retries_a_source_stopped_on_an_auth_error(fake_sentry, sentry_source, monkeypatch):
+    monkeypatch.setenv(SENTRY_TOKEN_ENV, "wrong")
+    with pytest.raises(CommandError):
+        run("sync")
+    monkeypatch.setenv(SENTRY_TOKEN_ENV, fake_sentry.token)
+    assert "prod: 0 new" in run("sync")
+    sentry_source.refresh_from_db()
+    assert sentry_source.state == Source.State.OK

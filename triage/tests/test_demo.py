@@ -1,0 +1,50 @@
+import pytest
+
+from rotation.models import Team
+from triage import demo
+from triage.models import Item, Source
+from triage.sources import backend_for
+from triage.sync import sync_source
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the demo called the network")
+
+    monkeypatch.setattr("vigie.http.request", refuse)
+
+
+def test_demo_source_is_alive_and_idempotent():
+    team = Team.objects.create(slug="demo", name="Démo")
+    summary = demo.load()
+    source = Source.objects.get(name="demo")
+    assert source.kind == Source.Kind.DEMO
+    assert source.team == team
+    items = Item.objects.filter(source=source)
+    assert 30 <= items.count() <= 50
+    assert summary == f'source "demo": {items.count()} items added, {items.count()} in all'
+    assert items.filter(qualification="").count() > 20
+    assert items.exclude(qualification="").count() >= 5
+    assert items.filter(came_back=True).count() == 1
+    assert items.filter(title="<script>alert(1)</script>").exists()
+    assert items.filter(title="<img src=x onerror=alert(1)>").exists()
+    assert all(len(item.recent_counts) == 24 for item in items)
+    assert {"fatal", "error", "warning", "info"} <= set(items.values_list("level", flat=True))
+
+    items.filter(external_id="demo-1").update(qualification="bug")
+    assert demo.load().startswith('source "demo": 0 items added')
+    assert items.count() == len(demo.ISSUES)
+    assert items.get(external_id="demo-1").qualification == "bug"  # not overwritten
+
+
+def test_the_demo_source_syncs_and_reports_offline():
+    demo.load()
+    source = Source.objects.get(name="demo")
+    item = source.items.get(external_id="demo-8")
+    report = backend_for(source).bug_report(item)
+    assert report["release"] == "rdv-solidarites@2026.11.20"
+    run = sync_source(source.pk)
+    assert (run.created, run.error) == (0, "")

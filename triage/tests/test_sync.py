@@ -1,0 +1,225 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.fakes.fixtures import SENTRY_TOKEN_ENV
+from triage.models import Item, Source, SyncRun
+from triage.sources.sentry import SentryBackend
+from triage.sync import CLAIM_EXPIRES, RECONCILE_EVERY, sync_source
+
+pytestmark = pytest.mark.django_db
+
+
+def writes_to_items(queries):
+    return [
+        q["sql"]
+        for q in queries
+        if "triage_item" in q["sql"] and q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))
+    ]
+
+
+def test_first_sync_mirrors_every_unresolved_issue_of_the_environment(fake_sentry, sentry_source):
+    fake_sentry.add_issues(150)
+    fake_sentry.add_issue(environments=("staging",))
+    fake_sentry.set_upstream_status(fake_sentry.add_issue()["id"], "resolved")
+
+    run = sync_source(sentry_source.pk)
+
+    assert (run.created, run.updated, run.unchanged, run.skipped, run.error) == (150, 0, 0, 0, "")
+    assert run.requests == 2
+    assert Item.objects.filter(source=sentry_source).count() == 150
+    sentry_source.refresh_from_db()
+    assert sentry_source.state == Source.State.OK
+    assert sentry_source.high_water_mark == max(Item.objects.values_list("last_seen", flat=True))
+    assert sentry_source.last_success_at is not None
+    assert sentry_source.sync_started_at is None
+    assert SyncRun.objects.get() == run
+
+
+def test_an_incremental_sync_with_nothing_new_makes_one_request_and_writes_no_item(
+    fake_sentry, sentry_source
+):
+    fake_sentry.add_issues(250)
+    sync_source(sentry_source.pk)
+    fake_sentry.requests.clear()
+
+    with CaptureQueriesContext(connection) as queries:
+        run = sync_source(sentry_source.pk)
+
+    assert len(fake_sentry.requests) == 1
+    assert run.requests == 1
+    assert (run.created, run.updated) == (0, 0)
+    assert writes_to_items(queries.captured_queries) == []
+
+
+def test_an_incremental_sync_picks_up_new_and_changed_issues_only(fake_sentry, sentry_source):
+    issues = fake_sentry.add_issues(250)
+    sync_source(sentry_source.pk)
+    fake_sentry.requests.clear()
+    fake_sentry.occur(issues[3]["id"], times=5)
+    fresh = fake_sentry.add_issue(title="PG::ConnectionBad: could not connect to server")
+
+    run = sync_source(sentry_source.pk)
+
+    assert (run.created, run.updated) == (1, 1)
+    assert len(fake_sentry.requests) == 1
+    assert Item.objects.get(external_id=issues[3]["id"]).event_count == 17
+    assert Item.objects.get(external_id=fresh["id"]).title == fresh["title"]
+
+
+def test_a_sync_never_overwrites_the_local_qualification(fake_sentry, sentry_source, user):
+    issue = fake_sentry.add_issue()
+    sync_source(sentry_source.pk)
+    Item.objects.filter(external_id=issue["id"]).update(
+        qualification=Item.Qualification.BUG,
+        github_issue_url="https://github.com/betagouv/rdv-service-public/issues/7",
+        qualified_by=user,
+        qualified_at=timezone.now(),
+    )
+    fake_sentry.occur(issue["id"], times=2)
+    sync_source(sentry_source.pk)
+    item = Item.objects.get(external_id=issue["id"])
+    assert item.event_count == 14
+    assert item.qualification == Item.Qualification.BUG
+    assert item.github_issue_url.endswith("/issues/7")
+    assert item.qualified_by == user
+    assert not item.came_back
+
+
+def test_an_issue_silenced_by_the_vigie_that_comes_back_is_flagged(fake_sentry, sentry_source):
+    temporary, quiet = fake_sentry.add_issue(), fake_sentry.add_issue()
+    sync_source(sentry_source.pk)
+    sentry = SentryBackend(sentry_source)
+    for issue in (temporary, quiet):
+        item = Item.objects.get(external_id=issue["id"])
+        state = sentry.set_status(item, "ignored", {"ignoreCount": 1})
+        Item.objects.filter(pk=item.pk).update(
+            qualification=Item.Qualification.TEMPORARY,
+            qualified_at=timezone.now(),
+            upstream_status=state.status,
+        )
+    fake_sentry.occur(temporary["id"], at=datetime.now(UTC) + timedelta(seconds=1))
+
+    run = sync_source(sentry_source.pk)
+
+    assert run.updated == 1
+    back = Item.objects.get(external_id=temporary["id"])
+    assert back.came_back
+    assert back.upstream_status == "unresolved"
+    assert back.qualification == Item.Qualification.TEMPORARY
+    assert not Item.objects.get(external_id=quiet["id"]).came_back
+
+
+def test_reconcile_notices_issues_resolved_or_ignored_in_sentry(fake_sentry, sentry_source):
+    resolved, ignored, untouched = (fake_sentry.add_issue() for _ in range(3))
+    with time_machine.travel(timezone.now(), tick=True) as traveller:
+        sync_source(sentry_source.pk)
+        fake_sentry.set_upstream_status(resolved["id"], "resolved")
+        fake_sentry.set_upstream_status(ignored["id"], "ignored", {"ignoreCount": 10})
+        fake_sentry.requests.clear()
+        sync_source(sentry_source.pk)
+        assert len(fake_sentry.requests) == 1  # not due yet: the listing only
+        traveller.shift(RECONCILE_EVERY)
+
+        run = sync_source(sentry_source.pk)
+
+        assert run.updated == 2
+        assert sorted(fake_sentry.requests[-1][2]["group"]) == sorted(
+            [resolved["id"], ignored["id"]]
+        )
+        statuses = dict(Item.objects.values_list("external_id", "upstream_status"))
+        assert statuses == {
+            resolved["id"]: "resolved",
+            ignored["id"]: "ignored",
+            untouched["id"]: "unresolved",
+        }
+        traveller.shift(RECONCILE_EVERY)
+        fake_sentry.requests.clear()
+        sync_source(sentry_source.pk)
+        assert fake_sentry.requests[-1][2]["group"] == [ignored["id"]]  # resolved: settled
+
+
+def test_a_malformed_issue_is_skipped_and_the_sync_goes_on(fake_sentry, sentry_source):
+    fake_sentry.add_issues(3)
+    fake_sentry.add_raw({"id": "13", "title": "partial", "lastSeen": None})
+    run = sync_source(sentry_source.pk)
+    assert (run.created, run.skipped, run.error) == (3, 1, "")
+    sentry_source.refresh_from_db()
+    assert sentry_source.state == Source.State.OK
+
+
+def test_a_refused_token_marks_the_source_and_keeps_its_items(
+    fake_sentry, sentry_source, monkeypatch
+):
+    fake_sentry.add_issues(2)
+    sync_source(sentry_source.pk)
+    monkeypatch.setenv(SENTRY_TOKEN_ENV, "sntrys_revoked_secret_value")
+
+    run = sync_source(sentry_source.pk)
+
+    sentry_source.refresh_from_db()
+    assert sentry_source.state == Source.State.AUTH_ERROR
+    assert "refused the token" in sentry_source.last_error
+    assert "sntrys_revoked_secret_value" not in sentry_source.last_error
+    assert sentry_source.last_error_at is not None
+    assert run.error == sentry_source.last_error
+    assert Item.objects.count() == 2
+    assert sentry_source.waits_for_new_configuration
+    monkeypatch.setenv(SENTRY_TOKEN_ENV, fake_sentry.token)
+    sentry_source.refresh_from_db()
+    assert not sentry_source.waits_for_new_configuration
+
+
+def test_a_server_error_is_recorded_with_backoff(fake_sentry, sentry_source, monkeypatch):
+    monkeypatch.setattr("triage.sources.sentry.time.sleep", lambda s: None)
+    fake_sentry.script += [(500, {}, b"oops")] * 4
+    run = sync_source(sentry_source.pk)
+    sentry_source.refresh_from_db()
+    assert sentry_source.state == Source.State.ERROR
+    assert "HTTP 500" in run.error
+    assert sentry_source.consecutive_failures == 1
+    assert sentry_source.high_water_mark is None
+
+
+def test_a_429_pushes_the_next_sync_after_sentrys_delay(fake_sentry, sentry_source):
+    fake_sentry.script.append((429, {"Retry-After": "600"}, b""))
+    before = timezone.now()
+    sync_source(sentry_source.pk)
+    sentry_source.refresh_from_db()
+    assert sentry_source.next_sync_at >= before + timedelta(seconds=600)
+
+
+def test_two_syncs_of_one_source_never_run_at_once(fake_sentry, sentry_source):
+    claimed_at = timezone.now()
+    Source.objects.filter(pk=sentry_source.pk).update(sync_started_at=claimed_at)
+    assert sync_source(sentry_source.pk) is None
+    assert fake_sentry.requests == []
+    Source.objects.filter(pk=sentry_source.pk).update(
+        sync_started_at=claimed_at - CLAIM_EXPIRES - timedelta(seconds=1)
+    )
+    assert sync_source(sentry_source.pk) is not None  # a dead sync's claim expires
+
+
+def test_a_bug_of_ours_is_recorded_without_leaking(fake_sentry, sentry_source, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("triage.sync.upsert", explode)
+    fake_sentry.add_issue()
+    run = sync_source(sentry_source.pk)
+    assert run.error == "internal error: RuntimeError"
+    sentry_source.refresh_from_db()
+    assert sentry_source.state == Source.State.ERROR
+    assert sentry_source.sync_started_at is None
+
+
+def test_a_kind_without_a_backend_is_a_clear_error():
+    source = Source.objects.create(kind=Source.Kind.GOODJOB, name="jobs")
+    run = sync_source(source.pk)
+    assert run.error == "no backend for sources of kind 'goodjob'"
+    source.refresh_from_db()
+    assert source.state == Source.State.ERROR

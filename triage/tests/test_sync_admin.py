@@ -1,0 +1,71 @@
+import pytest
+
+from tests.factories import UserFactory
+from triage.models import Item, Source, SyncRun
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "sntrys_stored_secret_value_42"
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def source():
+    return Source.objects.create(
+        kind="sentry", name="prod", organization="acme", projects=["74"], token=SECRET
+    )
+
+
+def form_data(source, **changes):
+    data = {
+        "kind": source.kind,
+        "name": source.name,
+        "sync_interval_minutes": 5,
+        "base_url": "https://sentry.io",
+        "organization": source.organization,
+        "projects": '["74"]',
+        "environment": "production",
+        "token_env": "",
+        "token": "",
+        "github_repository": "",
+        "options": "{}",
+        "enabled": "on",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_stored_token_is_never_shown_back(admin_client, source):
+    page = admin_client.get(f"/admin/triage/source/{source.pk}/change/")
+    assert page.status_code == 200
+    assert SECRET not in page.content.decode()
+
+
+def test_a_blank_token_keeps_the_stored_one_and_a_new_one_replaces_it(admin_client, source):
+    url = f"/admin/triage/source/{source.pk}/change/"
+    assert admin_client.post(url, form_data(source)).status_code == 302
+    source.refresh_from_db()
+    assert source.token == SECRET
+    admin_client.post(url, form_data(source, token="sntrys_new"))
+    source.refresh_from_db()
+    assert source.token == "sntrys_new"
+    admin_client.post(url, form_data(source, clear_token="on"))
+    source.refresh_from_db()
+    assert source.token == ""
+
+
+def test_item_action_and_syncrun_pages_load(admin_client, source):
+    item = Item.objects.create(source=source, external_id="1", title="<script>alert(1)</script>")
+    item.actions.create(action="resolved")
+    SyncRun.objects.create(source=source, started_at=item.actions.get().created_at)
+    for model in ("item", "action", "syncrun"):
+        page = admin_client.get(f"/admin/triage/{model}/")
+        assert page.status_code == 200
+        assert "<script>alert(1)</script>" not in page.content.decode()
+    assert admin_client.get(f"/admin/triage/item/{item.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/triage/item/add/").status_code == 403
