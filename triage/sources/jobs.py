@@ -174,10 +174,6 @@ class JobBackend(SourceBackend):
     qualifications = ("temporary", "bug", "expected")
     is_not_found_error = staticmethod(is_not_found_error)
 
-    def __init__(self, source):
-        super().__init__(source)
-        self.skipped = 0  # failed jobs of the last fetch that could not be read
-
     def set_status(self, item, status, details=None):
         return UpstreamState(status=status, details=dict(details or {}), raw={"local": True})
 

@@ -218,8 +218,8 @@ def test_a_bug_of_ours_is_recorded_without_leaking(fake_sentry, sentry_source, m
 
 
 def test_a_kind_without_a_backend_is_a_clear_error():
-    source = Source.objects.create(kind=Source.Kind.GOODJOB, name="jobs")
+    source = Source.objects.create(kind=Source.Kind.GITHUB, name="requests")
     run = sync_source(source.pk)
-    assert run.error == "no backend for sources of kind 'goodjob'"
+    assert run.error == "no backend for sources of kind 'github'"
     source.refresh_from_db()
     assert source.state == Source.State.ERROR
