@@ -106,3 +106,33 @@ def test_sync_retries_a_source_stopped_on_an_auth_error(fake_sentry, sentry_sour
     assert "prod: 0 new" in run("sync")
     sentry_source.refresh_from_db()
     assert sentry_source.state == Source.State.OK
+
+
+def test_addsource_goodjob_keeps_the_dsn_in_the_environment():
+    out = run(
+        "addsource", "goodjob", "--name", "jobs", "--dsn-env", "RDV_GOODJOB_DSN",
+        "--dashboard-url", "https://rdv.example.org/super_admins/good_job/",
+    )  # fmt: skip
+    source = Source.objects.get(name="jobs")
+    assert (source.kind, source.token_env, source.token) == ("goodjob", "RDV_GOODJOB_DSN", "")
+    assert source.base_url == "https://rdv.example.org/super_admins/good_job"
+    assert "$RDV_GOODJOB_DSN" in out
+
+
+def test_addsource_goodjob_needs_a_dsn():
+    with pytest.raises(CommandError, match="dsn"):
+        run("addsource", "goodjob", "--name", "jobs")
+
+
+def test_addsource_djangoq_without_a_dsn_watches_this_vigie():
+    out = run("addsource", "djangoq", "--name", "vigie-tasks")
+    assert "this Vigie's own failed tasks" in out
+    assert Source.objects.get(name="vigie-tasks").kind == "djangoq"
+
+
+def test_addsource_dsn_from_stdin_is_never_printed(monkeypatch):
+    dsn = "postgres://reader:s3cret@db.example.org/rdv"
+    out = run("addsource", "goodjob", "--name", "jobs", "--dsn-stdin", stdin=dsn + "\n",
+              monkeypatch=monkeypatch)  # fmt: skip
+    assert Source.objects.get(name="jobs").token == dsn
+    assert "s3cret" not in out

@@ -14,48 +14,64 @@ _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 class Command(BaseCommand):
     help = (
-        "Add a source to mirror. The token is read from the environment variable named by "
-        "--token-env (preferred) or from standard input with --token-stdin; it is never printed."
+        "Add a source to mirror: sentry, goodjob or djangoq. A secret (token, database DSN) is "
+        "read from the environment variable named by --token-env / --dsn-env (preferred) or "
+        "from standard input with --token-stdin / --dsn-stdin; it is never printed."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=[Source.Kind.SENTRY])
-        parser.add_argument("--name", required=True, help="Short name (a slug), e.g. prod.")
-        parser.add_argument("--url", default=DEFAULT_URL, help="Sentry's base URL.")
-        parser.add_argument("--org", required=True, help="Organisation slug.")
-        parser.add_argument(
+        kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
+        sentry = kinds.add_parser("sentry", help="A Sentry organisation (SaaS or self-hosted).")
+        sentry.add_argument("--url", default=DEFAULT_URL, help="Sentry's base URL.")
+        sentry.add_argument("--org", required=True, help="Organisation slug.")
+        sentry.add_argument(
             "--project",
             action="append",
             required=True,
             dest="projects",
             help="Project id or slug; repeat for several.",
         )
-        parser.add_argument("--environment", default="production")
-        token = parser.add_mutually_exclusive_group(required=True)
-        token.add_argument("--token-env", help="Environment variable holding the token.")
-        token.add_argument(
-            "--token-stdin", action="store_true", help="Read the token from standard input."
+        sentry.add_argument("--environment", default="production")
+        _secret_arguments(sentry, "token", "the API token", required=True)
+
+        goodjob = kinds.add_parser("goodjob", help="GoodJob's discarded jobs (read-only DSN).")
+        goodjob.add_argument(
+            "--dashboard-url", default="", help="GoodJob dashboard root, for links to each job."
         )
-        parser.add_argument("--github-repo", default="", help="owner/name receiving its bugs.")
-        parser.add_argument("--team", help="Slug of the team that triages it.")
-        parser.add_argument("--interval", type=int, default=5, help="Sync interval (minutes).")
+        _secret_arguments(goodjob, "dsn", "the read-only PostgreSQL DSN", required=True)
+
+        djangoq = kinds.add_parser(
+            "djangoq", help="django-q2 failed tasks: this Vigie's, or another app's (--dsn-env)."
+        )
+        djangoq.add_argument(
+            "--admin-url", default="", help="The other application's Django admin root."
+        )
+        _secret_arguments(djangoq, "dsn", "another app's read-only DSN", required=False)
+
+        for sub in (sentry, goodjob, djangoq):
+            sub.add_argument("--name", required=True, help="Short name (a slug), e.g. prod.")
+            sub.add_argument("--github-repo", default="", help="owner/name receiving its bugs.")
+            sub.add_argument("--team", help="Slug of the team that triages it.")
+            sub.add_argument("--interval", type=int, default=5, help="Sync interval (minutes).")
 
     def handle(self, *args, **options):
+        kind = options["kind"]
         name = options["name"]
         if Source.objects.filter(name=name).exists():
             raise CommandError(f"a source named {name!r} already exists (edit it in the admin)")
-        token_env = options["token_env"] or ""
-        if token_env and not _ENV_NAME.match(token_env):
-            # Not echoed back: it may well be the token itself, pasted in the wrong place.
+        secret = "token" if kind == Source.Kind.SENTRY else "dsn"
+        secret_env = options.get(f"{secret}_env") or ""
+        if secret_env and not _ENV_NAME.match(secret_env):
+            # Not echoed back: it may well be the secret itself, pasted in the wrong place.
             raise CommandError(
-                "--token-env: not an environment variable name (letters, digits, _): give the "
-                "name of the variable holding the token, not the token"
+                f"--{secret}-env: not an environment variable name (letters, digits, _): give "
+                f"the name of the variable holding the {secret}, not the {secret}"
             )
-        token = ""
-        if options["token_stdin"]:
-            token = sys.stdin.readline().strip()
-            if not token:
-                raise CommandError("--token-stdin: no token on standard input")
+        stored = ""
+        if options.get(f"{secret}_stdin"):
+            stored = sys.stdin.readline().strip()
+            if not stored:
+                raise CommandError(f"--{secret}-stdin: nothing on standard input")
         repository = options["github_repo"]
         if repository and not _REPOSITORY.match(repository):
             raise CommandError(f"--github-repo: expected owner/name, got {repository!r}")
@@ -67,18 +83,23 @@ class Command(BaseCommand):
         if options["interval"] < 1:
             raise CommandError("--interval: at least 1 minute")
         source = Source(
-            kind=options["kind"],
+            kind=kind,
             name=name,
             team=team,
-            base_url=options["url"].rstrip("/"),
-            organization=options["org"],
-            projects=options["projects"],
-            environment=options["environment"],
-            token_env=token_env,
-            token=token,
+            token_env=secret_env,
+            token=stored,
             github_repository=repository,
             sync_interval_minutes=options["interval"],
         )
+        if kind == Source.Kind.SENTRY:
+            source.base_url = options["url"].rstrip("/")
+            source.organization = options["org"]
+            source.projects = options["projects"]
+            source.environment = options["environment"]
+        else:
+            url = options.get("dashboard_url") or options.get("admin_url") or ""
+            source.base_url = url.rstrip("/")
+            source.environment = ""
         try:
             source.full_clean()
         except ValidationError as exc:
@@ -89,11 +110,27 @@ class Command(BaseCommand):
             )
             raise CommandError(problems or "invalid source") from None
         source.save()
-        self.stdout.write(
-            f"Added {source.kind} source {source.name!r}: {source.base_url}, organisation "
-            f"{source.organization}, projects {', '.join(source.projects)}, environment "
-            f"{source.environment or '(all)'}, synced every {source.sync_interval_minutes} min."
-        )
-        if token_env:
-            self.stdout.write(f"Its token is read from ${token_env} at each sync.")
+        self.stdout.write(f"Added {source.kind} source {source.name!r}: {_describe(source)}.")
+        if secret_env:
+            self.stdout.write(f"Its {secret} is read from ${secret_env} at each sync.")
         self.stdout.write(f"Mirror it now with: manage.py sync --source {source.name}")
+
+
+def _secret_arguments(parser, secret, what, required):
+    group = parser.add_mutually_exclusive_group(required=required)
+    group.add_argument(f"--{secret}-env", help=f"Environment variable holding {what}.")
+    group.add_argument(
+        f"--{secret}-stdin", action="store_true", help=f"Read {what} from standard input."
+    )
+
+
+def _describe(source):
+    interval = f"synced every {source.sync_interval_minutes} min"
+    if source.kind == Source.Kind.SENTRY:
+        return (
+            f"{source.base_url}, organisation {source.organization}, projects "
+            f"{', '.join(source.projects)}, environment {source.environment or '(all)'}, {interval}"
+        )
+    if source.kind == Source.Kind.DJANGOQ and not (source.token_env or source.token):
+        return f"this Vigie's own failed tasks, {interval}"
+    return f"{source.base_url or 'no dashboard link'}, {interval}"
