@@ -2,6 +2,9 @@ import pytest
 
 from tests.factories import UserFactory
 
+# Fake upstream servers, as fixtures every app can use.
+pytest_plugins = ["tests.fakes.github"]
+
 
 @pytest.fixture
 def user(db):
