@@ -46,6 +46,7 @@ def _client():
         seconds_between_requests=None,
         seconds_between_writes=None,
         per_page=RECENT_ISSUES,
+        lazy=True,
     )
 
 
@@ -73,7 +74,7 @@ def _call(what, fn, *, write=False):
 def open_issue(repo, title, body, labels=()):
     """Open an issue in `repo` ("owner/name"); returns its html_url."""
     gh = _client()
-    repository = gh.get_repo(repo, lazy=True)
+    repository = gh.get_repo(repo)
     issue = _call(
         f"opening an issue in {repo}",
         lambda: repository.create_issue(title=title, body=body, labels=list(labels)),
@@ -90,7 +91,7 @@ def find_issue_by_marker(repo, marker):
     """
     gh = _client()
     what = f"looking for an earlier issue in {repo}"
-    repository = gh.get_repo(repo, lazy=True)
+    repository = gh.get_repo(repo)
     recent = _call(
         what,
         lambda: repository.get_issues(state="all", sort="created", direction="desc").get_page(0),
