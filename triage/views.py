@@ -60,6 +60,7 @@ def _board_context(request):
     items = (
         scoped.filter(STATES[filters["state"]][1])
         .select_related("source", "source__team")
+        .defer("payload")  # the raw upstream answer: big, and the board never shows it
         .order_by(*BOARD_ORDER)
     )
     page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
@@ -82,8 +83,13 @@ def _board_context(request):
         ],
         "levels": LEVELS,
         "states": [(key, label) for key, (label, _condition) in STATES.items()],
-        "buttons": services.BUTTONS.items(),
+        "buttons": _buttons(),
     }
+
+
+def _buttons():
+    # Translated once per page rather than once per row.
+    return [(action, str(label)) for action, label in services.BUTTONS.items()]
 
 
 @require_GET
@@ -129,7 +135,7 @@ def qualify_item(request, pk):
     item.can_qualify = status != 403
     context = {
         "item": item,
-        "buttons": services.BUTTONS.items(),
+        "buttons": _buttons(),
         "flash": message,
         "flash_ok": ok,
     }
