@@ -65,6 +65,15 @@ def can_qualify(user, source, team_ids=None):
     return source.team_id is not None and source.team_id in team_ids
 
 
+def offered_actions(source):
+    """The board's buttons for items of `source`: what its backend can write back, and undo."""
+    try:
+        backend = backend_for(source)
+    except LookupError:
+        return ()
+    return (*(a for a in QUALIFICATIONS if a in backend.qualifications), "undo")
+
+
 def expected_threshold(team, count=None, window=None):
     """The "Attendu" statusDetails: the team's default, or what the vigie picked."""
     count = team.expected_ignore_count if team and count in (None, "") else count
@@ -95,6 +104,8 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
         raise PermissionDenied(_("Only members of the source's team can qualify its items."))
     if action not in ACTIONS:
         raise QualifyError(_("Unknown action."))
+    if action in QUALIFICATIONS and action not in offered_actions(item.source):
+        raise QualifyError(_("This source does not offer that qualification."))
     params = params or {}
     key = f"{idempotency_key}:{action}"[:100] if idempotency_key else None
     if key and (done := Action.objects.filter(idempotency_key=key, item=item).first()):

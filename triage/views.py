@@ -65,8 +65,12 @@ def _board_context(request):
     )
     page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
     team_ids = services.qualifying_team_ids(request.user)
+    offered = {}
     for item in page:
         item.can_qualify = services.can_qualify(request.user, item.source, team_ids)
+        if item.source_id not in offered:
+            offered[item.source_id] = services.offered_actions(item.source)
+        item.offered = offered[item.source_id]
     summary = scoped.aggregate(
         unqualified=Count("pk", filter=Q(qualification="")),
         came_back=Count("pk", filter=Q(came_back=True)),
@@ -133,6 +137,7 @@ def qualify_item(request, pk):
             return redirect(back)
         return redirect(reverse("triage:board"))
     item.can_qualify = status != 403
+    item.offered = services.offered_actions(item.source)
     context = {
         "item": item,
         "buttons": _buttons(),

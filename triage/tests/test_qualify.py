@@ -223,3 +223,14 @@ def test_qualifying_an_item_that_came_back_clears_the_flag(member_client, source
     post(member_client, item, "expected")
     item.refresh_from_db()
     assert not item.came_back and item.qualification == "expected"
+
+
+def test_only_the_qualifications_the_backend_offers_are_shown_and_accepted(
+    member_client, item, flaky_backend, monkeypatch
+):
+    monkeypatch.setattr(flaky_backend, "qualifications", ("resolved",))
+    html = member_client.get(reverse("triage:board")).content.decode()
+    assert ">Résolu</button>" in html and ">Annuler</button>" in html
+    assert ">Bug</button>" not in html and ">Temporaire</button>" not in html
+    assert post(member_client, item, "temporary").status_code == 422
+    assert flaky_backend.calls == []
