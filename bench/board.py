@@ -26,7 +26,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 import django
 from django.conf import settings
 
-# Render as production does (no template debug), but keep the development static storage.
+# Render templates as production does (no template debug); DEBUG stays on for static files.
 settings.TEMPLATES[0]["OPTIONS"]["debug"] = False
 django.setup()
 

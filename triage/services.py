@@ -107,8 +107,9 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
     if action in QUALIFICATIONS and action not in offered_actions(item.source):
         raise QualifyError(_("This source does not offer that qualification."))
     params = params or {}
-    key = f"{idempotency_key}:{action}"[:100] if idempotency_key else None
-    if key and (done := Action.objects.filter(idempotency_key=key, item=item).first()):
+    # One key per rendering of the board; the item and the button make it one per click.
+    key = f"{item.pk}:{action}:{idempotency_key}"[:100] if idempotency_key else None
+    if key and (done := Action.objects.filter(idempotency_key=key).first()):
         # A replay of a click already handled (double click, resent request).
         item.refresh_from_db()
         return Outcome(item, bool(done.upstream_ok), _("Already done."))

@@ -1,9 +1,12 @@
+import secrets
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
@@ -64,13 +67,7 @@ def _board_context(request):
         .order_by(*BOARD_ORDER)
     )
     page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
-    team_ids = services.qualifying_team_ids(request.user)
-    offered = {}
-    for item in page:
-        item.can_qualify = services.can_qualify(request.user, item.source, team_ids)
-        if item.source_id not in offered:
-            offered[item.source_id] = services.offered_actions(item.source)
-        item.offered = offered[item.source_id]
+    _prepare_rows(page, request.user, services.qualifying_team_ids(request.user))
     summary = scoped.aggregate(
         unqualified=Count("pk", filter=Q(qualification="")),
         came_back=Count("pk", filter=Q(came_back=True)),
@@ -87,13 +84,27 @@ def _board_context(request):
         ],
         "levels": LEVELS,
         "states": [(key, label) for key, (label, _condition) in STATES.items()],
-        "buttons": _buttons(),
+        "key": secrets.token_urlsafe(16),
     }
 
 
-def _buttons():
-    # Translated once per page rather than once per row.
-    return [(action, str(label)) for action, label in services.BUTTONS.items()]
+def _prepare_rows(items, user, team_ids):
+    """Who may qualify each row, and its buttons, rendered once per source (they only depend
+    on the source's backend and team) rather than once per row."""
+    buttons = [(action, str(label)) for action, label in services.BUTTONS.items()]
+    rendered = {}
+    for item in items:
+        item.can_qualify = services.can_qualify(user, item.source, team_ids)
+        if item.source_id not in rendered:
+            rendered[item.source_id] = render_to_string(
+                "triage/board.html#actions",
+                {
+                    "buttons": buttons,
+                    "offered": services.offered_actions(item.source),
+                    "team": item.source.team,
+                },
+            )
+        item.actions_html = rendered[item.source_id]
 
 
 @require_GET
@@ -136,12 +147,6 @@ def qualify_item(request, pk):
         if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
             return redirect(back)
         return redirect(reverse("triage:board"))
-    item.can_qualify = status != 403
-    item.offered = services.offered_actions(item.source)
-    context = {
-        "item": item,
-        "buttons": _buttons(),
-        "flash": message,
-        "flash_ok": ok,
-    }
+    _prepare_rows([item], request.user, services.qualifying_team_ids(request.user))
+    context = {"item": item, "key": secrets.token_urlsafe(16), "flash": message, "flash_ok": ok}
     return render(request, "triage/board.html#item-row", context, status=status)

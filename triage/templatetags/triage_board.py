@@ -1,5 +1,3 @@
-import secrets
-
 from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -40,12 +38,6 @@ def sparkline(counts):
         label=_("Recent events, peak %(peak)d") % {"peak": peak},
         points=points,
     )
-
-
-@register.simple_tag
-def new_key():
-    """A fresh idempotency key for one rendering of a row's buttons."""
-    return secrets.token_urlsafe(16)
 
 
 @register.filter
