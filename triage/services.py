@@ -112,7 +112,9 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
     if key and (done := Action.objects.filter(idempotency_key=key).first()):
         # A replay of a click already handled (double click, resent request).
         item.refresh_from_db()
-        return Outcome(item, bool(done.upstream_ok), _("Already done."))
+        if done.upstream_ok is None:
+            return Outcome(item, False, _("This click is already being handled."))
+        return Outcome(item, done.upstream_ok, _("Already done."))
 
     if action == "retry":
         failed = item.actions.filter(upstream_ok=False).order_by("-created_at", "-pk").first()
@@ -151,6 +153,11 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
         response, fields, message = _WRITERS[action](item, params, record)
     except (SourceError, github.GitHubError) as exc:
         return _failed(item, record, action, exc)
+    except Exception as exc:
+        # A bug or an unwrapped upstream error: the row says so and frees the item; the error
+        # still reaches Vigie's own error reporting.
+        _failed(item, record, action, SourceError(_("unexpected error (%s)") % type(exc).__name__))
+        raise
 
     record.upstream_ok = True
     record.upstream_response = response

@@ -234,3 +234,13 @@ def test_only_the_qualifications_the_backend_offers_are_shown_and_accepted(
     assert ">Bug</button>" not in html and ">Temporaire</button>" not in html
     assert post(member_client, item, "temporary").status_code == 422
     assert flaky_backend.calls == []
+
+
+def test_an_unexpected_error_frees_the_item_and_marks_the_row(member, item, flaky_backend):
+    flaky_backend.fail = RuntimeError("bug in a backend")
+    with pytest.raises(RuntimeError):
+        qualify_item(item, member, "resolved", {}, "k")
+    item.refresh_from_db()
+    assert item.writeback_state == Item.Writeback.FAILED
+    assert "RuntimeError" in item.writeback_error
+    assert Action.objects.get().upstream_ok is False
