@@ -133,3 +133,20 @@ def test_hostile_titles_do_not_run(browser_page, live_server, vigie):
     assert page.locator("td.title img").count() == 0
     assert page.evaluate("window.__pwned") is None
     assert dialogs == []
+
+
+def test_buttons_are_disabled_while_github_answers_and_one_issue_opens(
+    browser_page, live_server, vigie, fake_github
+):
+    page = browser_page
+    item = ItemFactory(source=vigie)
+    fake_github.slow_create = 1.5
+    log_in(page, live_server)
+    selector = f'tr[data-item-id="{item.pk}"]'
+    page.locator(selector).get_by_role("button", name="Bug", exact=True).click()
+    page.locator(f"{selector} fieldset[disabled]").wait_for()
+    # A second submit of the same row while the first runs (what a double click sends).
+    page.locator(f"{selector} form").evaluate("form => htmx.trigger(form, 'submit')")
+    page.locator(f"{selector} a.github-link").wait_for()
+    assert len(fake_github.issues("acme/app")) == 1
+    assert Item.objects.get().qualification == "bug"
