@@ -4,6 +4,7 @@ import os
 import shutil
 
 import pytest
+from django.db import connections
 
 from tests.factories import UserFactory
 from triage.models import Action, Item
@@ -42,6 +43,9 @@ def browser_page(live_server, monkeypatch):
         page.set_default_timeout(10_000)
         yield page
         browser.close()
+        # Under Playwright the test's ORM calls get their own connection (Django's connections
+        # are context-local): close it, or PostgreSQL cannot drop the test database at the end.
+        connections.close_all()
 
 
 @pytest.fixture
