@@ -2,7 +2,8 @@ import pytest
 
 from tests.factories import UserFactory
 
-pytest_plugins = ["tests.fakes.fixtures"]
+# Fake upstream servers, as fixtures every app can use.
+pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.github"]
 
 
 @pytest.fixture

@@ -194,6 +194,19 @@ class Item(models.Model):
     # makes it unresolved again means it came back and needs another look.
     SILENCING = [Qualification.TEMPORARY, Qualification.EXPECTED, Qualification.RESOLVED]
 
+    # The write-back to the upstream: the board shows a failure and offers a retry. A pending
+    # write is a claim (taken by a conditional update) so two tabs never write at once.
+    class Writeback(models.TextChoices):
+        DONE = "", _("done")
+        PENDING = "pending", _("pending")
+        FAILED = "failed", _("failed")
+
+    writeback_state = models.CharField(
+        max_length=10, choices=Writeback, default=Writeback.DONE, blank=True
+    )
+    writeback_error = models.TextField(blank=True)
+    writeback_started_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         verbose_name = _("item")
         verbose_name_plural = _("items")
@@ -220,6 +233,10 @@ class Action(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     upstream_ok = models.BooleanField(null=True)
     upstream_response = models.JSONField(default=dict, blank=True)
+    # One per click: a double click or a replayed request finds the first one's row.
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # Set on a qualification that a later "undo" took back.
+    undone = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("action")

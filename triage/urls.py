@@ -1,3 +1,11 @@
+from django.urls import path
+
+from triage import views
+
 app_name = "triage"
 
-urlpatterns = []
+urlpatterns = [
+    path("board", views.board, name="board"),
+    path("board/counts", views.board_counts, name="board-counts"),
+    path("board/items/<int:pk>/qualify", views.qualify_item, name="qualify-item"),
+]

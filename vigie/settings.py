@@ -171,6 +171,9 @@ Q_CLUSTER = {
 }
 
 METRICS_TOKEN = env.get_str("METRICS_TOKEN")
+# Where the board's "Bug" button opens issues (GitHub Enterprise: https://host/api/v3).
+VIGIE_GITHUB_TOKEN = env.get_str("VIGIE_GITHUB_TOKEN")
+VIGIE_GITHUB_API_URL = env.get_str("VIGIE_GITHUB_API_URL", "https://api.github.com")
 # A worker heartbeat older than this makes /health degraded.
 WORKER_HEARTBEAT_MAX_AGE = env.get_int("VIGIE_WORKER_HEARTBEAT_MAX_AGE", 120)
 

@@ -1,0 +1,47 @@
+from django import template
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_POINTS = 80, 20, 48
+
+
+def _count(value):
+    # Sentry's stats come as [timestamp, count] pairs; other sources give bare counts.
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        value = value[1]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return max(0.0, float(value))
+
+
+@register.simple_tag
+def sparkline(counts):
+    """A server-side SVG of recent event counts; nothing when there are fewer than two."""
+    if not isinstance(counts, list):
+        return ""
+    values = [v for v in map(_count, counts[-SPARK_POINTS:]) if v is not None]
+    if len(values) < 2:
+        return ""
+    peak = max(values) or 1.0
+    step = SPARK_WIDTH / (len(values) - 1)
+    points = " ".join(
+        f"{i * step:.1f},{SPARK_HEIGHT - 1 - v / peak * (SPARK_HEIGHT - 2):.1f}"
+        for i, v in enumerate(values)
+    )
+    return format_html(
+        '<svg class="sparkline" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
+        'aria-label="{label}"><polyline points="{points}"/></svg>',
+        w=SPARK_WIDTH,
+        h=SPARK_HEIGHT,
+        label=_("Recent events, peak %(peak)d") % {"peak": peak},
+        points=points,
+    )
+
+
+@register.filter
+def http_url(value):
+    """`value` if it is an http(s) URL, else "": upstream URLs never become javascript: links."""
+    value = str(value or "")
+    return value if value.startswith(("https://", "http://")) else ""

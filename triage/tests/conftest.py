@@ -1,0 +1,34 @@
+import pytest
+
+from triage.sources import REGISTRY
+from triage.tests.factories import FlakyBackend, ItemFactory, MembershipFactory, SourceFactory
+
+
+@pytest.fixture
+def flaky_backend(monkeypatch):
+    FlakyBackend.reset()
+    monkeypatch.setitem(REGISTRY, "demo", "triage.tests.factories.FlakyBackend")
+    yield FlakyBackend
+    FlakyBackend.reset()
+
+
+@pytest.fixture
+def source(db):
+    return SourceFactory(name="prod")
+
+
+@pytest.fixture
+def member(source, user):
+    MembershipFactory(team=source.team, user=user)
+    return user
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client
+
+
+@pytest.fixture
+def item(source):
+    return ItemFactory(source=source)

@@ -1,0 +1,156 @@
+"""Real clicks in Debian's chromium: the row swaps in place and the state is persisted."""
+
+import os
+import shutil
+
+import pytest
+from django.db import connections
+
+from tests.factories import UserFactory
+from triage.models import Action, Item
+from triage.tests.factories import ItemFactory, MembershipFactory, SourceFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch):
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("VIGIE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is required (VIGIE_REQUIRE_BROWSER=1)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are
+    # still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page(locale="fr-FR")
+        page.set_default_timeout(10_000)
+        yield page
+        browser.close()
+        # Under Playwright the test's ORM calls get their own connection (Django's connections
+        # are context-local): close it, or PostgreSQL cannot drop the test database at the end.
+        connections.close_all()
+
+
+@pytest.fixture
+def vigie(db):
+    source = SourceFactory(name="prod")
+    user = UserFactory(username="vigie")
+    MembershipFactory(team=source.team, user=user)
+    return source
+
+
+def log_in(page, live_server):
+    page.goto(f"{live_server.url}/accounts/login/?next=/board")
+    page.fill("input[name=username]", "vigie")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]:not(.link)")
+    page.wait_for_url("**/board")
+
+
+def click(page, item, label):
+    """Click a row's button and wait until the server's row has replaced it."""
+    selector = f'tr[data-item-id="{item.pk}"]'
+    page.locator(selector).evaluate("row => { row.dataset.stale = 'yes'; }")
+    page.locator(selector).get_by_role("button", name=label, exact=True).click()
+    swapped = page.locator(f"{selector}:not([data-stale])")
+    swapped.locator(".flash").wait_for()
+    return swapped
+
+
+def test_each_button_writes_and_swaps_its_row(browser_page, live_server, vigie, fake_github):
+    page = browser_page
+    temporary, bug, expected, resolved = ItemFactory.create_batch(4, source=vigie)
+    log_in(page, live_server)
+
+    row = click(page, temporary, "Temporaire")
+    assert "Ignoré jusqu'à la prochaine occurrence." in row.inner_text()
+    row = click(page, expected, "Attendu")
+    assert "10 occurrences en 10080 minutes" in row.inner_text()
+    row = click(page, resolved, "Résolu")
+    assert "Résolu." in row.inner_text()
+    row = click(page, bug, "Bug")
+    assert row.locator("a.github-link").get_attribute("href").endswith("/issues/1")
+    row = click(page, temporary, "Annuler")
+    assert "non qualifié" in row.inner_text()
+
+    states = dict(Item.objects.values_list("pk", "qualification"))
+    assert states == {
+        temporary.pk: "",
+        bug.pk: "bug",
+        expected.pk: "expected",
+        resolved.pk: "resolved",
+    }
+    assert len(fake_github.issues("acme/app")) == 1
+    assert Action.objects.filter(upstream_ok=True).count() == 5
+    # The swapped rows stay where they were: nothing moved under the reader.
+    order = page.locator("tr[data-item-id]").evaluate_all(
+        "rows => rows.map(r => Number(r.dataset.itemId))"
+    )
+    assert order == [temporary.pk, bug.pk, expected.pk, resolved.pk]
+
+
+def test_the_chosen_threshold_is_sent(browser_page, live_server, vigie):
+    page = browser_page
+    item = ItemFactory(source=vigie)
+    log_in(page, live_server)
+    row = page.locator(f'tr[data-item-id="{item.pk}"]')
+    row.locator("details.threshold summary").click()
+    row.locator("input[name=ignore_window]").fill("20000")
+    row = click(page, item, "Attendu")
+    assert "10080 minutes" in row.inner_text()
+    assert Item.objects.get().qualification == ""
+    page.locator(f'tr[data-item-id="{item.pk}"] details.threshold summary').click()
+    page.locator(f'tr[data-item-id="{item.pk}"] input[name=ignore_window]').fill("60")
+    click(page, item, "Attendu")
+    assert Item.objects.get().qualification_params == {"ignoreCount": 10, "ignoreWindow": 60}
+
+
+def test_hostile_titles_do_not_run(browser_page, live_server, vigie):
+    page = browser_page
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    script = "<script>window.__pwned = 1; alert('script')</script>"
+    image = "<img src=x onerror=\"window.__pwned = 2; alert('img')\">"
+    ItemFactory(source=vigie, title=script, culprit=image)
+    ItemFactory(source=vigie, title=image, culprit=script)
+    log_in(page, live_server)
+
+    titles = page.locator(".item-title").all_inner_texts()
+    assert sorted(titles) == sorted([script, image])
+    assert page.locator("td.title img").count() == 0
+    assert page.evaluate("window.__pwned") is None
+    assert dialogs == []
+
+
+def test_buttons_are_disabled_while_github_answers_and_one_issue_opens(
+    browser_page, live_server, vigie, fake_github
+):
+    page = browser_page
+    item = ItemFactory(source=vigie)
+    fake_github.slow_create = 1.5
+    log_in(page, live_server)
+    selector = f'tr[data-item-id="{item.pk}"]'
+    page.locator(selector).get_by_role("button", name="Bug", exact=True).click()
+    page.locator(f"{selector} fieldset[disabled]").wait_for()
+    # A second submit of the same row while the first runs (what a double click sends).
+    page.locator(f"{selector} form").evaluate("form => htmx.trigger(form, 'submit')")
+    page.locator(f"{selector} a.github-link").wait_for()
+    assert len(fake_github.issues("acme/app")) == 1
+    assert Item.objects.get().qualification == "bug"

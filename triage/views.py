@@ -1,0 +1,152 @@
+import secrets
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.http import HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from triage import services
+from triage.models import Item, Source
+
+PER_PAGE = 50
+LEVELS = ("fatal", "error", "warning", "info", "debug")
+# state filter -> (label, condition); "todo" is what the vigie must look at, the default.
+STATES = {
+    "todo": (_("to qualify"), Q(qualification="") | Q(came_back=True)),
+    "unqualified": (_("unqualified"), Q(qualification="")),
+    "came_back": (_("came back"), Q(came_back=True)),
+    "failed": (_("write-back failed"), Q(writeback_state=Item.Writeback.FAILED)),
+    "qualified": (_("qualified"), ~Q(qualification="")),
+    "all": (_("all"), Q()),
+}
+# Unqualified first, then the ignored items that came back, then the rest.
+BOARD_ORDER = (
+    Case(
+        When(qualification="", came_back=False, then=Value(0)),
+        When(came_back=True, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    ),
+    F("last_seen").desc(nulls_last=True),
+    "-pk",
+)
+
+
+def _filters(query):
+    return {
+        "source": query.get("source", ""),
+        "level": query.get("level", "") if query.get("level") in LEVELS else "",
+        "state": query.get("state") if query.get("state") in STATES else "todo",
+    }
+
+
+def _scoped(filters):
+    """Items of the chosen source and level, whatever their state (the counts use these)."""
+    items = Item.objects.all()
+    if filters["source"]:
+        items = items.filter(source__name=filters["source"])
+    if filters["level"]:
+        items = items.filter(level=filters["level"])
+    return items
+
+
+def _board_context(request):
+    filters = _filters(request.GET)
+    scoped = _scoped(filters)
+    items = (
+        scoped.filter(STATES[filters["state"]][1])
+        .select_related("source", "source__team")
+        .defer("payload")  # the raw upstream answer: big, and the board never shows it
+        .order_by(*BOARD_ORDER)
+    )
+    page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
+    _prepare_rows(page, request.user, services.qualifying_team_ids(request.user))
+    summary = scoped.aggregate(
+        unqualified=Count("pk", filter=Q(qualification="")),
+        came_back=Count("pk", filter=Q(came_back=True)),
+        failed=Count("pk", filter=Q(writeback_state=Item.Writeback.FAILED)),
+    )
+    sources = list(Source.objects.filter(enabled=True))
+    return {
+        "page": page,
+        "filters": filters,
+        "summary": summary,
+        "sources": sources,
+        "failing_sources": [
+            s for s in sources if s.state in (Source.State.ERROR, Source.State.AUTH_ERROR)
+        ],
+        "levels": LEVELS,
+        "states": [(key, label) for key, (label, _condition) in STATES.items()],
+        "key": secrets.token_urlsafe(16),
+    }
+
+
+def _prepare_rows(items, user, team_ids):
+    """Who may qualify each row, and its buttons, rendered once per source (they only depend
+    on the source's backend and team) rather than once per row."""
+    buttons = [(action, str(label)) for action, label in services.BUTTONS.items()]
+    rendered = {}
+    for item in items:
+        item.can_qualify = services.can_qualify(user, item.source, team_ids)
+        if item.source_id not in rendered:
+            rendered[item.source_id] = render_to_string(
+                "triage/board.html#actions",
+                {
+                    "buttons": buttons,
+                    "offered": services.offered_actions(item.source),
+                    "team": item.source.team,
+                },
+            )
+        item.actions_html = rendered[item.source_id]
+
+
+@require_GET
+def board(request):
+    context = _board_context(request)
+    if request.htmx and request.htmx.target == "board":
+        return render(request, "triage/board.html#board", context)
+    return render(request, "triage/board.html", context)
+
+
+@require_GET
+def board_counts(request):
+    """The polled fragment: totals, failing sources, and each visible row's figures in place."""
+    return render(request, "triage/board.html#poll", _board_context(request))
+
+
+@require_POST
+def qualify_item(request, pk):
+    item = get_object_or_404(Item.objects.select_related("source", "source__team"), pk=pk)
+    params = {
+        "ignoreCount": request.POST.get("ignore_count"),
+        "ignoreWindow": request.POST.get("ignore_window"),
+    }
+    status = 200
+    try:
+        outcome = services.qualify_item(
+            item, request.user, request.POST.get("action", ""), params, request.POST.get("key", "")
+        )
+    except PermissionDenied as exc:
+        if not request.htmx:
+            return HttpResponseForbidden(str(exc))
+        ok, message, status = False, str(exc), 403
+    except services.QualifyError as exc:
+        ok, message, status = False, str(exc), 422
+    else:
+        item, ok, message = outcome.item, outcome.ok, outcome.message
+    if not request.htmx:
+        messages.add_message(request, messages.SUCCESS if ok else messages.ERROR, message)
+        back = request.headers.get("Referer", "")
+        if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+            return redirect(back)
+        return redirect(reverse("triage:board"))
+    _prepare_rows([item], request.user, services.qualifying_team_ids(request.user))
+    context = {"item": item, "key": secrets.token_urlsafe(16), "flash": message, "flash_ok": ok}
+    return render(request, "triage/board.html#item-row", context, status=status)
