@@ -313,7 +313,7 @@ def top_frames(event, limit=TOP_FRAMES):
                 "function": frame.get("function") or "?",
                 "lineno": frame.get("lineNo"),
                 "in_app": bool(frame.get("inApp")),
-                "context": _context_line(frame),
+                "context_line": _context_line(frame),
             }
             for frame in (in_app or frames)[:limit]
         ]

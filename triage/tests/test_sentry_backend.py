@@ -218,7 +218,7 @@ def test_bug_report_from_the_latest_event(fake_sentry, sentry_source):
     [frame] = report["frames"]  # application frames only when there are some
     assert frame["filename"] == "app/controllers/rdvs_controller.rb"
     assert frame["lineno"] == 18
-    assert frame["context"] == "    @rdv = Rdv.find(params[:id])"
+    assert frame["context_line"] == "    @rdv = Rdv.find(params[:id])"
 
 
 def test_reconcile_asks_by_id(fake_sentry, sentry_source):
