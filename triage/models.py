@@ -220,6 +220,19 @@ class Item(models.Model):
     def __str__(self):
         return self.short_id or self.title[:80]
 
+    # Seed 000: a record not found inside a job is usually a real bug (a mail never sent because
+    # the place was deleted), unlike the same error on a page reached from outside.
+    NOT_FOUND_IN_JOB_WARNING = _(
+        "Careful: this job failed on a missing record, which is usually a real bug (a mail not "
+        "sent, a reminder lost). Consider Bug instead."
+    )
+
+    @property
+    def not_found_in_job(self):
+        from triage.sources.jobs import is_not_found_error
+
+        return self.kind == self.Kind.JOB and is_not_found_error(self)
+
 
 class Action(models.Model):
     """What someone did to an item, and what the upstream answered: the handover reads these."""

@@ -29,7 +29,7 @@ QUALIFICATIONS = {
     "expected": Item.Qualification.EXPECTED,
     "resolved": Item.Qualification.RESOLVED,
 }
-ACTIONS = (*QUALIFICATIONS, "undo", "retry")
+ACTIONS = (*QUALIFICATIONS, "requeue", "undo", "retry")
 # Sentry refuses an ignore window longer than a week.
 MAX_IGNORE_WINDOW = 10080
 # A claim older than this belongs to a request that died: its item may be written again.
@@ -71,7 +71,10 @@ def offered_actions(source):
         backend = backend_for(source)
     except LookupError:
         return ()
-    return (*(a for a in QUALIFICATIONS if a in backend.qualifications), "undo")
+    offered = [a for a in QUALIFICATIONS if a in backend.qualifications]
+    if getattr(backend, "can_requeue", False):
+        offered.append("requeue")
+    return (*offered, "undo")
 
 
 def expected_threshold(team, count=None, window=None):
@@ -104,7 +107,7 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
         raise PermissionDenied(_("Only members of the source's team can qualify its items."))
     if action not in ACTIONS:
         raise QualifyError(_("Unknown action."))
-    if action in QUALIFICATIONS and action not in offered_actions(item.source):
+    if action in (*QUALIFICATIONS, "requeue") and action not in offered_actions(item.source):
         raise QualifyError(_("This source does not offer that qualification."))
     params = params or {}
     # One key per rendering of the board; the item and the button make it one per click.
@@ -165,12 +168,15 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
     if undone is not None:
         Action.objects.filter(pk=undone.pk).update(undone=True)
     now = timezone.now()
+    if "qualification" in fields:
+        fields.update(
+            qualified_by=user if fields["qualification"] else None,
+            qualified_at=now if fields["qualification"] else None,
+        )
     fields.update(
         writeback_state=Item.Writeback.DONE,
         writeback_error="",
         writeback_started_at=None,
-        qualified_by=user if fields.get("qualification") else None,
-        qualified_at=now if fields.get("qualification") else None,
         came_back=False,
     )
     for name, value in fields.items():
@@ -247,6 +253,8 @@ def _write_expected(item, params, record):
         "count": params["ignoreCount"],
         "window": params["ignoreWindow"],
     }
+    if item.not_found_in_job:
+        message += " " + str(Item.NOT_FOUND_IN_JOB_WARNING)
     return response, fields, message
 
 
@@ -292,7 +300,14 @@ def _write_bug(item, params, record):
     return {"github_issue_url": url, "comment": answer}, fields, _("GitHub issue opened.")
 
 
+def _write_requeue(item, params, record):
+    # Not a qualification: the item keeps its state, the Action log keeps the new task's id.
+    answer = backend_for(item.source).requeue(item)
+    return answer, {}, _("Task queued again.")
+
+
 _WRITERS = {
+    "requeue": _write_requeue,
     "temporary": _write_temporary,
     "expected": _write_expected,
     "resolved": _write_resolved,
@@ -305,6 +320,7 @@ BUTTONS = {
     "bug": pgettext_lazy("qualify button", "Bug"),
     "expected": pgettext_lazy("qualify button", "Expected"),
     "resolved": pgettext_lazy("qualify button", "Resolved"),
+    "requeue": pgettext_lazy("qualify button", "Requeue"),
     "undo": pgettext_lazy("qualify button", "Undo"),
 }
 
