@@ -152,6 +152,49 @@ QUALIFIED = {
 }
 
 
+# Discarded jobs, grouped as the GoodJob source groups them: (job class, error, queue, count).
+JOBS = [
+    (
+        "SendRdvReminderJob",
+        "ActiveRecord::RecordNotFound: Couldn't find Lieu with 'id'=?",
+        "mailers",
+        14,
+    ),
+    ("Outlook::SyncEventJob", "Timeout::Error: execution expired", "outlook_sync", 3),
+    ("WebhookJob", "Faraday::ConnectionFailed: Failed to open TCP connection", "webhook", 41),
+    ("Exports::AgentsCsvJob", "NoMethodError: undefined method `service' for nil", "exports", 1),
+]
+
+
+def _jobs(source, existing, now):
+    for index, (job_class, error, queue, count) in enumerate(JOBS):
+        external_id = f"demo-job-{index + 1}"
+        if external_id in existing:
+            continue
+        error_class = error.split(":")[0]
+        yield Item(
+            source=source,
+            external_id=external_id,
+            kind=Item.Kind.JOB,
+            title=f"{job_class}: {error}",
+            culprit=job_class,
+            level="error",
+            environment="production",
+            upstream_status="discarded",
+            first_seen=now - timedelta(days=index + 2),
+            last_seen=now - timedelta(hours=index * 5 + 1),
+            event_count=count,
+            short_id=job_class,
+            recent_counts=[0] * (23 - index) + [1] * index + [count % 5],
+            payload={
+                "job_class": job_class,
+                "error_class": error_class,
+                "queue": queue,
+                "arguments": [{"_aj_globalid": f"gid://rdv-solidarites/Rdv/{4821 + index}"}],
+            },
+        )
+
+
 def load():
     team = Team.objects.filter(slug="demo").first()
     source, _ = Source.objects.get_or_create(
@@ -208,6 +251,7 @@ def load():
         if qualification == Item.Qualification.BUG:
             item.github_issue_url = "https://github.com/demo/rdv-solidarites/issues/1"
         items.append(item)
+    items += _jobs(source, existing, now)
     Item.objects.bulk_create(items)
     total = len(existing) + len(items)
     return f'source "demo": {len(items)} items added, {total} in all'

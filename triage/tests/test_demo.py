@@ -33,10 +33,13 @@ def test_demo_source_is_alive_and_idempotent():
     assert items.filter(title="<img src=x onerror=alert(1)>").exists()
     assert all(len(item.recent_counts) == 24 for item in items)
     assert {"fatal", "error", "warning", "info"} <= set(items.values_list("level", flat=True))
+    jobs = items.filter(kind=Item.Kind.JOB)
+    assert jobs.count() == 4
+    assert sum(job.not_found_in_job for job in jobs) == 1
 
     items.filter(external_id="demo-1").update(qualification="bug")
     assert demo.load().startswith('source "demo": 0 items added')
-    assert items.count() == len(demo.ISSUES)
+    assert items.count() == len(demo.ISSUES) + len(demo.JOBS)
     assert items.get(external_id="demo-1").qualification == "bug"  # not overwritten
 
 
