@@ -10,6 +10,7 @@ from itertools import pairwise
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from rotation.models import HORIZON, Absence, Membership, Override, Shift, Team
 
@@ -106,9 +107,12 @@ class GenerationResult:
     skipped_slots: int = 0
 
     def __str__(self):
-        text = f"{self.created} watches generated, {self.kept} kept"
+        text = _("%(created)s watches generated, %(kept)s kept") % {
+            "created": self.created,
+            "kept": self.kept,
+        }
         if self.skipped_slots:
-            text += f", {self.skipped_slots} without anyone available"
+            text += ", " + _("%(n)s without anyone available") % {"n": self.skipped_slots}
         return text
 
 

@@ -97,7 +97,7 @@ def test_a_team_with_no_active_member_gets_no_watch_and_says_so(team):
     result = schedule.generate(team)
     assert result.created == 0
     assert result.skipped_slots > 0
-    assert "without anyone available" in str(result)
+    assert "sans personne de disponible" in str(result)
     assert services.no_one_on_watch(team)
 
 
@@ -129,7 +129,7 @@ def test_a_swap_survives_the_daily_regeneration(team, members):
 def test_swap_refuses_started_watches(team, members):
     schedule.generate(team)
     current, upcoming = Shift.objects.filter(team=team).order_by("start")[:2]
-    with pytest.raises(services.RotationError, match="not started"):
+    with pytest.raises(services.RotationError, match="pas encore commencées"):
         services.swap_shifts(current, upcoming)
 
 

@@ -90,13 +90,13 @@ def _override(team, member, start, end):
 
 
 def test_an_override_ending_before_it_starts_is_refused(rotation, members):
-    with pytest.raises(ValidationError, match="end after it starts"):
+    with pytest.raises(ValidationError, match="se terminer après avoir commencé"):
         _override(rotation, members[2], paris(2026, 11, 28), paris(2026, 11, 27))
 
 
 def test_overlapping_overrides_are_refused_with_who_and_when(rotation, members):
     _override(rotation, members[2], paris(2026, 11, 26, 9), paris(2026, 11, 28, 9))
-    with pytest.raises(ValidationError, match="overlaps the override of Sacha"):
+    with pytest.raises(ValidationError, match="chevauche le remplacement de Sacha"):
         _override(rotation, members[1], paris(2026, 11, 27, 9), paris(2026, 11, 29, 9))
     # Back to back is fine: intervals are half-open.
     _override(rotation, members[1], paris(2026, 11, 28, 9), paris(2026, 11, 29, 9))
