@@ -16,7 +16,7 @@ def team_time(value, team):
 def team_date(value, team):
     if value is None:
         return ""
-    return formats.date_format(team.local(value), "D j M Y H:i")
+    return formats.date_format(team.local(value), "D j F Y H:i")
 
 
 @register.filter
