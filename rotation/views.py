@@ -19,6 +19,10 @@ from rotation.reports import PALETTE_SIZE, fairness_rows, month_grid
 
 def _team(request, slug):
     """The team and the user's membership in it; 404 for anyone outside the team."""
+    own = current_watch(request).membership
+    if own is not None and own.team.slug == slug:
+        # The top bar's badge fetched it already.
+        return own.team, own
     team = get_object_or_404(Team, slug=slug)
     membership = (
         Membership.objects.filter(team=team, user=request.user).select_related("user").first()
