@@ -213,7 +213,8 @@ class Shift(models.Model):
     """A regular watch: one member is the vigie over `[start, end)`."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="shifts")
-    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="shifts")
+    # RESTRICT: a member with watches stays (history); deleting the whole team still works.
+    membership = models.ForeignKey(Membership, on_delete=models.RESTRICT, related_name="shifts")
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     # Set by a swap: the daily regeneration keeps it where a person put it.
@@ -245,7 +246,7 @@ class Override(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="overrides")
     membership = models.ForeignKey(
         Membership,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="overrides",
         verbose_name=_("covered by"),
     )

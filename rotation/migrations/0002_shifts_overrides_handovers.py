@@ -80,7 +80,7 @@ class Migration(migrations.Migration):
                 ('start', models.DateTimeField(verbose_name='start')),
                 ('end', models.DateTimeField(verbose_name='end')),
                 ('locked', models.BooleanField(default=False, verbose_name='locked')),
-                ('membership', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shifts', to='rotation.membership')),
+                ('membership', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='shifts', to='rotation.membership')),
                 ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shifts', to='rotation.team')),
             ],
             options={
@@ -154,7 +154,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('covered', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='covered_overrides', to='rotation.membership', verbose_name='covering for')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('membership', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='overrides', to='rotation.membership', verbose_name='covered by')),
+                ('membership', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='overrides', to='rotation.membership', verbose_name='covered by')),
                 ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='overrides', to='rotation.team')),
             ],
             options={

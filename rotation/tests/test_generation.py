@@ -146,3 +146,18 @@ def test_a_member_removed_mid_watch_is_replaced_for_the_rest_of_it(team, members
     assert state.now.membership != camille
     assert state.now.end == paris(2026, 12, 7, 10, 0)
     assert not Shift.objects.filter(membership=camille, end__gt=paris(2026, 11, 25, 15)).exists()
+
+
+@time_machine.travel(paris(2026, 11, 25, 15, 0), tick=False)
+def test_a_team_with_watches_can_still_be_deleted(team, members):
+    schedule.generate(team)
+    team.delete()
+    assert not Shift.objects.exists()
+
+
+@time_machine.travel(paris(2026, 11, 25, 15, 0), tick=False)
+def test_the_daily_task_regenerates_every_team(team, members):
+    from rotation.tasks import regenerate_rotations
+
+    regenerate_rotations()
+    assert Shift.objects.filter(team=team).count() == 14
