@@ -175,3 +175,44 @@ def test_fairness_table_and_csv(client, rotation, members, manager):
     assert float(sacha["days_covered_for_others"]) == pytest.approx(2.0)
     assert float(sacha["weekend_days"]) == pytest.approx(2.0)
     assert client.get(url, {"start": "2026-12-06", "end": "2026-11-23"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["members", "create-override", "swap-shifts", "fairness", "team-history", "team-calendar"],
+)
+def test_every_team_page_renders_for_a_manager(client, rotation, manager, name):
+    client.force_login(manager.user)
+    assert client.get(reverse(f"rotation:{name}", args=["core"])).status_code == 200
+
+
+def test_my_watches_and_the_navigation_entries(client, rotation, members):
+    client.force_login(members[0].user)
+    page = client.get(reverse("rotation:my-watches")).content.decode()
+    assert "lundi 23 novembre 10:00" in page
+    assert client.get(reverse("rotation:calendar")).url == reverse(
+        "rotation:team-calendar", args=["core"]
+    )
+
+
+def test_someone_outside_every_team_is_told_so(client, user):
+    client.force_login(user)
+    assert "membre d" in client.get(reverse("rotation:calendar")).content.decode()
+
+
+def test_a_member_declares_an_absence_and_the_rotation_follows(client, rotation, members):
+    sacha = members[2]
+    client.force_login(sacha.user)
+    url = reverse("rotation:members", args=["core"])
+    response = client.post(
+        url,
+        {"membership": sacha.pk, "start": "2026-12-20", "end": "2027-01-10", "reason": "Congés"},
+    )
+    assert response.status_code == 302
+    assert sacha.absences.get().start == paris(2026, 12, 20, 0)
+    holiday = Shift.objects.get(team=rotation, start=paris(2026, 12, 21, 10))
+    assert holiday.membership != sacha
+    response = client.post(
+        url, {"membership": members[0].pk, "start": "2026-12-20", "end": "2027-01-10"}
+    )
+    assert "vos propres absences" in response.content.decode()
