@@ -403,3 +403,33 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SwapRequest(models.Model):
+    """A member asks to exchange two watches; the other vigie or a manager accepts it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="swap_requests")
+    first = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("swap request")
+        verbose_name_plural = _("swap requests")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.first} ⇄ {self.second}"

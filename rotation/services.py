@@ -13,7 +13,7 @@ from monitors.channels import Message
 from monitors.models import notify_team
 from rotation import handover as registry
 from rotation import schedule
-from rotation.models import Handover, Shift
+from rotation.models import Handover, Shift, SwapRequest
 
 logger = structlog.get_logger(__name__)
 
@@ -121,16 +121,47 @@ class RotationError(Exception):
 def swap_shifts(first, second, now=None):
     """Exchange the vigies of two whole future watches, in one action."""
     now = now or timezone.now()
+    _check_swappable(first, second, now)
+    with transaction.atomic():
+        first.membership_id, second.membership_id = second.membership_id, first.membership_id
+        first.locked = second.locked = True
+        Shift.objects.bulk_update([first, second], ["membership", "locked"])
+
+
+def _check_swappable(first, second, now):
     if first.team_id != second.team_id:
         raise RotationError(_("Both watches must belong to the same team."))
     if first.pk == second.pk or first.membership_id == second.membership_id:
         raise RotationError(_("Pick two watches held by two different people."))
     if first.start <= now or second.start <= now:
         raise RotationError(_("Only watches that have not started yet can be swapped."))
+
+
+def request_swap(first, second, user, now=None):
+    """A member asks to exchange their watch with another; both stay put until decided."""
+    _check_swappable(first, second, now or timezone.now())
     with transaction.atomic():
-        first.membership_id, second.membership_id = second.membership_id, first.membership_id
-        first.locked = second.locked = True
-        Shift.objects.bulk_update([first, second], ["membership", "locked"])
+        Shift.objects.filter(pk__in=[first.pk, second.pk]).update(locked=True)
+        return SwapRequest.objects.create(
+            team_id=first.team_id, first=first, second=second, requested_by=user
+        )
+
+
+def decide_swap(swap, user, accept, now=None):
+    """Accept (the swap happens) or decline (the watches go back to the rotation)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = SwapRequest.objects.filter(pk=swap.pk, state=SwapRequest.State.PENDING).update(
+            state=SwapRequest.State.ACCEPTED if accept else SwapRequest.State.DECLINED,
+            decided_by=user,
+            decided_at=now,
+        )
+        if not claimed:
+            raise RotationError(_("This request was already decided."))
+        if accept:
+            swap_shifts(swap.first, swap.second, now)
+        else:
+            Shift.objects.filter(pk__in=[swap.first_id, swap.second_id]).update(locked=False)
 
 
 def leave_team(membership, now=None):

@@ -17,6 +17,7 @@ urlpatterns = [
         name="delete-override",
     ),
     path("rotation/<slug:slug>/swap", views.swap_shifts, name="swap-shifts"),
+    path("rotation/<slug:slug>/swap/<int:pk>", views.decide_swap, name="decide-swap"),
     path("rotation/<slug:slug>/generate", views.generate_shifts, name="generate-shifts"),
     path(
         "rotation/<slug:slug>/feed-token", views.regenerate_feed_token, name="regenerate-feed-token"

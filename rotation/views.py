@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from rotation import schedule, services
 from rotation.context_processors import current_watch
 from rotation.forms import AbsenceForm, NoteForm, OverrideForm, PeriodForm, SwapForm
-from rotation.models import Absence, Handover, Membership, Override, Shift, Team
+from rotation.models import Absence, Handover, Membership, Override, Shift, SwapRequest, Team
 from rotation.reports import PALETTE_SIZE, fairness_rows, month_grid
 
 
@@ -182,19 +182,63 @@ def delete_override(request, slug, pk):
 
 
 def swap_shifts(request, slug):
+    """Managers swap two watches at once; a member asks, and the other vigie accepts."""
     team, membership = _team(request, slug)
-    if not _can_manage(request.user, membership):
-        return _forbidden(request, team)
+    can_manage = _can_manage(request.user, membership)
     form = SwapForm(request.POST or None, team=team, now=timezone.now())
     if request.method == "POST" and form.is_valid():
+        first, second = form.cleaned_data["first"], form.cleaned_data["second"]
         try:
-            services.swap_shifts(form.cleaned_data["first"], form.cleaned_data["second"])
+            if can_manage:
+                services.swap_shifts(first, second)
+                messages.success(request, _("The two watches were swapped."))
+            elif membership in (first.membership, second.membership):
+                services.request_swap(first, second, request.user)
+                messages.success(request, _("Swap requested: the other vigie has to accept it."))
+            else:
+                form.add_error(None, _("You can only ask to swap one of your own watches."))
         except services.RotationError as exc:
             form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("The two watches were swapped."))
-            return redirect("rotation:team-calendar", team.slug)
-    return render(request, "rotation/swap_form.html", {"team": team, "form": form})
+        if not form.errors:
+            return redirect("rotation:swap-shifts", team.slug)
+    pending = (
+        SwapRequest.objects.filter(team=team, state=SwapRequest.State.PENDING)
+        .select_related("first__membership__user", "second__membership__user", "requested_by")
+        .order_by("created_at")
+    )
+    for swap in pending:
+        swap.can_decide = can_manage or (
+            membership in (swap.first.membership, swap.second.membership)
+            and swap.requested_by_id != request.user.pk
+        )
+    return render(
+        request, "rotation/swap_form.html", {"team": team, "form": form, "pending": pending}
+    )
+
+
+@require_POST
+def decide_swap(request, slug, pk):
+    team, membership = _team(request, slug)
+    swap = get_object_or_404(
+        SwapRequest.objects.select_related("first", "second"), team=team, pk=pk
+    )
+    allowed = _can_manage(request.user, membership) or (
+        membership is not None
+        and membership.pk in (swap.first.membership_id, swap.second.membership_id)
+        and swap.requested_by_id != request.user.pk
+    )
+    if not allowed:
+        return _forbidden(request, team)
+    accept = request.POST.get("decision") == "accept"
+    try:
+        services.decide_swap(swap, request.user, accept)
+    except services.RotationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("The two watches were swapped.") if accept else _("Swap declined.")
+        )
+    return redirect("rotation:swap-shifts", team.slug)
 
 
 @require_POST

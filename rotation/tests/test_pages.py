@@ -216,3 +216,26 @@ def test_a_member_declares_an_absence_and_the_rotation_follows(client, rotation,
         url, {"membership": members[0].pk, "start": "2026-12-20", "end": "2027-01-10"}
     )
     assert "vos propres absences" in response.content.decode()
+
+
+def test_a_member_asks_for_a_swap_and_the_other_vigie_accepts(client, rotation, members):
+    from rotation.models import SwapRequest
+
+    _, dominique, sacha = members
+    first, second = Shift.objects.filter(team=rotation, start__gt=NOW).order_by("start")[:2]
+    url = reverse("rotation:swap-shifts", args=["core"])
+    client.force_login(dominique.user)
+    assert client.post(url, {"first": first.pk, "second": second.pk}).status_code == 302
+    swap = SwapRequest.objects.get()
+    schedule.generate(rotation)  # the daily regeneration keeps both watches while pending
+    first.refresh_from_db()
+    assert first.membership == dominique
+    decide = reverse("rotation:decide-swap", args=["core", swap.pk])
+    client.post(decide, {"decision": "accept"})  # not her own request
+    assert SwapRequest.objects.get().state == "pending"
+    client.force_login(sacha.user)
+    client.post(decide, {"decision": "accept"})
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.membership, second.membership) == (sacha, dominique)
+    assert SwapRequest.objects.get().decided_by == sacha.user
