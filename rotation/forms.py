@@ -71,6 +71,7 @@ class AbsenceForm(forms.ModelForm):
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
         self.team = team
+        self.fields["membership"].label = _("member")
         self.fields["membership"].queryset = Membership.objects.filter(
             team=team, active=True
         ).select_related("user")
