@@ -2,7 +2,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
+from rotation import schedule
 from rotation.tests.factories import MembershipFactory, TeamFactory
 from tests.factories import UserFactory
 
@@ -11,6 +13,16 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def paris(*args):
     return datetime(*args, tzinfo=PARIS)
+
+
+# A Wednesday afternoon in Camille's first watch (Monday 23 November 10:00 → 7 December 10:00).
+NOW = paris(2026, 11, 25, 15, 0)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
 
 
 @pytest.fixture
@@ -32,3 +44,11 @@ def manager(team):
     return MembershipFactory(
         team=team, role="manager", user=UserFactory(username="manon", first_name="Manon")
     )
+
+
+@pytest.fixture
+def rotation(team, members):
+    """Six months of watches generated at NOW: Camille, Dominique, Sacha, Camille…"""
+    with time_machine.travel(NOW, tick=False):
+        schedule.generate(team)
+    return team

@@ -1,34 +1,23 @@
 import pytest
-import time_machine
 from django.urls import reverse
 from icalendar import Calendar
 
-from rotation import schedule
 from rotation.models import ApiToken, Override
 from rotation.tests.conftest import paris
 
-pytestmark = pytest.mark.django_db
-
-NOW = paris(2026, 11, 25, 15, 0)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 @pytest.fixture
-def rotation(team, members):
-    schedule.generate(team)
+def rotation(rotation, members):
     Override.objects.create(
-        team=team,
+        team=rotation,
         membership=members[2],
         covered=members[1],
         start=paris(2026, 12, 10, 10),
         end=paris(2026, 12, 12, 10),
     )
-    return team
+    return rotation
 
 
 def _oncall(client, slug="core", **headers):

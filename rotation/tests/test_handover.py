@@ -8,21 +8,13 @@ from django.urls import reverse
 from monitors.models import Channel
 from monitors.tests.fake_webhook import FakeWebhookServer
 from rotation import handover as registry
-from rotation import schedule, services
+from rotation import services
 from rotation.models import Handover, Shift
 from rotation.tests.conftest import paris
 
 pytestmark = pytest.mark.django_db
 
-START = paris(2026, 11, 25, 15, 0)
 FIRST_END = paris(2026, 12, 7, 10, 0)
-
-
-@pytest.fixture
-def rotation(team, members):
-    with time_machine.travel(START, tick=False):
-        schedule.generate(team)
-    return team
 
 
 @pytest.fixture

@@ -1,23 +1,13 @@
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 
 from rotation import schedule, services
 from rotation.models import Override, Shift
-from rotation.tests.conftest import paris
+from rotation.tests.conftest import NOW, paris
 
 pytestmark = pytest.mark.django_db
-
-NOW = paris(2026, 11, 25, 15, 0)
-
-
-@pytest.fixture
-def rotation(team, members):
-    with time_machine.travel(NOW, tick=False):
-        schedule.generate(team)
-    return team
 
 
 def test_covering_is_half_open(rotation, members):

@@ -3,29 +3,14 @@ import io
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from rotation import schedule
 from rotation.models import Override, Shift
-from rotation.tests.conftest import paris
+from rotation.tests.conftest import NOW, paris
 from rotation.tests.factories import MembershipFactory, TeamFactory
 
-pytestmark = pytest.mark.django_db
-
-NOW = paris(2026, 11, 25, 15, 0)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def rotation(team, members):
-    schedule.generate(team)
-    return team
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 def test_home_says_who_is_on_watch_until_when_and_who_is_next(client, rotation, members):
