@@ -305,6 +305,14 @@ def team_history(request, slug):
         .order_by("-end")
     )
     page = Paginator(shifts, 20).get_page(request.GET.get("page"))
+    for shift in page:
+        handover = getattr(shift, "handover", None)
+        sections = handover.snapshot.get("sections", {}) if handover else {}
+        shift.counts = [
+            (label, sections[key]["count"])
+            for key, label in services.registry.SECTIONS.items()
+            if sections.get(key, {}).get("count")
+        ]
     return render(request, "rotation/history.html", {"team": team, "page": page})
 
 

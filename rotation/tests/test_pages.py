@@ -3,6 +3,7 @@ import io
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from rotation import schedule
@@ -224,3 +225,15 @@ def test_a_member_asks_for_a_swap_and_the_other_vigie_accepts(client, rotation, 
     second.refresh_from_db()
     assert (first.membership, second.membership) == (sacha, dominique)
     assert SwapRequest.objects.get().decided_by == sacha.user
+
+
+def test_history_shows_snapshot_counts_by_section(client, rotation, manager, monkeypatch):
+    from rotation import handover as registry
+    from rotation import services
+
+    monkeypatch.setattr(registry, "PROVIDERS", {"bugs": lambda *a: [{"title": "x"}] * 3})
+    with time_machine.travel(paris(2026, 12, 7, 10), tick=False):
+        services.create_due_handovers()
+        client.force_login(manager.user)
+        page = client.get(reverse("rotation:team-history", args=["core"])).content.decode()
+    assert "Bugs ouverts : 3" in page
