@@ -48,6 +48,8 @@ class OverrideForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("membership") and cleaned.get("membership") == cleaned.get("covered"):
+            raise ValidationError(_("Someone cannot cover for themselves."))
         actor = self.actor
         if actor is not None and not actor.can_manage:
             involved = {cleaned.get("membership"), cleaned.get("covered")}

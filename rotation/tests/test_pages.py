@@ -237,3 +237,9 @@ def test_history_shows_snapshot_counts_by_section(client, rotation, manager, mon
         client.force_login(manager.user)
         page = client.get(reverse("rotation:team-history", args=["core"])).content.decode()
     assert "Bugs ouverts : 3" in page
+
+
+def test_nobody_covers_for_themselves(client, rotation, members):
+    client.force_login(members[2].user)
+    response = _override_post(client, members[2], members[2])
+    assert "On ne peut pas se remplacer soi-même." in response.content.decode()
