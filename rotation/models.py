@@ -1,10 +1,27 @@
+import secrets
 import zoneinfo
-from datetime import time
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# How far ahead the rotation is generated.
+HORIZON = timedelta(days=183)
+
+
+DEFAULT_ESCALATION = [
+    (1, "Vigie", "vigie", 0),
+    (2, "Tech lead", "member", 15),
+    (3, "CTO", "member", 30),
+]
+
+
+def new_token():
+    return secrets.token_urlsafe(24)
 
 
 def validate_timezone(value):
@@ -40,6 +57,8 @@ class Team(models.Model):
     expected_ignore_window = models.PositiveIntegerField(
         _("expected: ignore window (minutes)"), default=10080
     )
+    # The team's iCalendar feed; regenerating it revokes the old URL.
+    feed_token = models.CharField(_("feed token"), max_length=64, default=new_token, unique=True)
 
     class Meta:
         verbose_name = _("team")
@@ -49,9 +68,52 @@ class Team(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            # Seed 004's chain; managers name the tech lead and the CTO in the admin.
+            EscalationLevel.objects.bulk_create(
+                EscalationLevel(team=self, order=order, label=label, who=who, delay_minutes=delay)
+                for order, label, who, delay in DEFAULT_ESCALATION
+            )
+
     @property
     def tzinfo(self):
         return zoneinfo.ZoneInfo(self.timezone)
+
+    def local(self, at):
+        return timezone.localtime(at, self.tzinfo)
+
+    def handover_at(self, day):
+        """The handover instant on a local calendar day, in UTC.
+
+        Built from the wall clock of that day, so it stays at 10:00 local across DST changes.
+        """
+        local = datetime.combine(day, self.handover_time, tzinfo=self.tzinfo)
+        return local.astimezone(zoneinfo.ZoneInfo("UTC"))
+
+    def last_handover_before(self, at):
+        """The latest handover moment (handover weekday and time) at or before `at`."""
+        day = self.local(at).date()
+        day -= timedelta(days=(day.weekday() - self.handover_weekday) % 7)
+        if self.handover_at(day) > at:
+            day -= timedelta(days=7)
+        return self.handover_at(day)
+
+    def watch_end(self, start):
+        """Where a watch starting at `start` (a handover moment) ends: N local days later."""
+        day = self.local(start).date() + timedelta(days=self.watch_length_days)
+        return self.handover_at(day)
+
+    def regenerate_feed_token(self):
+        self.feed_token = new_token()
+        self.save(update_fields=["feed_token"])
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
 
 
 class Membership(models.Model):
@@ -71,6 +133,12 @@ class Membership(models.Model):
     active = models.BooleanField(_("active"), default=True)
     joined_on = models.DateField(_("joined on"), null=True, blank=True)
     left_on = models.DateField(_("left on"), null=True, blank=True)
+    # A newcomer starts level with the least loaded member instead of owing the team every
+    # watch it did before they joined (set once, when they first enter the rotation).
+    watch_credit = models.DurationField(_("watch credit"), null=True, blank=True, editable=False)
+    feed_token = models.CharField(_("feed token"), max_length=64, default=new_token, unique=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("membership")
@@ -85,3 +153,283 @@ class Membership(models.Model):
     @property
     def can_manage(self):
         return self.role in (self.Role.MANAGER, self.Role.ADMIN)
+
+    @property
+    def name(self):
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def short_name(self):
+        return self.user.first_name or self.name
+
+    def in_rotation_on(self, day):
+        """Active, already joined and not yet gone on that local day."""
+        return (
+            self.active
+            and (self.joined_on is None or self.joined_on <= day)
+            and (self.left_on is None or self.left_on > day)
+        )
+
+    def regenerate_feed_token(self):
+        self.feed_token = new_token()
+        self.save(update_fields=["feed_token"])
+
+
+class IntervalQuerySet(models.QuerySet):
+    """Rows with a half-open `[start, end)` interval in UTC."""
+
+    def covering(self, at):
+        return self.filter(start__lte=at, end__gt=at)
+
+    def overlapping(self, start, end):
+        return self.filter(start__lt=end, end__gt=start)
+
+
+class Absence(models.Model):
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="absences")
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("to"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    objects = IntervalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="absence_ends_after_start")
+        ]
+
+    def __str__(self):
+        return f"{self.membership} {self.start:%Y-%m-%d}→{self.end:%Y-%m-%d}"
+
+    def clean(self):
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError(_("An absence must end after it starts."))
+
+
+class Shift(models.Model):
+    """A regular watch: one member is the vigie over `[start, end)`."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="shifts")
+    # RESTRICT: a member with watches stays (history); deleting the whole team still works.
+    membership = models.ForeignKey(Membership, on_delete=models.RESTRICT, related_name="shifts")
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    # Set by a swap: the daily regeneration keeps it where a person put it.
+    locked = models.BooleanField(_("locked"), default=False)
+
+    objects = IntervalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("watch")
+        verbose_name_plural = _("watches")
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="shift_ends_after_start"),
+            models.UniqueConstraint(fields=["team", "start"], name="unique_shift_start"),
+        ]
+        indexes = [models.Index(fields=["team", "end"])]
+
+    def __str__(self):
+        return f"{self.membership.name} {self.start:%Y-%m-%d}"
+
+    @property
+    def duration(self):
+        return self.end - self.start
+
+
+class Override(models.Model):
+    """Someone covers part or all of another's watch; it beats the regular shift."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="overrides")
+    membership = models.ForeignKey(
+        Membership,
+        on_delete=models.RESTRICT,
+        related_name="overrides",
+        verbose_name=_("covered by"),
+    )
+    covered = models.ForeignKey(
+        Membership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="covered_overrides",
+        verbose_name=_("covering for"),
+    )
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("to"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = IntervalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("override")
+        verbose_name_plural = _("overrides")
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="override_ends_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.membership.name} {self.start:%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        if self.start is None or self.end is None:
+            return
+        if self.end <= self.start:
+            raise ValidationError(_("An override must end after it starts."))
+        if self.membership_id and not self.membership.active:
+            raise ValidationError(
+                _("%(name)s is no longer active."), params={"name": self.membership.name}
+            )
+        clash = (
+            Override.objects.filter(team_id=self.team_id)
+            .overlapping(self.start, self.end)
+            .exclude(pk=self.pk)
+            .select_related("membership__user")
+            .first()
+        )
+        if clash:
+            raise ValidationError(
+                _("It overlaps the override of %(name)s from %(start)s to %(end)s."),
+                params={
+                    "name": clash.membership.name,
+                    "start": self.team.local(clash.start).strftime("%d/%m/%Y %H:%M"),
+                    "end": self.team.local(clash.end).strftime("%d/%m/%Y %H:%M"),
+                },
+            )
+
+
+class EscalationLevel(models.Model):
+    """Who to call when the level before did not answer within its delay (seed 004)."""
+
+    class Who(models.TextChoices):
+        VIGIE = "vigie", _("the vigie on watch")
+        MEMBER = "member", _("a named member")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="escalation_levels")
+    order = models.PositiveSmallIntegerField(_("level"))
+    label = models.CharField(_("label"), max_length=100)
+    who = models.CharField(_("who"), max_length=10, choices=Who, default=Who.MEMBER)
+    membership = models.ForeignKey(
+        Membership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("For a named member; empty until someone is chosen."),
+    )
+    delay_minutes = models.PositiveIntegerField(_("delay (minutes)"), default=0)
+
+    class Meta:
+        verbose_name = _("escalation level")
+        verbose_name_plural = _("escalation levels")
+        ordering = ["team", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "order"], name="unique_escalation_order")
+        ]
+
+    def __str__(self):
+        return f"L{self.order} {self.label}"
+
+    @property
+    def is_vigie(self):
+        return self.who == self.Who.VIGIE
+
+
+class Handover(models.Model):
+    """The end of a watch: a frozen snapshot, the outgoing note, the incoming acknowledgement."""
+
+    shift = models.OneToOneField(Shift, on_delete=models.CASCADE, related_name="handover")
+    incoming = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    snapshot = models.JSONField(_("snapshot"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    note_updated_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+        ordering = ["-shift__end"]
+
+    def __str__(self):
+        return f"{self.shift}"
+
+    @property
+    def note_html(self):
+        """The note as HTML: Markdown rendered, then sanitised (it is user-written)."""
+        import markdown
+        import nh3
+
+        return nh3.clean(markdown.markdown(self.note, extensions=["fenced_code", "tables"]))
+
+    @property
+    def acknowledgement_delay(self):
+        if self.acknowledged_at is None:
+            return None
+        return self.acknowledged_at - self.created_at
+
+
+class ApiToken(models.Model):
+    """A bearer token for scripts reading the JSON API as a user."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    key = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked = models.BooleanField(_("revoked"), default=False)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return self.name
+
+
+class SwapRequest(models.Model):
+    """A member asks to exchange two watches; the other vigie or a manager accepts it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="swap_requests")
+    first = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("swap request")
+        verbose_name_plural = _("swap requests")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.first} ⇄ {self.second}"

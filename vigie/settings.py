@@ -76,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "vigie.context_processors.navigation",
+                "rotation.context_processors.watch_badge",
             ],
         },
     },
@@ -174,6 +175,27 @@ METRICS_TOKEN = env.get_str("METRICS_TOKEN")
 # Where the board's "Bug" button opens issues (GitHub Enterprise: https://host/api/v3).
 VIGIE_GITHUB_TOKEN = env.get_str("VIGIE_GITHUB_TOKEN")
 VIGIE_GITHUB_API_URL = env.get_str("VIGIE_GITHUB_API_URL", "https://api.github.com")
+
+
+# Links in notifications and emails point here.
+VIGIE_BASE_URL = env.get_str("VIGIE_BASE_URL", "http://127.0.0.1:8000")
+# Email notifications: SMTP (a local relay unless EMAIL_HOST says otherwise); printed in DEBUG.
+MAILERS = {
+    "default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if DEBUG
+    else {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": env.get_str("EMAIL_HOST", "localhost"),
+            "port": env.get_int("EMAIL_PORT", 25),
+            "username": env.get_str("EMAIL_HOST_USER"),
+            "password": env.get_str("EMAIL_HOST_PASSWORD"),
+            "use_tls": env.get_bool("EMAIL_USE_TLS", False),
+            "timeout": 30,
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "vigie@localhost")
 # A worker heartbeat older than this makes /health degraded.
 WORKER_HEARTBEAT_MAX_AGE = env.get_int("VIGIE_WORKER_HEARTBEAT_MAX_AGE", 120)
 

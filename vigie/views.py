@@ -16,8 +16,14 @@ from vigie.metrics import render_latest
 
 
 def home(request):
+    from rotation.views import watch_context
+
     status, health = run_checks()
-    return render(request, "home.html", {"health": health, "healthy": status == 200})
+    return render(
+        request,
+        "home.html",
+        {"health": health, "healthy": status == 200, **watch_context(request)},
+    )
 
 
 @login_not_required

@@ -1,0 +1,13 @@
+"""Slack incoming webhooks: `{"text": ...}` with mrkdwn links `<url|label>`."""
+
+from .webhook import WebhookTransport
+
+
+class SlackTransport(WebhookTransport):
+    def payload(self, message):
+        text = f"*{message.subject}*"
+        if message.text:
+            text += f"\n{message.text}"
+        if message.url:
+            text += f"\n<{message.url}|{message.url}>"
+        return {"text": text}

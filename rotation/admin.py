@@ -1,0 +1,71 @@
+from django.contrib import admin
+
+from rotation.models import (
+    Absence,
+    ApiToken,
+    EscalationLevel,
+    Handover,
+    Membership,
+    Override,
+    Shift,
+    Team,
+)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = [
+        "user",
+        "role",
+        "phone",
+        "chat_handle",
+        "github_login",
+        "active",
+        "joined_on",
+        "left_on",
+    ]
+
+
+class EscalationInline(admin.TabularInline):
+    model = EscalationLevel
+    extra = 0
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "timezone", "watch_length_days", "handover_time"]
+    prepopulated_fields = {"slug": ["name"]}
+    exclude = ["feed_token"]
+    inlines = [MembershipInline, EscalationInline]
+
+
+@admin.register(Absence)
+class AbsenceAdmin(admin.ModelAdmin):
+    list_display = ["membership", "start", "end", "reason"]
+    list_filter = ["membership__team"]
+
+
+@admin.register(Shift)
+class ShiftAdmin(admin.ModelAdmin):
+    list_display = ["team", "membership", "start", "end", "locked"]
+    list_filter = ["team"]
+    date_hierarchy = "start"
+
+
+@admin.register(Override)
+class OverrideAdmin(admin.ModelAdmin):
+    list_display = ["team", "membership", "covered", "start", "end", "reason"]
+    list_filter = ["team"]
+
+
+@admin.register(Handover)
+class HandoverAdmin(admin.ModelAdmin):
+    list_display = ["shift", "incoming", "created_at", "acknowledged_at"]
+    readonly_fields = ["snapshot"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "created_at", "revoked"]
+    readonly_fields = ["key"]

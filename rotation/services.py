@@ -1,0 +1,187 @@
+"""Rotation actions that span several systems: handovers (snapshot + notification), leaving."""
+
+from datetime import timedelta
+
+import structlog
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from monitors.channels import Message
+from monitors.models import notify_team
+from rotation import handover as registry
+from rotation import schedule
+from rotation.models import Handover, Shift, SwapRequest
+
+logger = structlog.get_logger(__name__)
+
+# Handovers are created for watches that ended at most this long ago (a worker down for a day
+# catches up; a fresh install does not flood the channels with years of history).
+CATCH_UP = timedelta(days=7)
+REMINDER_AFTER = timedelta(hours=24)
+
+
+def no_one_on_watch(team, at=None):
+    """True when nobody is the vigie of `team` at `at` (the monitors app alerts on it)."""
+    return schedule.no_one_on_watch(team, at)
+
+
+def format_local(team, at):
+    """ "lundi 7 décembre 10:00" in the team's time zone and the active language."""
+    return formats.date_format(team.local(at), "l j F H:i")
+
+
+def taking_over_text(team, segment):
+    return _("%(name)s takes the watch until %(until)s") % {
+        "name": segment.membership.short_name,
+        "until": format_local(team, segment.end),
+    }
+
+
+def create_due_handovers(now=None):
+    """Create the handover of every watch that has ended; returns how many were created."""
+    now = now or timezone.now()
+    due = (
+        Shift.objects.filter(end__lte=now, end__gt=now - CATCH_UP, handover__isnull=True)
+        .select_related("team", "membership__user")
+        .order_by("end")
+    )
+    created = 0
+    for shift in due:
+        try:
+            if create_handover(shift) is not None:
+                created += 1
+        except Exception:
+            # One team's broken handover must not stop the others.
+            logger.exception("handover_failed", shift=shift.pk)
+    return created
+
+
+def create_handover(shift):
+    """Freeze the snapshot of `shift`, name the incoming vigie, tell the team's channels.
+
+    Returns None when another worker created it first."""
+    team = shift.team
+    incoming = schedule.on_watch(team, shift.end).now
+    snapshot = registry.build_snapshot(team, shift.start, shift.end)
+    try:
+        with transaction.atomic():
+            handover = Handover.objects.create(
+                shift=shift,
+                incoming=incoming.membership if incoming else None,
+                snapshot=snapshot,
+            )
+    except IntegrityError:
+        return None
+    with translation.override(settings.LANGUAGE_CODE):
+        if incoming is None:
+            subject = _("Nobody takes the watch after %(name)s") % {
+                "name": shift.membership.short_name
+            }
+        else:
+            subject = taking_over_text(team, incoming)
+        notify_team(team, Message(subject=subject, url=_absolute(handover)))
+    Handover.objects.filter(pk=handover.pk).update(notified_at=timezone.now())
+    return handover
+
+
+def remind_unacknowledged(now=None):
+    """Remind the team of handovers nobody acknowledged within 24 hours, once each."""
+    now = now or timezone.now()
+    reminded = 0
+    stale = Handover.objects.filter(
+        acknowledged_at__isnull=True, reminded_at__isnull=True, created_at__lte=now - REMINDER_AFTER
+    ).select_related("shift__team", "incoming__user")
+    for handover in stale:
+        # Claim it first: two workers never remind twice.
+        if not Handover.objects.filter(pk=handover.pk, reminded_at__isnull=True).update(
+            reminded_at=now
+        ):
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            who = handover.incoming.short_name if handover.incoming else _("the new vigie")
+            subject = _("Reminder: %(name)s has not acknowledged the handover yet") % {"name": who}
+            notify_team(handover.shift.team, Message(subject=subject, url=_absolute(handover)))
+        reminded += 1
+    return reminded
+
+
+def _absolute(handover):
+    return settings.VIGIE_BASE_URL.rstrip("/") + reverse(
+        "rotation:handover", args=[handover.shift.team.slug, handover.pk]
+    )
+
+
+class RotationError(Exception):
+    """A rotation change refused, worded for the person who asked."""
+
+
+def swap_shifts(first, second, now=None):
+    """Exchange the vigies of two whole future watches, in one action."""
+    now = now or timezone.now()
+    _check_swappable(first, second, now)
+    with transaction.atomic():
+        first.membership_id, second.membership_id = second.membership_id, first.membership_id
+        first.locked = second.locked = True
+        Shift.objects.bulk_update([first, second], ["membership", "locked"])
+
+
+def _check_swappable(first, second, now):
+    if first.team_id != second.team_id:
+        raise RotationError(_("Both watches must belong to the same team."))
+    if first.pk == second.pk or first.membership_id == second.membership_id:
+        raise RotationError(_("Pick two watches held by two different people."))
+    if first.start <= now or second.start <= now:
+        raise RotationError(_("Only watches that have not started yet can be swapped."))
+
+
+def request_swap(first, second, user, now=None):
+    """A member asks to exchange their watch with another; both stay put until decided."""
+    _check_swappable(first, second, now or timezone.now())
+    with transaction.atomic():
+        Shift.objects.filter(pk__in=[first.pk, second.pk]).update(locked=True)
+        return SwapRequest.objects.create(
+            team_id=first.team_id, first=first, second=second, requested_by=user
+        )
+
+
+def decide_swap(swap, user, accept, now=None):
+    """Accept (the swap happens) or decline (the watches go back to the rotation)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = SwapRequest.objects.filter(pk=swap.pk, state=SwapRequest.State.PENDING).update(
+            state=SwapRequest.State.ACCEPTED if accept else SwapRequest.State.DECLINED,
+            decided_by=user,
+            decided_at=now,
+        )
+        if not claimed:
+            raise RotationError(_("This request was already decided."))
+        if accept:
+            swap_shifts(swap.first, swap.second, now)
+        else:
+            Shift.objects.filter(pk__in=[swap.first_id, swap.second_id]).update(locked=False)
+
+
+def leave_team(membership, now=None):
+    """The member leaves: the rest of their current watch and their future watches go to others.
+
+    Their past watches stay as they were (history)."""
+    now = now or timezone.now()
+    team = membership.team
+    with transaction.atomic():
+        membership.active = False
+        membership.left_on = team.local(now).date()
+        membership.save(update_fields=["active", "left_on"])
+        current = Shift.objects.filter(team=team, membership=membership).covering(now).first()
+        first_end = None
+        if current is not None:
+            first_end = current.end
+            if current.start == now:
+                current.delete()
+            else:
+                current.end = now
+                current.save(update_fields=["end"])
+        Shift.objects.filter(team=team, membership=membership, start__gte=now).update(locked=False)
+        return schedule.generate(team, now=now, first_end=first_end)

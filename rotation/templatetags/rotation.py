@@ -1,0 +1,27 @@
+from django import template
+from django.utils import formats
+
+register = template.Library()
+
+
+@register.filter
+def team_time(value, team):
+    """A UTC instant as the team reads it: "lundi 7 décembre 10:00"."""
+    if value is None:
+        return ""
+    return formats.date_format(team.local(value), "l j F H:i")
+
+
+@register.filter
+def team_date(value, team):
+    if value is None:
+        return ""
+    return formats.date_format(team.local(value), "D j F Y H:i")
+
+
+@register.filter
+def days(value):
+    """A timedelta as a number of days with one decimal."""
+    if value is None:
+        return ""
+    return f"{value.total_seconds() / 86400:.1f}"

@@ -1,0 +1,97 @@
+import pytest
+from django.urls import reverse
+from icalendar import Calendar
+
+from rotation.models import ApiToken, Override
+from rotation.tests.conftest import paris
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
+
+
+@pytest.fixture
+def rotation(rotation, members):
+    Override.objects.create(
+        team=rotation,
+        membership=members[2],
+        covered=members[1],
+        start=paris(2026, 12, 10, 10),
+        end=paris(2026, 12, 12, 10),
+    )
+    return rotation
+
+
+def _oncall(client, slug="core", **headers):
+    return client.get(reverse("rotation:api-oncall", args=[slug]), headers=headers)
+
+
+def test_oncall_with_a_session(client, rotation, members):
+    client.force_login(members[1].user)
+    body = _oncall(client).json()
+    assert body["now"]["name"] == members[0].name
+    assert body["now"]["email"] == members[0].user.email
+    assert body["now"]["phone"] == members[0].phone
+    assert body["now"]["end"] == "2026-12-07T10:00:00+01:00"
+    assert body["now"]["override"] is False
+    assert body["next"]["name"] == members[1].name
+    assert body["next"]["start"] == "2026-12-07T10:00:00+01:00"
+
+
+def test_oncall_with_a_bearer_token_in_three_queries(
+    client, rotation, members, django_assert_num_queries
+):
+    token = ApiToken.objects.create(user=members[0].user, name="bot")
+    # token + user, team with membership check, watches, overrides
+    with django_assert_num_queries(4):
+        response = _oncall(client, Authorization=f"Bearer {token.key}")
+    assert response.status_code == 200
+    assert response.json()["now"]["name"] == members[0].name
+
+
+def test_oncall_refuses_strangers_and_unknown_teams(client, rotation, members):
+    assert _oncall(client).status_code == 401
+    assert _oncall(client, Authorization="Bearer nope").status_code == 401
+    revoked = ApiToken.objects.create(user=members[0].user, name="old", revoked=True)
+    assert _oncall(client, Authorization=f"Bearer {revoked.key}").status_code == 401
+    client.force_login(members[0].user)
+    response = _oncall(client, slug="nope")
+    assert response.status_code == 404
+    assert response.json() == {"error": "unknown team: nope"}
+
+
+def _parse(response):
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    return Calendar.from_ical(response.content)
+
+
+def test_team_feed_is_valid_icalendar_with_overrides(client, rotation, members):
+    cal = _parse(client.get(reverse("rotation:team-feed", args=[rotation.feed_token])))
+    assert str(cal["VERSION"]) == "2.0"
+    events = cal.walk("VEVENT")
+    assert len({str(e["UID"]) for e in events}) == len(events)
+    first = events[0]
+    assert first["DTSTART"].dt == paris(2026, 11, 23, 10)
+    assert first["DTEND"].dt == paris(2026, 12, 7, 10)
+    covering = [e for e in events if members[2].name in str(e["SUMMARY"])]
+    override = [e for e in covering if e["DTSTART"].dt == paris(2026, 12, 10, 10)]
+    assert override and override[0]["DTEND"].dt == paris(2026, 12, 12, 10)
+    # Dominique's watch is cut around the override.
+    dominique = [e for e in events if members[1].name in str(e["SUMMARY"])]
+    assert dominique[0]["DTEND"].dt == paris(2026, 12, 10, 10)
+
+
+def test_member_feed_holds_only_their_watches(client, rotation, members):
+    sacha = members[2]
+    cal = _parse(client.get(reverse("rotation:member-feed", args=[sacha.feed_token])))
+    events = cal.walk("VEVENT")
+    assert events
+    assert all(sacha.name in str(e["SUMMARY"]) for e in events)
+
+
+def test_bad_or_revoked_feed_tokens_are_404(client, rotation, members):
+    old = rotation.feed_token
+    rotation.regenerate_feed_token()
+    assert client.get(reverse("rotation:team-feed", args=[old])).status_code == 404
+    assert client.get(reverse("rotation:team-feed", args=["nope"])).status_code == 404
+    assert client.get(reverse("rotation:member-feed", args=["nope"])).status_code == 404
+    assert client.get(reverse("rotation:team-feed", args=[rotation.feed_token])).status_code == 200

@@ -1,0 +1,21 @@
+import pytest
+
+from rotation import demo, schedule
+from rotation.models import Handover, Membership, Override, Shift, Team
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_team_is_complete_and_idempotent():
+    demo.load()
+    counts = (Shift.objects.count(), Override.objects.count(), Handover.objects.count())
+    demo.load()
+    assert (Shift.objects.count(), Override.objects.count(), Handover.objects.count()) == counts
+    team = Team.objects.get(slug="demo")
+    members = Membership.objects.filter(team=team)
+    assert members.count() == 6
+    assert all(m.phone.startswith("+33 ") for m in members)
+    assert Override.objects.filter(team=team).count() == 1
+    assert Handover.objects.filter(shift__team=team).count() == 2
+    assert Handover.objects.exclude(note="").count() == 1
+    assert schedule.on_watch(team).now is not None
