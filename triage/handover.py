@@ -1,0 +1,71 @@
+"""The triage sections of a watch's handover snapshot (rotation.handover registers them).
+
+Each returns rows `{"title", "url", "detail"}` for [start, end) on the team's sources; URLs come
+from upstreams, so only http(s) ones are kept.
+"""
+
+from django.db.models import Count
+
+from triage.models import Action, Item
+from triage.services import BUTTONS, QUALIFICATIONS
+from triage.templatetags.triage_board import http_url
+
+# A watch rarely leaves more; past this the snapshot says how many in its title.
+MAX_ROWS = 200
+
+
+def _actions(team, start, end):
+    return Action.objects.filter(
+        item__source__team=team, created_at__gte=start, created_at__lt=end, upstream_ok=True
+    )
+
+
+def qualified_items(team, start, end):
+    counts = (
+        _actions(team, start, end)
+        .filter(action__in=QUALIFICATIONS, undone=False)
+        .values("action")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+    )
+    return [{"title": str(BUTTONS[row["action"]]), "detail": row["n"]} for row in counts]
+
+
+def bugs_opened(team, start, end):
+    actions = (
+        _actions(team, start, end)
+        .filter(action="bug")
+        .select_related("item")
+        .order_by("created_at")[:MAX_ROWS]
+    )
+    return [
+        {
+            "title": action.item.title[:200],
+            "url": http_url(action.upstream_response.get("github_issue_url")),
+            "detail": action.item.short_id,
+        }
+        for action in actions
+    ]
+
+
+def unqualified_items(team, start, end):
+    # What the next vigie inherits: the state when the watch ends, not what it was at its start.
+    items = Item.objects.filter(
+        source__team=team, qualification=Item.Qualification.UNQUALIFIED
+    ).order_by("-last_seen")[:MAX_ROWS]
+    return [_row(item) for item in items]
+
+
+def discarded_jobs(team, start, end):
+    items = Item.objects.filter(
+        source__team=team, kind=Item.Kind.JOB, last_seen__gte=start, last_seen__lt=end
+    ).order_by("-last_seen")[:MAX_ROWS]
+    return [_row(item) for item in items]
+
+
+def _row(item):
+    return {
+        "title": item.title[:200],
+        "url": http_url(item.permalink),
+        "detail": f"{item.short_id} · {item.event_count}",
+    }
