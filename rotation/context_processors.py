@@ -14,15 +14,20 @@ class CurrentWatch:
         self.user = user
 
     @cached_property
-    def membership(self):
+    def memberships(self):
+        """The user's active memberships; other parts of the page (the board's permissions)
+        read them here rather than query them again."""
         if not self.user.is_authenticated:
-            return None
-        return (
+            return []
+        return list(
             Membership.objects.filter(user=self.user, active=True)
             .select_related("team", "user")
             .order_by("pk")
-            .first()
         )
+
+    @cached_property
+    def membership(self):
+        return self.memberships[0] if self.memberships else None
 
     @cached_property
     def team(self):

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from rotation.context_processors import current_watch
 from triage import services
 from triage.models import Item, Source
 
@@ -66,13 +67,25 @@ def _board_context(request):
         .defer("payload")  # the raw upstream answer: big, and the board never shows it
         .order_by(*BOARD_ORDER)
     )
-    page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
-    _prepare_rows(page, request.user, services.qualifying_team_ids(request.user))
+    condition = STATES[filters["state"]][1]
     summary = scoped.aggregate(
+        # First: the aliases below shadow the fields of the same name in later filters.
+        shown=Count("pk", filter=condition) if condition else Count("pk"),
         unqualified=Count("pk", filter=Q(qualification="")),
         came_back=Count("pk", filter=Q(came_back=True)),
         failed=Count("pk", filter=Q(writeback_state=Item.Writeback.FAILED)),
     )
+    paginator = Paginator(items, PER_PAGE)
+    # The counts' query already knows the page count: no second COUNT over the items.
+    paginator.count = summary.pop("shown")
+    page = paginator.get_page(request.GET.get("page"))
+    user = request.user
+    team_ids = (
+        None
+        if user.is_superuser
+        else {membership.team_id for membership in current_watch(request).memberships}
+    )
+    _prepare_rows(page, user, team_ids)
     sources = list(Source.objects.filter(enabled=True))
     return {
         "page": page,

@@ -141,7 +141,8 @@ def test_first_page_of_10000_items_takes_a_bounded_number_of_queries(
         )
         for n in range(10_000)
     )
-    # session, user, memberships, sources, counts, page count, page rows
+    # session, user, memberships (shared with the watch badge), counts with the page count,
+    # page rows, sources, and the badge's watches and overrides
     with django_assert_max_num_queries(8):
         response = member_client.get(BOARD)
     assert len(row_ids(response)) == 50
