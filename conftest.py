@@ -3,7 +3,7 @@ import pytest
 from tests.factories import UserFactory
 
 # Fake upstream servers, as fixtures every app can use.
-pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.github"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.github", "tests.browser"]
 
 
 @pytest.fixture

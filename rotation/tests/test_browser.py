@@ -1,6 +1,3 @@
-import os
-import shutil
-
 import pytest
 
 from rotation import schedule
@@ -8,35 +5,6 @@ from rotation.tests.factories import MembershipFactory
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture
-def browser_page():
-    if not shutil.which(CHROMIUM) and not os.environ.get("VIGIE_REQUIRE_BROWSER"):
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(locale="fr-FR")
-        page.console_errors = []
-        page.on(
-            "console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None
-        )
-        yield page
-        browser.close()
 
 
 @pytest.fixture

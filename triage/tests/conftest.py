@@ -1,7 +1,8 @@
 import pytest
 
+from rotation.tests.factories import MembershipFactory
 from triage.sources import REGISTRY
-from triage.tests.factories import FlakyBackend, ItemFactory, MembershipFactory, SourceFactory
+from triage.tests.factories import FlakyBackend, ItemFactory, SourceFactory
 
 
 @pytest.fixture

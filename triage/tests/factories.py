@@ -2,27 +2,10 @@ from datetime import UTC, datetime, timedelta
 
 import factory
 
-from rotation.models import Membership, Team
+from rotation.tests.factories import TeamFactory
 from tests.factories import UserFactory
 from triage.models import Action, Item, Source
 from triage.sources.demo import DemoBackend
-
-
-class TeamFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Team
-        django_get_or_create = ["slug"]
-
-    slug = factory.Sequence(lambda n: f"team-{n}")
-    name = factory.LazyAttribute(lambda t: t.slug.title())
-
-
-class MembershipFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Membership
-
-    team = factory.SubFactory(TeamFactory)
-    user = factory.SubFactory(UserFactory)
 
 
 class SourceFactory(factory.django.DjangoModelFactory):

@@ -3,10 +3,11 @@
 import pytest
 
 from rotation.models import Team
+from rotation.tests.factories import MembershipFactory
 from triage.models import Action, Item, Source
 from triage.sources import REGISTRY
 from triage.sync import sync_source
-from triage.tests.factories import ItemFactory, MembershipFactory, SourceFactory
+from triage.tests.factories import ItemFactory, SourceFactory
 from triage.tests.test_djangoq import CALLS, ago, failure, send_reminder
 
 pytestmark = pytest.mark.django_db

@@ -1,51 +1,15 @@
 """Real clicks in Debian's chromium: the row swaps in place and the state is persisted."""
 
-import os
-import shutil
-
 import pytest
-from django.db import connections
 
+from rotation.tests.factories import MembershipFactory
 from tests.factories import UserFactory
 from triage.models import Action, Item
-from triage.tests.factories import ItemFactory, MembershipFactory, SourceFactory
+from triage.tests.factories import ItemFactory, SourceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def browser_page(live_server, monkeypatch):
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("VIGIE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is required (VIGIE_REQUIRE_BROWSER=1)")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are
-    # still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(locale="fr-FR")
-        page.set_default_timeout(10_000)
-        yield page
-        browser.close()
-        # Under Playwright the test's ORM calls get their own connection (Django's connections
-        # are context-local): close it, or PostgreSQL cannot drop the test database at the end.
-        connections.close_all()
 
 
 @pytest.fixture

@@ -3,11 +3,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from rotation.tests.factories import MembershipFactory
 from tests.factories import UserFactory
 from triage.models import Action, Item
 from triage.services import QualifyError, qualify_item
 from triage.sources.base import SourceError
-from triage.tests.factories import ActionFactory, ItemFactory, MembershipFactory
+from triage.tests.factories import ActionFactory, ItemFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ write-back Sentry confirms, the GitHub issue and its link commented on the Sentr
 import pytest
 
 from rotation.models import Team
+from rotation.tests.factories import MembershipFactory
 from triage.models import Action, Item
 from triage.sync import sync_source
-from triage.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
