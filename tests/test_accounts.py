@@ -25,6 +25,11 @@ def test_login_page_is_in_french_by_default(client):
     assert "Nom d’utilisateur" in html or "Nom d'utilisateur" in html
 
 
+def test_an_english_browser_still_gets_french(client):
+    html = client.get("/accounts/login/", headers={"Accept-Language": "en-US,en;q=0.9"}).content
+    assert '<html lang="fr">' in html.decode()
+
+
 def test_english_is_available(client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
     html = client.get("/accounts/login/").content.decode()

@@ -3,8 +3,11 @@ import uuid
 
 import sentry_sdk
 import structlog
+from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import Http404
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 from vigie.sentry import SENTRY_REQUEST_CONTEXT
 
@@ -68,3 +71,25 @@ def _host(request):
         return request.get_host()
     except DisallowedHost:
         return ""
+
+
+class LanguageMiddleware:
+    """French unless the user picked another language (the switch in the top bar).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, and most browsers
+    say English even for the French teams Vigie is written for.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.available = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in self.available else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Cookie",))
+        return response
