@@ -40,7 +40,12 @@ def load():
         membership, _ = Membership.objects.get_or_create(
             team=team,
             user=user,
-            defaults={"role": role, "phone": phone, "chat_handle": f"@{username}"},
+            defaults={
+                "role": role,
+                "phone": phone,
+                "chat_handle": f"@{username}",
+                "github_login": f"{username}-demo",
+            },
         )
         members.append(membership)
     EscalationLevel.objects.filter(team=team, order=2, membership=None).update(

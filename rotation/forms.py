@@ -128,3 +128,14 @@ class PeriodForm(forms.Form):
         if cleaned.get("start") and cleaned.get("end") and cleaned["end"] < cleaned["start"]:
             raise ValidationError(_("The period ends before it starts."))
         return cleaned
+
+
+class ProfileForm(forms.ModelForm):
+    """What the team and the tools need to reach someone, kept on each of their memberships."""
+
+    class Meta:
+        model = Membership
+        fields = ["phone", "chat_handle", "github_login"]
+
+    def clean_github_login(self):
+        return self.cleaned_data["github_login"].strip().removeprefix("@")

@@ -4,6 +4,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -111,6 +112,13 @@ class Team(models.Model):
         self.save(update_fields=["feed_token"])
 
 
+# GitHub's own rule: letters, digits and single hyphens inside, at most 39 characters.
+GITHUB_LOGIN = RegexValidator(
+    r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$",
+    _("Not a GitHub login: letters, digits and single hyphens inside, at most 39 characters."),
+)
+
+
 class MembershipQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
@@ -129,7 +137,13 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=10, choices=Role, default=Role.MEMBER)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     chat_handle = models.CharField(_("chat handle"), max_length=100, blank=True)
-    github_login = models.CharField(_("GitHub login"), max_length=100, blank=True)
+    github_login = models.CharField(
+        _("GitHub login"),
+        max_length=100,
+        blank=True,
+        validators=[GITHUB_LOGIN],
+        help_text=_("Who GitHub assigns when you take a small request."),
+    )
     active = models.BooleanField(_("active"), default=True)
     joined_on = models.DateField(_("joined on"), null=True, blank=True)
     left_on = models.DateField(_("left on"), null=True, blank=True)

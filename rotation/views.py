@@ -12,7 +12,14 @@ from django.views.decorators.http import require_POST
 
 from rotation import schedule, services
 from rotation.context_processors import current_watch
-from rotation.forms import AbsenceForm, NoteForm, OverrideForm, PeriodForm, SwapForm
+from rotation.forms import (
+    AbsenceForm,
+    NoteForm,
+    OverrideForm,
+    PeriodForm,
+    ProfileForm,
+    SwapForm,
+)
 from rotation.models import Absence, Handover, Membership, Override, Shift, SwapRequest, Team
 from rotation.reports import PALETTE_SIZE, fairness_rows, month_grid
 
@@ -270,6 +277,12 @@ def regenerate_feed_token(request, slug):
 def my_watches(request):
     now = timezone.now()
     memberships = Membership.objects.filter(user=request.user).select_related("team")
+    profile = _profile_form(request, memberships)
+    if profile.is_bound and profile.is_valid():
+        fields = {name: profile.cleaned_data[name] for name in profile.Meta.fields}
+        memberships.update(**fields)
+        messages.success(request, _("Profile saved."))
+        return redirect("rotation:my-watches")
     teams = {m.team_id: m.team for m in memberships}
     shifts = (
         Shift.objects.filter(membership__in=memberships, end__gt=now)
@@ -284,8 +297,23 @@ def my_watches(request):
     return render(
         request,
         "rotation/my_watches.html",
-        {"shifts": shifts, "overrides": overrides, "memberships": memberships, "teams": teams},
+        {
+            "shifts": shifts,
+            "overrides": overrides,
+            "memberships": memberships,
+            "teams": teams,
+            "profile": profile,
+        },
+        status=400 if profile.is_bound else 200,
     )
+
+
+def _profile_form(request, memberships):
+    """The profile form, bound on a POST; one membership stands for all (they are kept equal)."""
+    first = memberships.order_by("pk").first()
+    if request.method == "POST" and first is not None:
+        return ProfileForm(request.POST, instance=first)
+    return ProfileForm(instance=first)
 
 
 def show_history(request):
