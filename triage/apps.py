@@ -17,3 +17,6 @@ class TriageConfig(AppConfig):
         handover.register("bugs", "triage.handover.bugs_opened")
         handover.register("unqualified", "triage.handover.unqualified_items")
         handover.register("discarded_jobs", "triage.handover.discarded_jobs")
+        handover.register(
+            "small_requests", "triage.handover.small_requests", _("Small requests handled")
+        )

@@ -195,6 +195,50 @@ def _jobs(source, existing, now):
         )
 
 
+# Small requests, as the GitHub source mirrors them: (title, author, days open, comments, taken by).
+REQUESTS = [
+    ("Ajouter la colonne « motif » à l'export CSV des RDV", "conseillere-64", 3, 2, ""),
+    ("Faute de frappe dans le mail de rappel : « rendez vous » sans tiret", "lea-b", 1, 0, ""),
+    ("Le lien « Aide » du pied de page renvoie une 404", "support-rdvs", 5, 4, "sacha-demo"),
+    ("Passer le délai du SMS de rappel à 48 h pour la Drôme", "agent-26", 2, 1, ""),
+    ("Refaire entièrement la page de statistiques par territoire", "direction-produit", 12, 7, ""),
+]
+DEMO_REPOSITORY = "demo/rdv-solidarites"
+
+
+def _requests(source, existing, now):
+    for index, (title, author, days, comments, taken_by) in enumerate(REQUESTS):
+        number = 101 + index
+        external_id = f"{DEMO_REPOSITORY}#{number}"
+        if external_id in existing:
+            continue
+        yield Item(
+            source=source,
+            external_id=external_id,
+            kind=Item.Kind.REQUEST,
+            title=title,
+            culprit=DEMO_REPOSITORY,
+            environment="",
+            upstream_status="open",
+            first_seen=now - timedelta(days=days),
+            last_seen=now - timedelta(hours=index * 7 + 2),
+            event_count=comments,
+            permalink=f"https://github.com/{DEMO_REPOSITORY}/issues/{number}",
+            short_id=f"rdv-solidarites#{number}",
+            assignee=taken_by,
+            payload={
+                "repo": DEMO_REPOSITORY,
+                "number": number,
+                "author": author,
+                "labels": ["vigie"],
+                "assignees": [taken_by] if taken_by else [],
+            },
+            qualification=Item.Qualification.TAKEN if taken_by else Item.Qualification.UNQUALIFIED,
+            qualification_params={"assignee": taken_by} if taken_by else {},
+            qualified_at=now - timedelta(hours=20) if taken_by else None,
+        )
+
+
 def load():
     team = Team.objects.filter(slug="demo").first()
     source, _ = Source.objects.get_or_create(
@@ -204,7 +248,7 @@ def load():
             "team": team,
             "organization": "demo",
             "projects": ["rdv-solidarites"],
-            "github_repository": "demo/rdv-solidarites",
+            "github_repository": DEMO_REPOSITORY,
             "state": Source.State.OK,
         },
     )
@@ -252,6 +296,7 @@ def load():
             item.github_issue_url = "https://github.com/demo/rdv-solidarites/issues/1"
         items.append(item)
     items += _jobs(source, existing, now)
+    items += _requests(source, existing, now)
     Item.objects.bulk_create(items)
     total = len(existing) + len(items)
     return f'source "demo": {len(items)} items added, {total} in all'

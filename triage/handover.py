@@ -7,7 +7,7 @@ from upstreams, so only http(s) ones are kept.
 from django.db.models import Count
 
 from triage.models import Action, Item
-from triage.services import BUTTONS, QUALIFICATIONS
+from triage.services import BUTTONS, QUALIFICATIONS, REQUEST_ACTIONS
 from triage.templatetags.triage_board import http_url
 
 # A watch rarely leaves more; past this the snapshot says how many in its title.
@@ -50,9 +50,10 @@ def bugs_opened(team, start, end):
 
 def unqualified_items(team, start, end):
     # What the next vigie inherits: the state when the watch ends, not what it was at its start.
-    items = Item.objects.filter(
-        source__team=team, qualification=Item.Qualification.UNQUALIFIED
-    ).order_by("-last_seen")[:MAX_ROWS]
+    items = Item.objects.filter(source__team=team, qualification=Item.Qualification.UNQUALIFIED)
+    # Finished upstream (a request closed on GitHub) is nothing left to hand over.
+    items = items.exclude(upstream_status__in=Item.FINISHED_UPSTREAM).order_by("-last_seen")
+    items = items[:MAX_ROWS]
     return [_row(item) for item in items]
 
 
@@ -61,6 +62,33 @@ def discarded_jobs(team, start, end):
         source__team=team, kind=Item.Kind.JOB, last_seen__gte=start, last_seen__lt=end
     ).order_by("-last_seen")[:MAX_ROWS]
     return [_row(item) for item in items]
+
+
+def small_requests(team, start, end):
+    """Requests the watch closed, sent to the roadmap or took (the latest of each, not undone)."""
+    actions = (
+        _actions(team, start, end)
+        .filter(action__in=REQUEST_ACTIONS, undone=False)
+        .select_related("item", "user")
+        .order_by("-created_at")[:MAX_ROWS]
+    )
+    latest = {}
+    for action in actions:
+        latest.setdefault(action.item_id, action)
+    return [
+        {
+            "title": action.item.title[:200],
+            "url": http_url(action.item.permalink),
+            "detail": " · ".join(
+                filter(None, [action.item.short_id, str(BUTTONS[action.action]), _who(action)])
+            ),
+        }
+        for action in latest.values()
+    ]
+
+
+def _who(action):
+    return (action.user.get_full_name() or action.user.get_username()) if action.user else ""
 
 
 def _row(item):

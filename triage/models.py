@@ -98,6 +98,9 @@ class Source(models.Model):
         """A keyed digest of what decides whether the upstream accepts us (the token from the
         environment included), so a refused configuration is retried once it changes."""
         token = os.environ.get(self.token_env, "") if self.token_env else self.token
+        if self.kind == self.Kind.GITHUB and not token:
+            # GitHub sources fall back on Vigie's own token: fixing it is a new configuration.
+            token = settings.VIGIE_GITHUB_TOKEN
         material = json.dumps(
             [self.kind, self.base_url, self.organization, self.projects, self.token_env, token]
         )
@@ -140,6 +143,10 @@ class Item(models.Model):
         BUG = "bug", _("bug")
         EXPECTED = "expected", _("expected")
         RESOLVED = "resolved", _("resolved")
+        # Small requests.
+        TAKEN = "taken", _("taken")
+        DONE = "done", _("done")
+        TOO_BIG = "too_big", _("too big")
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="items")
     external_id = models.CharField(max_length=200)
@@ -155,6 +162,8 @@ class Item(models.Model):
     user_count = models.BigIntegerField(default=0)
     permalink = models.URLField(max_length=500, blank=True)
     short_id = models.CharField(max_length=100, blank=True)
+    # Who upstream has it (Sentry's assignee, a request's GitHub assignees), for the board.
+    assignee = models.CharField(max_length=200, blank=True)
     # Recent event counts, oldest first, for the sparkline.
     recent_counts = models.JSONField(default=list, blank=True)
     payload = models.JSONField(default=dict, blank=True)
@@ -186,13 +195,25 @@ class Item(models.Model):
         "user_count",
         "permalink",
         "short_id",
+        "assignee",
         "recent_counts",
         "payload",
         "upstream_digest",
     ]
     # Qualifications that leave the issue silenced or closed upstream: a new occurrence that
     # makes it unresolved again means it came back and needs another look.
-    SILENCING = [Qualification.TEMPORARY, Qualification.EXPECTED, Qualification.RESOLVED]
+    SILENCING = [
+        Qualification.TEMPORARY,
+        Qualification.EXPECTED,
+        Qualification.RESOLVED,
+        Qualification.DONE,
+        Qualification.TOO_BIG,
+    ]
+    # Upstream statuses of an item open again: a Sentry issue, a small request reopened.
+    REOPENED = ["unresolved", "open"]
+    # Upstream statuses of an item finished upstream (resolved in Sentry, a request closed or
+    # no longer labelled for the vigie): no longer asked about, and nothing left to qualify.
+    FINISHED_UPSTREAM = ["resolved", "closed", "roadmap", "unlabelled"]
 
     # The write-back to the upstream: the board shows a failure and offers a retry. A pending
     # write is a claim (taken by a conditional update) so two tabs never write at once.
@@ -219,6 +240,16 @@ class Item(models.Model):
 
     def __str__(self):
         return self.short_id or self.title[:80]
+
+    UPSTREAM_LABELS = {
+        "closed": _("closed on GitHub"),
+        "roadmap": _("moved to the roadmap"),
+        "unlabelled": _("label taken off"),
+    }
+
+    @property
+    def upstream_status_label(self):
+        return self.UPSTREAM_LABELS.get(self.upstream_status, self.upstream_status)
 
     # Seed 000: a record not found inside a job is usually a real bug (a mail never sent because
     # the place was deleted), unlike the same error on a page reached from outside.

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -21,15 +21,21 @@ from rotation.models import Membership
 from triage import github
 from triage.models import Action, Item
 from triage.sources import backend_for
-from triage.sources.base import SourceError
+from triage.sources.base import KIND_QUALIFICATIONS, SourceError
 
 QUALIFICATIONS = {
     "temporary": Item.Qualification.TEMPORARY,
     "bug": Item.Qualification.BUG,
     "expected": Item.Qualification.EXPECTED,
     "resolved": Item.Qualification.RESOLVED,
+    "take": Item.Qualification.TAKEN,
+    "done": Item.Qualification.DONE,
+    "too_big": Item.Qualification.TOO_BIG,
 }
+# The small requests' actions: written back by the backend's own verbs, undone one by one.
+REQUEST_ACTIONS = ("take", "done", "too_big")
 ACTIONS = (*QUALIFICATIONS, "requeue", "undo", "retry")
+MAX_COMMENT = 2000  # characters of a free comment on a request
 # Sentry refuses an ignore window longer than a week.
 MAX_IGNORE_WINDOW = 10080
 # A claim older than this belongs to a request that died: its item may be written again.
@@ -65,16 +71,47 @@ def can_qualify(user, source, team_ids=None):
     return source.team_id is not None and source.team_id in team_ids
 
 
-def offered_actions(source):
-    """The board's buttons for items of `source`: what its backend can write back, and undo."""
+def offered_actions(source, kind=Item.Kind.ISSUE):
+    """The board's buttons for items of `kind` from `source`: what its backend can write back
+    among what that kind of item takes, and undo."""
     try:
         backend = backend_for(source)
     except LookupError:
         return ()
-    offered = [a for a in QUALIFICATIONS if a in backend.qualifications]
+    wanted = KIND_QUALIFICATIONS.get(kind, ())
+    offered = [a for a in QUALIFICATIONS if a in backend.qualifications and a in wanted]
     if getattr(backend, "can_requeue", False):
         offered.append("requeue")
     return (*offered, "undo")
+
+
+def github_login(user, source):
+    """The GitHub login on `user`'s profile (their membership of the source's team first)."""
+    logins = (
+        Membership.objects.filter(user=user, active=True)
+        .exclude(github_login="")
+        .order_by(Case(When(team_id=source.team_id, then=0), default=1), "pk")
+        .values_list("github_login", flat=True)
+    )
+    login = logins.first()
+    if not login:
+        raise QualifyError(
+            _(
+                "Add your GitHub login to your profile first (My watches, then My profile): "
+                "it is who GitHub assigns."
+            )
+        )
+    return login
+
+
+def free_comment(text):
+    text = (text or "").strip()
+    if len(text) > MAX_COMMENT:
+        raise QualifyError(
+            _("The comment is too long (%(length)s characters, at most %(max)s).")
+            % {"length": len(text), "max": MAX_COMMENT}
+        )
+    return text
 
 
 def expected_threshold(team, count=None, window=None):
@@ -107,7 +144,8 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
         raise PermissionDenied(_("Only members of the source's team can qualify its items."))
     if action not in ACTIONS:
         raise QualifyError(_("Unknown action."))
-    if action in (*QUALIFICATIONS, "requeue") and action not in offered_actions(item.source):
+    offered = offered_actions(item.source, item.kind)
+    if action in (*QUALIFICATIONS, "requeue") and action not in offered:
         raise QualifyError(_("This source does not offer that qualification."))
     params = params or {}
     # One key per rendering of the board; the item and the button make it one per click.
@@ -130,6 +168,10 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
         )
     elif action == "temporary":
         params = {"ignoreCount": 1}
+    elif action == "take":
+        params = {"assignee": github_login(user, item.source)}
+    elif action in ("done", "too_big"):
+        params = {"comment": free_comment(params.get("comment"))}
     else:
         params = {}
     undone = None
@@ -141,6 +183,8 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
         )
         if undone is None or not item.qualification:
             raise QualifyError(_("Nothing to undo."))
+        if undone.action in REQUEST_ACTIONS:
+            params = {"undoes": undone.action, **undone.params}
 
     _claim(item)
     try:
@@ -264,6 +308,9 @@ def _write_resolved(item, params, record):
 
 
 def _write_undo(item, params, record):
+    if params.get("undoes") in REQUEST_ACTIONS:
+        state = backend_for(item.source).revert(item, params["undoes"], params)
+        return _request_outcome(state, Item.Qualification.UNQUALIFIED, {}, _("Undone on GitHub."))
     response, fields = _set_status(item, "unresolved", None, Item.Qualification.UNQUALIFIED)
     message = _("Back to unresolved and unqualified.")
     if item.github_issue_url:
@@ -300,6 +347,56 @@ def _write_bug(item, params, record):
     return {"github_issue_url": url, "comment": answer}, fields, _("GitHub issue opened.")
 
 
+def _request_outcome(state, qualification, qualification_params, message):
+    response = {"status": state.status, "details": state.details, "raw": state.raw}
+    fields = {
+        "upstream_status": state.status,
+        "assignee": ", ".join(state.details.get("assignees", []))[:200],
+        "qualification": qualification,
+        "qualification_params": qualification_params,
+    }
+    return response, fields, message
+
+
+def _write_take(item, params, record):
+    state = backend_for(item.source).take(item, params["assignee"])
+    message = _("Assigned to @%(login)s on GitHub.") % {"login": params["assignee"]}
+    return _request_outcome(state, Item.Qualification.TAKEN, params, message)
+
+
+def _request_comment(item, action, params, record, default):
+    """The GitHub comment of a Fait / Trop gros: the vigie's words, or `default`, signed, with a
+    hidden marker so that a retry after a lost answer does not post it twice."""
+    succeeded = item.actions.filter(upstream_ok=True)
+    last = succeeded.order_by("-pk").values_list("pk", flat=True).first() or 0
+    retrying = (
+        item.actions.filter(action=action, upstream_ok=False, pk__gt=last)
+        .exclude(pk=record.pk)
+        .exists()
+    )
+    marker = f"<!-- vigie:{action}:{item.source.name}:{item.external_id}:{succeeded.count()} -->"
+    who = (record.user.get_full_name() or record.user.get_username()) if record.user else "Vigie"
+    body = f"{params.get('comment') or default}\n\n— {who} (Vigie)\n{marker}"
+    return {"marker": marker, "retrying": retrying}, body
+
+
+def _write_done(item, params, record):
+    options, body = _request_comment(item, "done", params, record, _("Done during the watch."))
+    state = backend_for(item.source).finish(item, body, **options)
+    return _request_outcome(state, Item.Qualification.DONE, params, _("Closed on GitHub."))
+
+
+def _write_too_big(item, params, record):
+    default = _("Too big for the watch (more than a day of work): moved to the roadmap.")
+    options, body = _request_comment(item, "too_big", params, record, default)
+    backend = backend_for(item.source)
+    state = backend.hand_to_roadmap(item, body, **options)
+    message = _("Moved to the roadmap on GitHub (label %(label)s).") % {
+        "label": backend.roadmap_label
+    }
+    return _request_outcome(state, Item.Qualification.TOO_BIG, params, message)
+
+
 def _write_requeue(item, params, record):
     # Not a qualification: the item keeps its state, the Action log keeps the new task's id.
     answer = backend_for(item.source).requeue(item)
@@ -313,6 +410,9 @@ _WRITERS = {
     "resolved": _write_resolved,
     "undo": _write_undo,
     "bug": _write_bug,
+    "take": _write_take,
+    "done": _write_done,
+    "too_big": _write_too_big,
 }
 # The board's buttons, in order; French labels are the ones the team uses (Temporaire, Bug…).
 BUTTONS = {
@@ -320,6 +420,9 @@ BUTTONS = {
     "bug": pgettext_lazy("qualify button", "Bug"),
     "expected": pgettext_lazy("qualify button", "Expected"),
     "resolved": pgettext_lazy("qualify button", "Resolved"),
+    "take": pgettext_lazy("qualify button", "I'll take it"),
+    "done": pgettext_lazy("qualify button", "Done"),
+    "too_big": pgettext_lazy("qualify button", "Too big"),
     "requeue": pgettext_lazy("qualify button", "Requeue"),
     "undo": pgettext_lazy("qualify button", "Undo"),
 }

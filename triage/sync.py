@@ -136,6 +136,7 @@ def digest(data):
         data.user_count,
         data.permalink,
         data.short_id,
+        data.assignee,
         data.recent_counts,
         data.payload,
     )
@@ -181,6 +182,7 @@ def upsert(source, batch):
                 user_count=data.user_count,
                 permalink=data.permalink,
                 short_id=data.short_id,
+                assignee=data.assignee,
                 recent_counts=data.recent_counts,
                 payload=data.payload,
                 upstream_digest=signature,
@@ -200,10 +202,11 @@ def upsert(source, batch):
 
 
 def _came_back(data, *, qualification, qualified_at):
-    """Silenced by the vigie, unresolved again upstream after a new occurrence."""
+    """Silenced or finished by the vigie, open again upstream afterwards (a new occurrence,
+    a request reopened)."""
     return (
         qualification in Item.SILENCING
-        and data.upstream_status == "unresolved"
+        and data.upstream_status in Item.REOPENED
         and (qualified_at is None or (data.last_seen is not None and data.last_seen > qualified_at))
     )
 
@@ -215,7 +218,7 @@ def reconcile(source, backend, *, exclude=()):
     local = {
         external_id: status
         for external_id, status in Item.objects.filter(source=source)
-        .exclude(upstream_status="resolved")
+        .exclude(upstream_status__in=Item.FINISHED_UPSTREAM)
         .values_list("external_id", "upstream_status")
         if external_id not in exclude
     }

@@ -19,9 +19,11 @@ from triage.models import Item, Source
 PER_PAGE = 50
 LEVELS = ("fatal", "error", "warning", "info", "debug")
 # state filter -> (label, condition); "todo" is what the vigie must look at, the default.
+# Unqualified and still open upstream (a request closed on GitHub needs nobody any more).
+UNQUALIFIED = Q(qualification="") & ~Q(upstream_status__in=Item.FINISHED_UPSTREAM)
 STATES = {
-    "todo": (_("to qualify"), Q(qualification="") | Q(came_back=True)),
-    "unqualified": (_("unqualified"), Q(qualification="")),
+    "todo": (_("to qualify"), UNQUALIFIED | Q(came_back=True)),
+    "unqualified": (_("unqualified"), UNQUALIFIED),
     "came_back": (_("came back"), Q(came_back=True)),
     "failed": (_("write-back failed"), Q(writeback_state=Item.Writeback.FAILED)),
     "qualified": (_("qualified"), ~Q(qualification="")),
@@ -44,6 +46,7 @@ def _filters(query):
     return {
         "source": query.get("source", ""),
         "level": query.get("level", "") if query.get("level") in LEVELS else "",
+        "kind": query.get("kind", "") if query.get("kind") in Item.Kind.values else "",
         "state": query.get("state") if query.get("state") in STATES else "todo",
     }
 
@@ -55,6 +58,8 @@ def _scoped(filters):
         items = items.filter(source__name=filters["source"])
     if filters["level"]:
         items = items.filter(level=filters["level"])
+    if filters["kind"]:
+        items = items.filter(kind=filters["kind"])
     return items
 
 
@@ -71,7 +76,7 @@ def _board_context(request):
     summary = scoped.aggregate(
         # First: the aliases below shadow the fields of the same name in later filters.
         shown=Count("pk", filter=condition) if condition else Count("pk"),
-        unqualified=Count("pk", filter=Q(qualification="")),
+        unqualified=Count("pk", filter=UNQUALIFIED),
         came_back=Count("pk", filter=Q(came_back=True)),
         failed=Count("pk", filter=Q(writeback_state=Item.Writeback.FAILED)),
     )
@@ -96,28 +101,30 @@ def _board_context(request):
             s for s in sources if s.state in (Source.State.ERROR, Source.State.AUTH_ERROR)
         ],
         "levels": LEVELS,
+        "kinds": Item.Kind.choices,
         "states": [(key, label) for key, (label, _condition) in STATES.items()],
         "key": secrets.token_urlsafe(16),
     }
 
 
 def _prepare_rows(items, user, team_ids):
-    """Who may qualify each row, and its buttons, rendered once per source (they only depend
-    on the source's backend and team) rather than once per row."""
+    """Who may qualify each row, and its buttons, rendered once per source and kind of item
+    (they only depend on the source's backend and team) rather than once per row."""
     buttons = [(action, str(label)) for action, label in services.BUTTONS.items()]
     rendered = {}
     for item in items:
         item.can_qualify = services.can_qualify(user, item.source, team_ids)
-        if item.source_id not in rendered:
-            rendered[item.source_id] = render_to_string(
+        key = (item.source_id, item.kind)
+        if key not in rendered:
+            rendered[key] = render_to_string(
                 "triage/board.html#actions",
                 {
                     "buttons": buttons,
-                    "offered": services.offered_actions(item.source),
+                    "offered": services.offered_actions(item.source, item.kind),
                     "team": item.source.team,
                 },
             )
-        item.actions_html = rendered[item.source_id]
+        item.actions_html = rendered[key]
 
 
 @require_GET
@@ -140,6 +147,7 @@ def qualify_item(request, pk):
     params = {
         "ignoreCount": request.POST.get("ignore_count"),
         "ignoreWindow": request.POST.get("ignore_window"),
+        "comment": request.POST.get("comment"),
     }
     status = 200
     try:

@@ -7,6 +7,7 @@ REGISTRY = {
     "sentry": "triage.sources.sentry.SentryBackend",
     "goodjob": "triage.sources.goodjob.GoodJobBackend",
     "djangoq": "triage.sources.djangoq.DjangoQBackend",
+    "github": "triage.sources.github.GitHubRequestsBackend",
 }
 
 

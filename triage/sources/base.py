@@ -36,6 +36,7 @@ class ItemData:
     user_count: int = 0
     permalink: str = ""
     short_id: str = ""
+    assignee: str = ""
     recent_counts: list[int] = field(default_factory=list)
     payload: dict = field(default_factory=dict)
 
@@ -49,10 +50,18 @@ class UpstreamState:
     raw: dict = field(default_factory=dict)
 
 
+# What each kind of item can be qualified as, in the board's order.
+KIND_QUALIFICATIONS = {
+    "issue": ("temporary", "bug", "expected", "resolved"),
+    "job": ("temporary", "bug", "expected"),
+    "request": ("take", "done", "too_big"),
+}
+
+
 class SourceBackend:
     """One upstream. Subclasses implement what their upstream allows."""
 
-    # Qualifications the board offers for this backend's items.
+    # Qualifications this backend can write back (the board offers those its item's kind takes).
     qualifications = ("temporary", "bug", "expected", "resolved")
 
     def __init__(self, source):

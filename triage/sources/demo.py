@@ -1,9 +1,13 @@
 """The demo source: items loaded by `manage.py demo`; every write succeeds locally, offline."""
 
-from triage.sources.base import SourceBackend, UpstreamState
+from triage.sources.base import KIND_QUALIFICATIONS, SourceBackend, UpstreamState
 
 
 class DemoBackend(SourceBackend):
+    # The demo holds every kind of item: Sentry-like issues, jobs and small requests.
+    qualifications = tuple(dict.fromkeys(q for qs in KIND_QUALIFICATIONS.values() for q in qs))
+    roadmap_label = "roadmap"
+
     def fetch(self, *, since=None):
         return iter(())
 
@@ -22,3 +26,23 @@ class DemoBackend(SourceBackend):
             "tags": item.payload.get("tags", {}),
             "frames": item.payload.get("frames", []),
         }
+
+    # Small requests: what GitHub would answer, without GitHub.
+    def _request(self, item, status, assignees):
+        labels = ["roadmap"] if status == "roadmap" else ["vigie"]
+        return UpstreamState(
+            status=status, details={"assignees": assignees, "labels": labels}, raw={"demo": True}
+        )
+
+    def take(self, item, login):
+        return self._request(item, "open", [login])
+
+    def finish(self, item, comment, *, marker, retrying):
+        return self._request(item, "closed", [item.assignee] if item.assignee else [])
+
+    def hand_to_roadmap(self, item, comment, *, marker, retrying):
+        return self._request(item, "roadmap", [item.assignee] if item.assignee else [])
+
+    def revert(self, item, action, params):
+        assignees = [] if action == "take" or not item.assignee else [item.assignee]
+        return self._request(item, "open", assignees)

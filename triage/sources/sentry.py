@@ -200,6 +200,7 @@ class SentryBackend(SourceBackend):
             if last_seen is None:
                 raise ValueError("no lastSeen")
             stats = (issue.get("stats") or {}).get(STATS_PERIOD) or []
+            assigned = issue.get("assignedTo") or {}
             return ItemData(
                 external_id=str(external_id),
                 title=title,
@@ -213,6 +214,7 @@ class SentryBackend(SourceBackend):
                 user_count=int(issue.get("userCount") or 0),
                 permalink=issue.get("permalink") or "",
                 short_id=issue.get("shortId") or "",
+                assignee=str(assigned.get("name") or assigned.get("email") or "")[:200],
                 recent_counts=[int(count) for _ts, count in stats],
                 # The stats are kept once, as recent_counts.
                 payload={key: value for key, value in issue.items() if key != "stats"},

@@ -4,7 +4,8 @@ import pytest
 
 from rotation.tests.factories import MembershipFactory
 from tests.factories import UserFactory
-from triage.models import Action, Item
+from triage.models import Action, Item, Source
+from triage.sync import sync_source
 from triage.tests.factories import ItemFactory, SourceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -118,3 +119,35 @@ def test_buttons_are_disabled_while_github_answers_and_one_issue_opens(
     page.locator(f"{selector} a.github-link").wait_for()
     assert len(fake_github.issues("acme/app")) == 1
     assert Item.objects.get().qualification == "bug"
+
+
+def test_a_small_request_is_taken_then_closed_on_github_with_the_typed_comment(
+    browser_page, live_server, fake_github
+):
+    page = browser_page
+    team_source = SourceFactory(name="prod")
+    user = UserFactory(username="vigie")
+    MembershipFactory(team=team_source.team, user=user, github_login="camille-m")
+    fake_github.add_collaborator("acme/app", "camille-m")
+    fake_github.add_issue("acme/app", "Le lien <b>Aide</b> est cassé", labels=["vigie"])
+    source = Source.objects.create(
+        kind=Source.Kind.GITHUB, name="asks", team=team_source.team, projects=["acme/app"]
+    )
+    sync_source(source.pk)
+    item = Item.objects.get(source=source)
+    log_in(page, live_server)
+
+    row = click(page, item, "Je prends")
+    assert "Assignée à @camille-m sur GitHub." in row.inner_text()
+    assert "assignée à camille-m" in row.inner_text()
+    row.locator("details.comment summary").click()
+    row.locator("textarea[name=comment]").fill("Lien corrigé dans le pied de page.")
+    row = click(page, item, "Fait")
+    assert "Fermée sur GitHub." in row.inner_text()
+
+    upstream = fake_github.issue("acme/app", 1)
+    assert upstream["state"] == "closed"
+    assert [a["login"] for a in upstream["assignees"]] == ["camille-m"]
+    (comment,) = fake_github.comments("acme/app", 1)
+    assert comment["body"].startswith("Lien corrigé dans le pied de page.")
+    assert row.locator("b").count() == 0  # the title's markup stays text

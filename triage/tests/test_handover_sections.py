@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rotation import handover
+from tests.factories import UserFactory
 from triage.models import Action, Item
 from triage.tests.factories import ItemFactory, SourceFactory
 
@@ -50,3 +51,24 @@ def test_the_watch_snapshot_holds_triage_sections():
     assert set(unqualified) == {left.title, job.title}
     assert unqualified[left.title]["url"] == ""  # an upstream javascript: URL is dropped
     assert [row["title"] for row in sections["discarded_jobs"]["data"]] == [job.title]
+
+
+def test_the_snapshot_lists_the_small_requests_the_watch_handled():
+    source = SourceFactory(name="asks")
+    user = UserFactory(first_name="Camille", last_name="Martin")
+    done = ItemFactory(source=source, kind=Item.Kind.REQUEST, short_id="app#3", title="Export")
+    undone = ItemFactory(source=source, kind=Item.Kind.REQUEST, short_id="app#4")
+    closed = ItemFactory(source=source, kind=Item.Kind.REQUEST, upstream_status="closed")
+    _action(done, "take", START + timedelta(days=1))
+    _action(done, "done", START + timedelta(days=2))
+    _action(undone, "too_big", START + timedelta(days=2))
+    Action.objects.filter(item=undone).update(undone=True)
+    Action.objects.filter(action="done").update(user=user)
+
+    sections = handover.build_snapshot(source.team, START, END)["sections"]
+
+    assert sections["small_requests"]["data"] == [
+        {"title": "Export", "url": done.permalink, "detail": "app#3 · Fait · Camille Martin"}
+    ]
+    unqualified = [row["title"] for row in sections["unqualified"]["data"]]
+    assert closed.title not in unqualified and undone.title in unqualified

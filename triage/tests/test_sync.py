@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from tests.fakes.fixtures import SENTRY_TOKEN_ENV
 from triage.models import Item, Source, SyncRun
+from triage.sources import REGISTRY
 from triage.sources.sentry import SentryBackend
 from triage.sync import CLAIM_EXPIRES, RECONCILE_EVERY, sync_source
 
@@ -217,7 +218,8 @@ def test_a_bug_of_ours_is_recorded_without_leaking(fake_sentry, sentry_source, m
     assert sentry_source.sync_started_at is None
 
 
-def test_a_kind_without_a_backend_is_a_clear_error():
+def test_a_kind_without_a_backend_is_a_clear_error(monkeypatch):
+    monkeypatch.delitem(REGISTRY, "github")
     source = Source.objects.create(kind=Source.Kind.GITHUB, name="requests")
     run = sync_source(source.pk)
     assert run.error == "no backend for sources of kind 'github'"

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from rotation.models import Team
 from triage.models import Source
+from triage.sources.github import DEFAULT_LABEL, DEFAULT_ROADMAP_LABEL
 from triage.sources.sentry import DEFAULT_URL
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -14,9 +15,9 @@ _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 class Command(BaseCommand):
     help = (
-        "Add a source to mirror: sentry, goodjob or djangoq. A secret (token, database DSN) is "
-        "read from the environment variable named by --token-env / --dsn-env (preferred) or "
-        "from standard input with --token-stdin / --dsn-stdin; it is never printed."
+        "Add a source to mirror: sentry, goodjob, djangoq or github. A secret (token, database "
+        "DSN) is read from the environment variable named by --token-env / --dsn-env "
+        "(preferred) or from standard input with --token-stdin / --dsn-stdin; it is never printed."
     )
 
     def add_arguments(self, parser):
@@ -48,7 +49,32 @@ class Command(BaseCommand):
         )
         _secret_arguments(djangoq, "dsn", "another app's read-only DSN", required=False)
 
-        for sub in (sentry, goodjob, djangoq):
+        requests = kinds.add_parser(
+            "github", help="Small requests: open GitHub issues carrying a label."
+        )
+        requests.add_argument(
+            "--repo",
+            action="append",
+            required=True,
+            dest="repositories",
+            help="owner/name; repeat for several.",
+        )
+        requests.add_argument(
+            "--label", default=DEFAULT_LABEL, help="Label of the vigie's requests (default: vigie)."
+        )
+        requests.add_argument(
+            "--roadmap-label",
+            default=DEFAULT_ROADMAP_LABEL,
+            help="Label that replaces it on a request too big for the vigie (default: roadmap).",
+        )
+        requests.add_argument(
+            "--api-url", default="", help="GitHub Enterprise API root (default: api.github.com)."
+        )
+        _secret_arguments(
+            requests, "token", "a GitHub token (default: VIGIE_GITHUB_TOKEN)", required=False
+        )
+
+        for sub in (sentry, goodjob, djangoq, requests):
             sub.add_argument("--name", required=True, help="Short name (a slug), e.g. prod.")
             sub.add_argument("--github-repo", default="", help="owner/name receiving its bugs.")
             sub.add_argument("--team", help="Slug of the team that triages it.")
@@ -59,7 +85,7 @@ class Command(BaseCommand):
         name = options["name"]
         if Source.objects.filter(name=name).exists():
             raise CommandError(f"a source named {name!r} already exists (edit it in the admin)")
-        secret = "token" if kind == Source.Kind.SENTRY else "dsn"
+        secret = "token" if kind in (Source.Kind.SENTRY, Source.Kind.GITHUB) else "dsn"
         secret_env = options.get(f"{secret}_env") or ""
         if secret_env and not _ENV_NAME.match(secret_env):
             # Not echoed back: it may well be the secret itself, pasted in the wrong place.
@@ -96,6 +122,8 @@ class Command(BaseCommand):
             source.organization = options["org"]
             source.projects = options["projects"]
             source.environment = options["environment"]
+        elif kind == Source.Kind.GITHUB:
+            source.projects = _github_requests(source, options)
         else:
             url = options.get("dashboard_url") or options.get("admin_url") or ""
             source.base_url = url.rstrip("/")
@@ -116,6 +144,20 @@ class Command(BaseCommand):
         self.stdout.write(f"Mirror it now with: manage.py sync --source {source.name}")
 
 
+def _github_requests(source, options):
+    """Check the GitHub source's options, set its labels and API root; returns its repos."""
+    for repository in options["repositories"]:
+        if not _REPOSITORY.match(repository):
+            raise CommandError(f"--repo: expected owner/name, got {repository!r}")
+    labels = {"label": options["label"].strip(), "roadmap_label": options["roadmap_label"].strip()}
+    if not all(labels.values()) or len({label.casefold() for label in labels.values()}) < 2:
+        raise CommandError("--label and --roadmap-label: two different, non-empty labels")
+    source.options = labels
+    source.base_url = options["api_url"].rstrip("/")
+    source.environment = ""
+    return list(dict.fromkeys(options["repositories"]))
+
+
 def _secret_arguments(parser, secret, what, required):
     group = parser.add_mutually_exclusive_group(required=required)
     group.add_argument(f"--{secret}-env", help=f"Environment variable holding {what}.")
@@ -130,6 +172,11 @@ def _describe(source):
         return (
             f"{source.base_url}, organisation {source.organization}, projects "
             f"{', '.join(source.projects)}, environment {source.environment or '(all)'}, {interval}"
+        )
+    if source.kind == Source.Kind.GITHUB:
+        return (
+            f"issues labelled {source.options['label']!r} in {', '.join(source.projects)} "
+            f"({source.base_url or 'api.github.com'}), {interval}"
         )
     if source.kind == Source.Kind.DJANGOQ and not (source.token_env or source.token):
         return f"this Vigie's own failed tasks, {interval}"
