@@ -64,13 +64,23 @@ def team_calendar(request, slug):
     months = min(int(months), 12) if months.isdigit() and int(months) > 0 else 3
     members = list(Membership.objects.filter(team=team).select_related("user").order_by("pk"))
     grid = month_grid(team, first, months, members)
+    can_manage = _can_manage(request.user, membership)
+    overrides = list(
+        Override.objects.filter(team=team, end__gt=timezone.now())
+        .select_related("membership__user", "covered__user")
+        .order_by("start")[:50]
+    )
+    own = membership.pk if membership is not None else None
+    for override in overrides:
+        override.removable = can_manage or own in (override.membership_id, override.covered_id)
     return render(
         request,
         "rotation/calendar.html",
         {
             "team": team,
             "membership": membership,
-            "can_manage": _can_manage(request.user, membership),
+            "can_manage": can_manage,
+            "overrides": overrides,
             "grid": grid,
             "legend": [(m, i % PALETTE_SIZE) for i, m in enumerate(members) if m.active],
             "weekdays": [formats.date_format(date(2024, 1, d), "D") for d in range(1, 8)],

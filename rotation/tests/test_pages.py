@@ -90,6 +90,27 @@ def test_members_create_overrides_for_themselves_only(client, rotation, members)
     assert override.created_by == sacha.user
 
 
+def test_an_override_is_removed_from_the_calendar_by_its_parties_only(client, rotation, members):
+    camille, dominique, sacha = members
+    client.force_login(sacha.user)
+    _override_post(client, sacha, camille)
+    override = Override.objects.get()
+    calendar = reverse("rotation:team-calendar", args=["core"])
+    remove = reverse("rotation:delete-override", args=["core", override.pk])
+
+    client.force_login(dominique.user)  # neither covering nor covered, not a manager
+    page = client.get(calendar).content.decode()
+    assert "Sacha" in page[page.index('id="overrides"') :] and remove not in page
+    client.post(remove)
+    assert Override.objects.exists()
+
+    client.force_login(camille.user)  # the one covered may take it back
+    assert remove in client.get(calendar).content.decode()
+    assert client.get(remove).status_code == 405  # only a POST (with its CSRF token) removes
+    assert client.post(remove).status_code == 302
+    assert not Override.objects.exists()
+
+
 def test_an_override_ending_before_it_starts_is_explained(client, rotation, members):
     client.force_login(members[2].user)
     response = _override_post(
