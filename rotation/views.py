@@ -72,7 +72,9 @@ def team_calendar(request, slug):
     )
     own = membership.pk if membership is not None else None
     for override in overrides:
-        override.removable = can_manage or own in (override.membership_id, override.covered_id)
+        override.removable = can_manage or (
+            own is not None and own in (override.membership_id, override.covered_id)
+        )
     return render(
         request,
         "rotation/calendar.html",
