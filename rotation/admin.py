@@ -67,5 +67,12 @@ class HandoverAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "created_at", "revoked"]
-    readonly_fields = ["key"]
+    """Revoke here; tokens are issued on "My watches", the only place that shows one."""
+
+    list_display = ["name", "user", "hint", "created_at", "last_used_at", "revoked"]
+    list_filter = ["revoked"]
+    fields = ["name", "user", "hint", "created_at", "last_used_at", "revoked"]
+    readonly_fields = ["name", "user", "hint", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,8 +1,11 @@
 """JSON API: who is on watch, for scripts and chat bots (session or bearer token)."""
 
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from rotation.models import ApiToken, Membership, Team
@@ -15,9 +18,15 @@ def _api_user(request):
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    key = header.removeprefix("Bearer ").strip()
-    token = ApiToken.objects.filter(key=key, revoked=False).select_related("user").first()
-    return token.user if token and token.user.is_active else None
+    token = ApiToken.objects.matching(header.removeprefix("Bearer ").strip())
+    token = token.select_related("user").first()
+    if token is None or not token.user.is_active:
+        return None
+    # At most one write a minute per token: the API is polled by bots.
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
 
 
 def _segment(team, segment):

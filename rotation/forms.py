@@ -139,3 +139,9 @@ class ProfileForm(forms.ModelForm):
 
     def clean_github_login(self):
         return self.cleaned_data["github_login"].strip().removeprefix("@")
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("What uses it, e.g. the chat bot.")
+    )

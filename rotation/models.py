@@ -1,3 +1,4 @@
+import hashlib
 import secrets
 import zoneinfo
 from datetime import datetime, time, timedelta
@@ -400,6 +401,21 @@ class Handover(models.Model):
         return self.acknowledged_at - self.created_at
 
 
+def token_digest(token):
+    """What is stored of an API token: a leaked database does not give working tokens."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def issue(self, user, name):
+        """A new token for `user`: returns (ApiToken, the token itself, shown this once)."""
+        token = f"vigie_{secrets.token_urlsafe(32)}"
+        return self.create(user=user, name=name, key=token_digest(token), hint=token[-4:]), token
+
+    def matching(self, token):
+        return self.filter(key=token_digest(token), revoked=False)
+
+
 class ApiToken(models.Model):
     """A bearer token for scripts reading the JSON API as a user."""
 
@@ -407,13 +423,19 @@ class ApiToken(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
     name = models.CharField(_("name"), max_length=100)
-    key = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    # SHA-256 of the token; the token is shown once, when it is issued.
+    key = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(_("ends with"), max_length=4, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked = models.BooleanField(_("revoked"), default=False)
+
+    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
 
     def __str__(self):
         return self.name

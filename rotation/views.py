@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -14,13 +15,23 @@ from rotation import schedule, services
 from rotation.context_processors import current_watch
 from rotation.forms import (
     AbsenceForm,
+    ApiTokenForm,
     NoteForm,
     OverrideForm,
     PeriodForm,
     ProfileForm,
     SwapForm,
 )
-from rotation.models import Absence, Handover, Membership, Override, Shift, SwapRequest, Team
+from rotation.models import (
+    Absence,
+    ApiToken,
+    Handover,
+    Membership,
+    Override,
+    Shift,
+    SwapRequest,
+    Team,
+)
 from rotation.reports import PALETTE_SIZE, fairness_rows, month_grid
 
 
@@ -287,15 +298,43 @@ def regenerate_feed_token(request, slug):
 
 
 def my_watches(request):
-    now = timezone.now()
+    """Upcoming watches, the profile (saved on a POST) and the API tokens."""
     memberships = Membership.objects.filter(user=request.user).select_related("team")
-    profile = _profile_form(request, memberships)
-    if profile.is_bound and profile.is_valid():
-        fields = {name: profile.cleaned_data[name] for name in profile.Meta.fields}
-        memberships.update(**fields)
-        messages.success(request, _("Profile saved."))
-        return redirect("rotation:my-watches")
-    teams = {m.team_id: m.team for m in memberships}
+    first = memberships.order_by("pk").first()
+    if request.method == "POST" and first is not None:
+        # One membership stands for all: the profile is kept equal on each.
+        profile = ProfileForm(request.POST, instance=first)
+        if profile.is_valid():
+            memberships.update(**{name: profile.cleaned_data[name] for name in profile.Meta.fields})
+            messages.success(request, _("Profile saved."))
+            return redirect("rotation:my-watches")
+        return _my_watches_page(request, memberships, profile=profile, status=400)
+    return _my_watches_page(request, memberships, profile=ProfileForm(instance=first))
+
+
+@require_POST
+def issue_api_token(request):
+    """A new API token, shown once on the page that answers (never put in a redirect)."""
+    memberships = Membership.objects.filter(user=request.user).select_related("team")
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        return _my_watches_page(request, memberships, token_form=form, status=400)
+    _token, secret = ApiToken.objects.issue(request.user, form.cleaned_data["name"])
+    return _my_watches_page(request, memberships, new_token=secret, status=201)
+
+
+@require_POST
+def revoke_api_token(request, pk):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    ApiToken.objects.filter(pk=token.pk).update(revoked=True)
+    messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
+    return redirect(reverse("rotation:my-watches") + "#api-tokens")
+
+
+def _my_watches_page(
+    request, memberships, *, profile=None, token_form=None, new_token=None, status=200
+):
+    now = timezone.now()
     shifts = (
         Shift.objects.filter(membership__in=memberships, end__gt=now)
         .select_related("team")
@@ -313,19 +352,14 @@ def my_watches(request):
             "shifts": shifts,
             "overrides": overrides,
             "memberships": memberships,
-            "teams": teams,
-            "profile": profile,
+            "teams": {m.team_id: m.team for m in memberships},
+            "profile": profile or ProfileForm(instance=memberships.order_by("pk").first()),
+            "tokens": ApiToken.objects.filter(user=request.user),
+            "token_form": token_form or ApiTokenForm(),
+            "new_token": new_token,
         },
-        status=400 if profile.is_bound else 200,
+        status=status,
     )
-
-
-def _profile_form(request, memberships):
-    """The profile form, bound on a POST; one membership stands for all (they are kept equal)."""
-    first = memberships.order_by("pk").first()
-    if request.method == "POST" and first is not None:
-        return ProfileForm(request.POST, instance=first)
-    return ProfileForm(instance=first)
 
 
 def show_history(request):

@@ -1,4 +1,8 @@
+import importlib
+import re
+
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 from icalendar import Calendar
 
@@ -36,22 +40,31 @@ def test_oncall_with_a_session(client, rotation, members):
     assert body["next"]["start"] == "2026-12-07T10:00:00+01:00"
 
 
-def test_oncall_with_a_bearer_token_in_three_queries(
+def test_oncall_with_a_bearer_token_in_four_queries(
     client, rotation, members, django_assert_num_queries
 ):
-    token = ApiToken.objects.create(user=members[0].user, name="bot")
+    token, secret = ApiToken.objects.issue(members[0].user, "bot")
+    assert token.key != secret and secret not in token.key  # only its digest is stored
+    # The first use of the minute records it: one more write.
+    with django_assert_num_queries(5):
+        _oncall(client, Authorization=f"Bearer {secret}")
     # token + user, team with membership check, watches, overrides
     with django_assert_num_queries(4):
-        response = _oncall(client, Authorization=f"Bearer {token.key}")
+        response = _oncall(client, Authorization=f"Bearer {secret}")
     assert response.status_code == 200
     assert response.json()["now"]["name"] == members[0].name
+    token.refresh_from_db()
+    assert token.last_used_at is not None and token.hint == secret[-4:]
+    # The stored digest is not a token.
+    assert _oncall(client, Authorization=f"Bearer {token.key}").status_code == 401
 
 
 def test_oncall_refuses_strangers_and_unknown_teams(client, rotation, members):
     assert _oncall(client).status_code == 401
     assert _oncall(client, Authorization="Bearer nope").status_code == 401
-    revoked = ApiToken.objects.create(user=members[0].user, name="old", revoked=True)
-    assert _oncall(client, Authorization=f"Bearer {revoked.key}").status_code == 401
+    revoked, secret = ApiToken.objects.issue(members[0].user, "old")
+    ApiToken.objects.filter(pk=revoked.pk).update(revoked=True)
+    assert _oncall(client, Authorization=f"Bearer {secret}").status_code == 401
     client.force_login(members[0].user)
     response = _oncall(client, slug="nope")
     assert response.status_code == 404
@@ -95,3 +108,35 @@ def test_bad_or_revoked_feed_tokens_are_404(client, rotation, members):
     assert client.get(reverse("rotation:team-feed", args=["nope"])).status_code == 404
     assert client.get(reverse("rotation:member-feed", args=["nope"])).status_code == 404
     assert client.get(reverse("rotation:team-feed", args=[rotation.feed_token])).status_code == 200
+
+
+def test_a_member_issues_a_token_sees_it_once_and_revokes_it(client, rotation, members):
+    camille, dominique, _sacha = members
+    client.force_login(camille.user)
+    response = client.post(reverse("rotation:issue-api-token"), {"name": "chat bot"})
+    assert response.status_code == 201
+    token = ApiToken.objects.get(user=camille.user)
+    secret = re.search(r'class="new-token">([^<]+)<', response.content.decode()).group(1)
+    assert _oncall(client.__class__(), Authorization=f"Bearer {secret}").status_code == 200
+    page = client.get(reverse("rotation:my-watches")).content.decode()
+    assert "chat bot" in page and f"…{token.hint}" in page and secret not in page
+
+    assert client.post(reverse("rotation:issue-api-token"), {"name": ""}).status_code == 400
+    client.force_login(dominique.user)  # someone else's token: not theirs to revoke
+    revoke = reverse("rotation:revoke-api-token", args=[token.pk])
+    assert client.post(revoke).status_code == 404
+    client.force_login(camille.user)
+    client.post(revoke)
+    assert _oncall(client.__class__(), Authorization=f"Bearer {secret}").status_code == 401
+
+
+def test_tokens_stored_in_clear_before_are_hashed_and_keep_working(members):
+    migration = importlib.import_module("rotation.migrations.0005_hashed_api_tokens")
+    token, _secret = ApiToken.objects.issue(members[0].user, "from before")
+    ApiToken.objects.filter(pk=token.pk).update(key="an-old-clear-token", hint="")
+
+    migration.hash_existing_tokens(django_apps, None)
+
+    token.refresh_from_db()
+    assert token.key != "an-old-clear-token" and token.hint == "oken"
+    assert ApiToken.objects.matching("an-old-clear-token").get() == token
