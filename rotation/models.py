@@ -120,6 +120,10 @@ GITHUB_LOGIN = RegexValidator(
 )
 
 
+def display_name(user):
+    return user.get_full_name() or user.get_username()
+
+
 class MembershipQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
@@ -171,7 +175,7 @@ class Membership(models.Model):
 
     @property
     def name(self):
-        return self.user.get_full_name() or self.user.get_username()
+        return display_name(self.user)
 
     @property
     def short_name(self):

@@ -44,9 +44,17 @@ class GitHubError(Exception):
     """
 
     def __init__(
-        self, message, *, permanent=False, outcome_unknown=False, auth=False, retry_after=None
+        self,
+        message,
+        *,
+        permanent=False,
+        outcome_unknown=False,
+        auth=False,
+        retry_after=None,
+        status=None,
     ):
         super().__init__(redact_text(message))
+        self.status = status
         self.permanent = permanent or auth
         self.outcome_unknown = outcome_unknown
         self.auth = auth
@@ -124,6 +132,7 @@ def _call(what, fn, *, write=False):
             f"{what}: GitHub answered HTTP {status} {detail}".strip(),
             permanent=permanent,
             outcome_unknown=write and not permanent,
+            status=status,
         ) from None
     except requests.RequestException as exc:
         raise GitHubError(
@@ -262,7 +271,7 @@ class Client:
             )
         except GitHubError as exc:
             # GitHub answers 404 for a label the issue does not carry: already the wanted state.
-            if "404" not in str(exc):
+            if exc.status != 404:
                 raise
 
     def open_issue(self, repo, title, body, labels=()):

@@ -6,6 +6,7 @@ from upstreams, so only http(s) ones are kept.
 
 from django.db.models import Count
 
+from rotation.models import display_name
 from triage.models import Action, Item
 from triage.services import BUTTONS, QUALIFICATIONS, REQUEST_ACTIONS
 from triage.templatetags.triage_board import http_url
@@ -80,15 +81,18 @@ def small_requests(team, start, end):
             "title": action.item.title[:200],
             "url": http_url(action.item.permalink),
             "detail": " · ".join(
-                filter(None, [action.item.short_id, str(BUTTONS[action.action]), _who(action)])
+                filter(
+                    None,
+                    [
+                        action.item.short_id,
+                        str(BUTTONS[action.action]),
+                        display_name(action.user) if action.user else "",
+                    ],
+                )
             ),
         }
         for action in latest.values()
     ]
-
-
-def _who(action):
-    return (action.user.get_full_name() or action.user.get_username()) if action.user else ""
 
 
 def _row(item):

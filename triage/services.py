@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from rotation.models import Membership
+from rotation.models import Membership, display_name
 from triage import github
 from triage.models import Action, Item
 from triage.sources import backend_for
@@ -277,7 +277,7 @@ def _set_status(item, status, details, qualification):
             _("%(source)s did not apply it: the issue is still %(status)s.")
             % {"source": item.source, "status": state.status or "?"}
         )
-    response = {"status": state.status, "details": state.details, "raw": state.raw}
+    response = _confirmed(state)
     fields = {
         "upstream_status": state.status,
         "qualification": qualification,
@@ -347,8 +347,13 @@ def _write_bug(item, params, record):
     return {"github_issue_url": url, "comment": answer}, fields, _("GitHub issue opened.")
 
 
+def _confirmed(state):
+    """What the Action row keeps of the state the upstream confirmed."""
+    return {"status": state.status, "details": state.details, "raw": state.raw}
+
+
 def _request_outcome(state, qualification, qualification_params, message):
-    response = {"status": state.status, "details": state.details, "raw": state.raw}
+    response = _confirmed(state)
     fields = {
         "upstream_status": state.status,
         "assignee": ", ".join(state.details.get("assignees", []))[:200],
@@ -375,7 +380,7 @@ def _request_comment(item, action, params, record, default):
         .exists()
     )
     marker = f"<!-- vigie:{action}:{item.source.name}:{item.external_id}:{succeeded.count()} -->"
-    who = (record.user.get_full_name() or record.user.get_username()) if record.user else "Vigie"
+    who = display_name(record.user) if record.user else "Vigie"
     body = f"{params.get('comment') or default}\n\n— {who} (Vigie)\n{marker}"
     return {"marker": marker, "retrying": retrying}, body
 

@@ -1,5 +1,6 @@
 """The contract every source backend follows; the sync and the board only speak this."""
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,6 +18,23 @@ class SourceError(Exception):
         self.permanent = permanent or auth
         self.auth = auth
         self.retry_after = retry_after
+
+
+def secret_of(source, what, *, required=True, auth=True):
+    """The source's secret (token, DSN): from the environment variable it names, else the one
+    stored on it. `what` names it in errors; the value never appears in one."""
+    if source.token_env:
+        value = os.environ.get(source.token_env, "")
+        if not value:
+            raise SourceError(
+                f"the environment variable {source.token_env} holding the {what} is not set",
+                auth=auth,
+                permanent=True,
+            )
+        return value
+    if source.token or not required:
+        return source.token
+    raise SourceError(f"no {what} configured for this source", auth=auth, permanent=True)
 
 
 @dataclass

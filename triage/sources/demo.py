@@ -28,7 +28,9 @@ class DemoBackend(SourceBackend):
         }
 
     # Small requests: what GitHub would answer, without GitHub.
-    def _request(self, item, status, assignees):
+    def _request(self, item, status, assignees=None):
+        if assignees is None:
+            assignees = [item.assignee] if item.assignee else []
         labels = ["roadmap"] if status == "roadmap" else ["vigie"]
         return UpstreamState(
             status=status, details={"assignees": assignees, "labels": labels}, raw={"demo": True}
@@ -38,11 +40,10 @@ class DemoBackend(SourceBackend):
         return self._request(item, "open", [login])
 
     def finish(self, item, comment, *, marker, retrying):
-        return self._request(item, "closed", [item.assignee] if item.assignee else [])
+        return self._request(item, "closed")
 
     def hand_to_roadmap(self, item, comment, *, marker, retrying):
-        return self._request(item, "roadmap", [item.assignee] if item.assignee else [])
+        return self._request(item, "roadmap")
 
     def revert(self, item, action, params):
-        assignees = [] if action == "take" or not item.assignee else [item.assignee]
-        return self._request(item, "open", assignees)
+        return self._request(item, "open", [] if action == "take" else None)

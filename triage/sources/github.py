@@ -10,14 +10,13 @@ labels (`label`, `roadmap_label`), `base_url` a GitHub Enterprise API root, and 
 from the variable named by `token_env` (else the stored token, else `VIGIE_GITHUB_TOKEN`).
 """
 
-import os
 import re
 from collections import defaultdict
 
 import structlog
 
 from triage import github
-from triage.sources.base import ItemData, SourceBackend, SourceError, UpstreamState
+from triage.sources.base import ItemData, SourceBackend, SourceError, UpstreamState, secret_of
 
 logger = structlog.get_logger(__name__)
 
@@ -51,18 +50,11 @@ class GitHubRequestsBackend(SourceBackend):
     @property
     def client(self):
         if self._client is None:
-            token = None
-            if self.source.token_env:
-                token = os.environ.get(self.source.token_env, "")
-                if not token:
-                    raise SourceError(
-                        f"the environment variable {self.source.token_env} holding the GitHub "
-                        "token is not set",
-                        auth=True,
-                    )
+            # Without a token of its own the source uses Vigie's (VIGIE_GITHUB_TOKEN).
+            token = secret_of(self.source, "GitHub token", required=False)
             try:
                 self._client = github.Client(
-                    token=token or self.source.token or None, api_url=self.source.base_url or None
+                    token=token or None, api_url=self.source.base_url or None
                 )
             except github.GitHubError as exc:
                 raise _source_error(exc) from None

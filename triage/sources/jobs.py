@@ -3,14 +3,13 @@ monitored application's database, and how an error message is grouped."""
 
 import hashlib
 import json
-import os
 import re
 from contextlib import contextmanager
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from triage.sources.base import SourceBackend, SourceError, UpstreamState
+from triage.sources.base import SourceBackend, SourceError, UpstreamState, secret_of
 
 CONNECT_TIMEOUT = 5  # seconds
 STATEMENT_TIMEOUT_MS = 60_000
@@ -95,22 +94,6 @@ def arguments_sample(arguments):
     return text[:ARGUMENTS_SAMPLE_LIMIT] + "…"
 
 
-def dsn_for(source):
-    """The monitored database's DSN: from the environment variable named in `token_env`,
-    else the stored token. Never put in an error message (it holds the password)."""
-    if source.token_env:
-        dsn = os.environ.get(source.token_env, "")
-        if not dsn:
-            raise SourceError(
-                f"the environment variable {source.token_env} (database DSN) is not set",
-                permanent=True,
-            )
-        return dsn
-    if source.token:
-        return source.token
-    raise SourceError("no database DSN configured (name its environment variable)", permanent=True)
-
-
 @contextmanager
 def read_only_connection(source, *, statement_timeout_ms=STATEMENT_TIMEOUT_MS):
     """A connection to the monitored database that cannot write, in a read-only transaction.
@@ -119,7 +102,8 @@ def read_only_connection(source, *, statement_timeout_ms=STATEMENT_TIMEOUT_MS):
     itself (BEGIN READ ONLY). A statement timeout bounds every query; times are in UTC.
     """
     try:
-        params = conninfo_to_dict(dsn_for(source))
+        # The DSN holds the password: never put it in an error message.
+        params = conninfo_to_dict(secret_of(source, "database DSN", auth=False))
     except psycopg.ProgrammingError:
         # The parser's message quotes the DSN, password included: never pass it on.
         raise SourceError(

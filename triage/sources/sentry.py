@@ -11,7 +11,6 @@ Facts of the real API this module builds on:
   when to come back), self-hosted Sentry sends no rate-limit header at all (plain backoff).
 """
 
-import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +19,7 @@ from urllib.parse import quote
 
 import structlog
 
-from triage.sources.base import ItemData, SourceBackend, SourceError, UpstreamState
+from triage.sources.base import ItemData, SourceBackend, SourceError, UpstreamState, secret_of
 from vigie import http
 
 logger = structlog.get_logger(__name__)
@@ -67,23 +66,9 @@ class SentryBackend(SourceBackend):
 
     # Plumbing -----------------------------------------------------------------------------
 
-    def _token(self):
-        if self.source.token_env:
-            token = os.environ.get(self.source.token_env, "")
-            if not token:
-                raise SourceError(
-                    f"the environment variable {self.source.token_env} holding the Sentry token "
-                    "is not set",
-                    auth=True,
-                )
-            return token
-        if self.source.token:
-            return self.source.token
-        raise SourceError("no Sentry token configured for this source", auth=True)
-
     def _call(self, method, path, *, params=None, json=None):
         """One API call; every failure becomes a SourceError worded without the token."""
-        headers = {"Authorization": f"Bearer {self._token()}"}
+        headers = {"Authorization": f"Bearer {secret_of(self.source, 'Sentry token')}"}
         url = f"{self.base_url}/api/0/{path}"
         self.requests += 1
         try:
