@@ -63,3 +63,15 @@ def test_bad_environment_stops_the_start_with_one_line(overrides, variable):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"vigie: {variable}:")
+
+
+def test_expand_resolves_references_at_use(monkeypatch):
+    from vigie.env import MissingVariable, expand, references
+
+    monkeypatch.setenv("HOOK_TOKEN", "s3cret")
+    assert expand("https://hooks.example.org/${HOOK_TOKEN}") == "https://hooks.example.org/s3cret"
+    assert references("${A} and ${B_2}") == ["A", "B_2"]
+    assert expand("no reference, $HOME stays") == "no reference, $HOME stays"
+    monkeypatch.delenv("HOOK_TOKEN")
+    with pytest.raises(MissingVariable, match="HOOK_TOKEN"):
+        expand("${HOOK_TOKEN}")

@@ -1,6 +1,7 @@
 """Typed access to environment variables that fails loudly, naming the variable."""
 
 import os
+import re
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -98,3 +99,37 @@ def get_database(name, default):
         "DATABASE_CONN_MAX_AGE", 0 if engine.endswith("sqlite3") else 60
     )
     return config
+
+
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class MissingVariable(ConfigError):
+    """A `${VAR}` reference whose variable is not set."""
+
+    def __init__(self, name):
+        super().__init__(f"{name}: environment variable is not set")
+        self.name = name
+
+
+def references(value):
+    """The variable names a stored value refers to with `${VAR}`."""
+    return _REFERENCE.findall(value) if isinstance(value, str) else []
+
+
+def expand(value):
+    """Resolve the `${VAR}` references of a stored value at the moment it is used.
+
+    Monitors and channels store the reference, never the secret it names: a database dump or an
+    export holds `${SLACK_WEBHOOK_URL}`, and the value lives only in the process environment.
+    Raises MissingVariable naming the first unset variable."""
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match):
+        name = match.group(1)
+        if name not in os.environ:
+            raise MissingVariable(name)
+        return os.environ[name]
+
+    return _REFERENCE.sub(substitute, value)
