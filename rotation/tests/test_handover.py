@@ -68,6 +68,7 @@ def test_a_failing_provider_empties_only_its_section(rotation, monkeypatch):
     def broken(team, start, end):
         raise RuntimeError("triage is down")
 
+    monkeypatch.setitem(registry.SECTIONS, "alerts", "Alerts")
     monkeypatch.setattr(registry, "PROVIDERS", {"bugs": broken, "alerts": lambda *a: {"count": 2}})
     with time_machine.travel(FIRST_END, tick=False):
         services.create_due_handovers()
