@@ -129,6 +129,24 @@ class Source(models.Model):
         return (now or timezone.now()) - self.last_success_at > self.stale_after()
 
 
+# Upstream states in which nothing is left to do (a request closed on GitHub needs nobody).
+FINISHED_UPSTREAM = ["resolved", "closed", "roadmap", "unlabelled"]
+
+
+class ItemQuerySet(models.QuerySet):
+    # Not qualified yet and still open upstream.
+    UNQUALIFIED = Q(qualification="") & ~Q(upstream_status__in=FINISHED_UPSTREAM)
+    # What the vigie must look at: the board's default, its metric and the handover's section.
+    TO_QUALIFY = UNQUALIFIED | Q(came_back=True)
+
+    def unqualified(self):
+        return self.filter(self.UNQUALIFIED)
+
+    def to_qualify(self):
+        """Unqualified and still open upstream, or ignored and back since."""
+        return self.filter(self.TO_QUALIFY)
+
+
 class Item(models.Model):
     """One thing the vigie qualifies: a Sentry issue, a group of discarded jobs, a request."""
 
@@ -213,7 +231,7 @@ class Item(models.Model):
     REOPENED = ["unresolved", "open"]
     # Upstream statuses of an item finished upstream (resolved in Sentry, a request closed or
     # no longer labelled for the vigie): no longer asked about, and nothing left to qualify.
-    FINISHED_UPSTREAM = ["resolved", "closed", "roadmap", "unlabelled"]
+    FINISHED_UPSTREAM = FINISHED_UPSTREAM
 
     # The write-back to the upstream: the board shows a failure and offers a retry. A pending
     # write is a claim (taken by a conditional update) so two tabs never write at once.
@@ -227,6 +245,8 @@ class Item(models.Model):
     )
     writeback_error = models.TextField(blank=True)
     writeback_started_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ItemQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("item")
