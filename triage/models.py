@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from triage.sources.base import DATA_FIELDS
+
 
 class SourceQuerySet(models.QuerySet):
     def due(self, now):
@@ -200,24 +202,7 @@ class Item(models.Model):
     upstream_digest = models.CharField(max_length=40, blank=True, editable=False)
 
     # Upstream fields, the only ones a sync writes: the qualification side stays local.
-    UPSTREAM_FIELDS = [
-        "kind",
-        "title",
-        "culprit",
-        "level",
-        "environment",
-        "upstream_status",
-        "first_seen",
-        "last_seen",
-        "event_count",
-        "user_count",
-        "permalink",
-        "short_id",
-        "assignee",
-        "recent_counts",
-        "payload",
-        "upstream_digest",
-    ]
+    UPSTREAM_FIELDS = [*DATA_FIELDS, "upstream_digest"]
     # Qualifications that leave the issue silenced or closed upstream: a new occurrence that
     # makes it unresolved again means it came back and needs another look.
     SILENCING = [
