@@ -341,7 +341,7 @@ def _write_bug(item, params, record):
     answer = backend_for(item.source).comment(item, url)
     fields = {
         "qualification": Item.Qualification.BUG,
-        "qualification_params": {"github_issue_url": url},
+        "qualification_params": {},
         "github_issue_url": url,
     }
     return {"github_issue_url": url, "comment": answer}, fields, _("GitHub issue opened.")
