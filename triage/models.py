@@ -221,12 +221,12 @@ class Item(models.Model):
     # The write-back to the upstream: the board shows a failure and offers a retry. A pending
     # write is a claim (taken by a conditional update) so two tabs never write at once.
     class Writeback(models.TextChoices):
-        DONE = "", _("done")
+        NONE = "", _("nothing pending")  # never written, or the last write was confirmed
         PENDING = "pending", _("pending")
         FAILED = "failed", _("failed")
 
     writeback_state = models.CharField(
-        max_length=10, choices=Writeback, default=Writeback.DONE, blank=True
+        max_length=10, choices=Writeback, default=Writeback.NONE, blank=True
     )
     writeback_error = models.TextField(blank=True)
     writeback_started_at = models.DateTimeField(null=True, blank=True)

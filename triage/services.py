@@ -218,7 +218,7 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
             qualified_at=now if fields["qualification"] else None,
         )
     fields.update(
-        writeback_state=Item.Writeback.DONE,
+        writeback_state=Item.Writeback.NONE,
         writeback_error="",
         writeback_started_at=None,
         came_back=False,
