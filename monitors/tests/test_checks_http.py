@@ -167,7 +167,7 @@ def test_private_target_refused_unless_allowed(site):
         ("10.1.2.3", "a private"),
         ("192.168.0.10", "a private"),
         ("::ffff:172.16.0.1", "a private"),
-        ("0.0.0.0", "an unspecified"),  # noqa: S104
+        ("0.0.0.0", "an unspecified"),
         ("224.0.0.1", "a multicast"),
         ("240.0.0.1", "a reserved"),
     ],

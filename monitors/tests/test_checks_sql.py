@@ -4,8 +4,9 @@ import sqlite3
 import uuid
 
 import psycopg
-from django.core.exceptions import ValidationError
 import pytest
+from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from monitors import checks
 from monitors.checks import sql
@@ -13,6 +14,13 @@ from monitors.checks.base import Failure
 from monitors.tests.probe_servers import free_port
 
 PG_DSN = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English; French is checked once in test_checks_validate."""
+    with translation.override("en"):
+        yield
 
 
 def run(dsn, query, timeout=2.0, **config):

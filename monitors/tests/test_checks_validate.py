@@ -2,8 +2,16 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from monitors import checks
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English; French is checked once in test_checks_validate."""
+    with translation.override("en"):
+        yield
 
 
 def errors(kind, config):
@@ -118,3 +126,11 @@ def test_run_never_raises():
     outcome = checks.run("http", {"url": 3}, timeout=1, allow_private=False)
     assert outcome.message == "invalid configuration: url: expected a string"
     assert checks.run("heartbeat", {}, timeout=1, allow_private=False).ok is False
+
+
+def test_messages_are_translated():
+    with translation.override("fr"):
+        assert errors("sql", {"dsn": "sqlite:///x", "query": "DELETE FROM t", "x": 1}) == {
+            "x": ["clé inconnue"],
+            "query": ["seul un SELECT est autorisé, pas DELETE"],
+        }
