@@ -6,6 +6,7 @@ one thing, and no call can hang a worker or hammer a struggling upstream.
 
 import contextlib
 import email.utils
+import functools
 import http.client
 import ipaddress
 import os
@@ -207,7 +208,14 @@ def ca_bundle():
 
 
 def ssl_context(verify=True):
-    context = ssl.create_default_context(cafile=ca_bundle())
+    return _ssl_context(ca_bundle(), verify)
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(cafile, verify):
+    # Parsing a CA bundle costs milliseconds: one context per bundle, shared by every probe
+    # (wrap_socket is thread-safe).
+    context = ssl.create_default_context(cafile=cafile)
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
