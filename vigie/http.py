@@ -349,7 +349,12 @@ def _one_hop(method, url, headers, body, *, deadline, allow_private, max_body):
         connection = http.client.HTTPConnection(parts.hostname, port)
         connection.sock = sock
         target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
-        sent = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers}
+        sent = {
+            "Host": parts.netloc.rpartition("@")[2],
+            "User-Agent": USER_AGENT,
+            "Accept-Encoding": "identity",
+            **headers,
+        }
         connection.request(method, target, body=body, headers=sent)
         response = connection.getresponse()
         chunks, size, truncated = [], 0, False
@@ -409,7 +414,7 @@ def probe(
             return ProbeResponse(
                 status, response_headers, data, truncated, url, len(seen) - 1, deadline.elapsed()
             )
-        url = urllib.parse.urljoin(url, location)
+        previous, url = url, urllib.parse.urljoin(url, location)
         if url in seen:
             raise ProbeError(f"redirect loop: back to {_display(url)} after {len(seen)} hops")
         if len(seen) > max_redirects:
@@ -418,6 +423,17 @@ def probe(
         if status == 303 or (status in (301, 302) and method == "POST"):
             method, body = "GET", None
             headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        if _origin(url) != _origin(previous):
+            # As requests does: credentials meant for one site are not handed to another.
+            headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIALS}
+
+
+_CREDENTIALS = {"authorization", "cookie", "proxy-authorization"}
+
+
+def _origin(url):
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
 
 
 def _display(url):

@@ -107,6 +107,21 @@ def test_method_and_body_sent(site):
     assert outcome.ok, outcome.message
 
 
+def test_credentials_not_forwarded_to_another_origin(site):
+    def headers(handler, site):
+        return 200, {}, repr(sorted(k.lower() for k in handler.headers))
+
+    site.routes["/headers"] = headers
+    site.routes["/here"] = (302, {"Location": "/headers"}, "")
+    sent = {"Authorization": "Bearer x", "X-Trace": "1"}
+    same = run(site.url + "/here", headers=sent, keyword="'authorization'")
+    assert same.ok, same.message
+    with FakeSite({"/headers": headers}) as other:  # another port: another origin
+        site.routes["/away"] = (302, {"Location": other.url + "/headers"}, "")
+        away = run(site.url + "/away", headers=sent, keyword="'x-trace'", absent_keyword="auth")
+    assert away.ok, away.message
+
+
 def test_header_from_environment(site, monkeypatch):
     outcome = run(site.url + "/ok", headers={"Authorization": "Bearer ${VIGIE_TEST_TOKEN}"})
     assert outcome.message == "environment variable VIGIE_TEST_TOKEN is not set"
