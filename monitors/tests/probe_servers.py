@@ -80,6 +80,16 @@ def drip(conn, server):
         server.sent += 1
 
 
+def drip_headers(conn, server):
+    """The status line and headers one byte every 50 ms, never the end of them."""
+    read_request(conn)
+    for byte in b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"x" * 10_000:
+        if server.stopped.wait(0.05):
+            return
+        conn.sendall(bytes([byte]))
+        server.sent += 1
+
+
 def huge_body(conn, server):
     """Announces 2 GB and streams zeros until the client stops reading."""
     read_request(conn)

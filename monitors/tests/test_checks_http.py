@@ -7,6 +7,7 @@ from monitors.tests.probe_servers import (
     FakeSite,
     RawServer,
     drip,
+    drip_headers,
     free_port,
     huge_body,
     never_answer,
@@ -151,6 +152,14 @@ def test_drip_fails_at_the_deadline():
         sent = server.sent
     assert outcome.message == "timeout after 0.5 s"
     assert sent < 100_000  # it did not wait for the whole body
+
+
+def test_dripped_headers_fail_at_the_deadline():
+    with RawServer(drip_headers) as server:
+        outcome = run(server.url + "/", timeout=0.5)
+        sent = server.sent
+    assert outcome.message == "timeout after 0.5 s"
+    assert sent < 10_000
 
 
 def test_huge_body_stops_after_one_megabyte():

@@ -4,7 +4,13 @@ import pytest
 
 from monitors import checks
 from monitors.tests.certificates import Authority, server_context
-from monitors.tests.probe_servers import FakeSite, RawServer, free_port, handshake_only
+from monitors.tests.probe_servers import (
+    FakeSite,
+    RawServer,
+    free_port,
+    handshake_only,
+    never_answer,
+)
 
 
 @pytest.fixture
@@ -89,6 +95,14 @@ def test_unreachable():
         "tls", {"host": "127.0.0.1", "port": free_port()}, timeout=1, allow_private=True
     )
     assert outcome.message == "connection refused"
+
+
+def test_server_that_never_handshakes():
+    with RawServer(never_answer) as server:
+        outcome = checks.run(
+            "tls", {"host": "127.0.0.1", "port": server.port}, timeout=0.5, allow_private=True
+        )
+    assert outcome.message == "timeout after 0.5 s"
 
 
 def test_handshake_error_on_a_plain_server(authority):
