@@ -225,22 +225,21 @@ def _ssl_context(cafile, verify):
 class Deadline:
     """One total time budget for a probe, with a watchdog that shuts the socket down."""
 
-    def __init__(self, timeout, clock=time.monotonic):
+    def __init__(self, timeout):
         self.timeout = timeout
-        self.clock = clock
-        self.start = clock()
+        self.start = time.monotonic()
         self.expired = False
         self._timer = None
 
     def remaining(self):
-        left = self.timeout - (self.clock() - self.start)
+        left = self.timeout - (time.monotonic() - self.start)
         if left <= 0:
             self.expired = True
             raise ProbeError(f"timeout after {format_seconds(self.timeout)}")
         return left
 
     def elapsed(self):
-        return self.clock() - self.start
+        return time.monotonic() - self.start
 
     def watch(self, sock):
         """Shut `sock` down when the budget runs out, whatever call is blocked on it."""
@@ -392,11 +391,10 @@ def probe(
     allow_private=False,
     max_redirects=MAX_REDIRECTS,
     max_body=MAX_BODY,
-    clock=time.monotonic,
 ):
     """Fetch `url` the way a monitor does and return a ProbeResponse, or raise ProbeError with
     a message a person can read ("connection refused", "timeout after 10 s", ...)."""
-    deadline = Deadline(timeout, clock)
+    deadline = Deadline(timeout)
     headers = dict(headers or {})
     seen = [url]
     while True:

@@ -101,10 +101,14 @@ def validate(config):
 
 
 def _shown(value):
-    if value is None or isinstance(value, bool | int | float):
-        return value
     if isinstance(value, decimal.Decimal):
-        return float(value)
+        value = float(value)
+    if (
+        value is None
+        or isinstance(value, bool | int)
+        or (isinstance(value, float) and math.isfinite(value))
+    ):
+        return value
     text_value = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
     return text_value if len(text_value) <= MAX_VALUE else text_value[: MAX_VALUE - 1] + "…"
 
