@@ -4,9 +4,18 @@ Every client (Sentry, GitHub, webhooks…) goes through `request()`, so tests pa
 one thing, and no call can hang a worker or hammer a struggling upstream.
 """
 
+import contextlib
 import email.utils
+import functools
+import http.client
+import ipaddress
+import os
 import random
+import socket
+import ssl
+import threading
 import time
+import urllib.parse
 from dataclasses import dataclass
 
 import requests
@@ -110,3 +119,325 @@ def request(
         logger.warning("upstream_retry", url=url, attempt=attempt, wait=round(wait, 2))
         sleep(wait)
     raise last_error
+
+
+# --- Probes: monitor checks reaching a target that may be slow, hostile or internal ---------
+#
+# `request()` above talks to APIs we trust; `probe()` measures a target. It follows redirects by
+# hand so every hop is guarded, connects to the address it checked (no second DNS lookup an
+# attacker could answer differently), reads at most `max_body` bytes and enforces one total
+# deadline: a watchdog shuts the socket down when it passes, so a server that drips one byte a
+# second cannot hold a worker longer than the check's timeout.
+
+MAX_REDIRECTS = 5
+MAX_BODY = 1024 * 1024
+_REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+_CHUNK = 64 * 1024
+
+
+class ProbeError(Exception):
+    """A probe that got no usable answer; the message is shown to people as it is. `cause` is
+    the network exception behind it, when there was one (a TLS check reads its verify code)."""
+
+    def __init__(self, message, cause=None):
+        super().__init__(message)
+        self.cause = cause
+
+
+def format_seconds(value):
+    return f"{round(value, 2):g} s"
+
+
+_ADDRESS_KINDS = (
+    ("is_loopback", "a loopback"),
+    ("is_link_local", "a link-local"),
+    ("is_unspecified", "an unspecified"),
+    ("is_multicast", "a multicast"),
+    ("is_reserved", "a reserved"),
+    ("is_private", "a private"),
+)
+
+
+def _refusal(address):
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for attribute, label in _ADDRESS_KINDS:
+        if getattr(ip, attribute):
+            return f"{label} address"
+    if not ip.is_global:
+        return "a non-public address"
+    return None
+
+
+def guard_address(host, allow_private):
+    """Resolve `host` and return the address to connect to, or raise ProbeError.
+
+    Private, loopback, link-local (169.254.169.254, the cloud metadata service, included),
+    unspecified, multicast and reserved addresses are refused unless `allow_private`: a check
+    must not become a way to read the inside of the network Vigie runs in. Every address the
+    name resolves to is checked, so a name cannot mix a public and an internal answer.
+    (getaddrinfo has no timeout of its own; the system resolver's bounds it.)"""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
+            raise ProbeError("DNS: name does not resolve") from None
+        raise ProbeError(f"DNS: {exc.strerror}") from None
+    except UnicodeError:
+        raise ProbeError("DNS: invalid host name") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not allow_private:
+        for address in addresses:
+            refusal = _refusal(address)
+            if refusal:
+                raise ProbeError(
+                    f"refused: {address} is {refusal}; "
+                    "allow private targets on this check to reach it"
+                )
+    return addresses[0]
+
+
+def ca_bundle():
+    """The CA bundle requests would trust: REQUESTS_CA_BUNDLE, then SSL_CERT_FILE (a company
+    CA), then CURL_CA_BUNDLE, else certifi's."""
+    for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
+        if os.environ.get(name):
+            return os.environ[name]
+    return requests.utils.DEFAULT_CA_BUNDLE_PATH
+
+
+def ssl_context(verify=True):
+    return _ssl_context(ca_bundle(), verify)
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(cafile, verify):
+    # Parsing a CA bundle costs milliseconds: one context per bundle, shared by every probe
+    # (wrap_socket is thread-safe).
+    context = ssl.create_default_context(cafile=cafile)
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class Deadline:
+    """One total time budget for a probe, with a watchdog that shuts the socket down."""
+
+    def __init__(self, timeout):
+        self.timeout = timeout
+        self.start = time.monotonic()
+        self.expired = False
+        self._timer = None
+
+    def remaining(self):
+        left = self.timeout - (time.monotonic() - self.start)
+        if left <= 0:
+            self.expired = True
+            raise ProbeError(f"timeout after {format_seconds(self.timeout)}")
+        return left
+
+    def elapsed(self):
+        return time.monotonic() - self.start
+
+    def watch(self, sock):
+        """Shut `sock` down when the budget runs out, whatever call is blocked on it."""
+        self.cancel()
+
+        def fire():
+            self.expired = True
+            with contextlib.suppress(OSError):
+                # The base class method: shut the file descriptor down even under TLS, where
+                # SSLSocket.shutdown would tear its state from under the reading thread.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+        self._timer = threading.Timer(self.remaining(), fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def error(self, exc):
+        """The ProbeError for a network exception, saying `timeout` when the budget ran out."""
+        if self.expired or isinstance(exc, TimeoutError):
+            return ProbeError(f"timeout after {format_seconds(self.timeout)}", exc)
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return ProbeError(f"TLS: certificate verify failed: {exc.verify_message}", exc)
+        if isinstance(exc, ssl.SSLError):
+            return ProbeError(f"TLS: handshake failed: {exc.reason or exc.__class__.__name__}", exc)
+        if isinstance(exc, ConnectionRefusedError):
+            return ProbeError("connection refused", exc)
+        if isinstance(exc, http.client.RemoteDisconnected):  # before its base class below
+            return ProbeError("the server closed the connection without answering", exc)
+        if isinstance(exc, ConnectionResetError):
+            return ProbeError("connection reset by the server", exc)
+        if isinstance(exc, http.client.HTTPException):
+            return ProbeError(f"invalid HTTP response ({exc.__class__.__name__})", exc)
+        return ProbeError(f"network error: {exc.strerror or exc.__class__.__name__}", exc)
+
+
+def open_connection(host, port, *, deadline, allow_private, tls_server_name=None, verify=True):
+    """A socket to `host:port` (guarded), wrapped in TLS when `tls_server_name` is given, with
+    the deadline's watchdog on it. The caller closes it and cancels the deadline."""
+    address = guard_address(host, allow_private)
+    try:
+        sock = socket.create_connection((address, port), timeout=deadline.remaining())
+    except OSError as exc:
+        raise deadline.error(exc) from None
+    try:
+        deadline.watch(sock)
+        if tls_server_name is not None:
+            sock = ssl_context(verify).wrap_socket(
+                sock, server_hostname=tls_server_name, do_handshake_on_connect=False
+            )
+            deadline.watch(sock)  # the wrapped socket owns the descriptor now
+            sock.do_handshake()
+    except (OSError, ProbeError) as exc:
+        deadline.cancel()
+        sock.close()
+        raise exc if isinstance(exc, ProbeError) else deadline.error(exc) from None
+    return sock
+
+
+@dataclass
+class ProbeResponse:
+    status: int
+    headers: dict
+    body: bytes
+    truncated: bool  # more than max_body bytes were available and not read
+    url: str  # after redirects
+    redirects: int
+    elapsed: float  # seconds, from the first connection to the last byte read
+
+    def text(self):
+        charset = "utf-8"
+        content_type = self.headers.get("content-type", "")
+        for part in content_type.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                charset = value.strip('"')
+        try:
+            return self.body.decode(charset, errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
+
+
+def _one_hop(method, url, headers, body, *, deadline, allow_private, max_body):
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ProbeError("only http:// and https:// URLs can be probed")
+    https = parts.scheme == "https"
+    try:
+        port = parts.port or (443 if https else 80)
+    except ValueError:
+        raise ProbeError("invalid port in the URL") from None
+    sock = open_connection(
+        parts.hostname,
+        port,
+        deadline=deadline,
+        allow_private=allow_private,
+        tls_server_name=parts.hostname if https else None,
+    )
+    try:
+        # http.client on a socket we opened: it talks to the checked address, while the Host
+        # header (and the TLS server name above) carry the name.
+        connection = http.client.HTTPConnection(parts.hostname, port)
+        connection.sock = sock
+        target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        sent = {
+            "Host": parts.netloc.rpartition("@")[2],
+            "User-Agent": USER_AGENT,
+            "Accept-Encoding": "identity",
+            **headers,
+        }
+        connection.request(method, target, body=body, headers=sent)
+        response = connection.getresponse()
+        chunks, size, truncated = [], 0, False
+        if response.status not in _REDIRECT_STATUSES:
+            while True:
+                chunk = response.read(min(_CHUNK, max_body - size + 1))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > max_body:
+                    truncated = True
+                    break
+                deadline.remaining()
+        if deadline.expired:  # the watchdog cut a read short: what we have is not the body
+            raise ProbeError(f"timeout after {format_seconds(deadline.timeout)}")
+        data = b"".join(chunks)[:max_body]
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data, truncated
+    except OSError as exc:
+        raise deadline.error(exc) from None
+    except http.client.HTTPException as exc:
+        raise deadline.error(exc) from None
+    finally:
+        deadline.cancel()
+        sock.close()
+
+
+def probe(
+    method,
+    url,
+    *,
+    headers=None,
+    body=None,
+    timeout=10.0,
+    allow_private=False,
+    max_redirects=MAX_REDIRECTS,
+    max_body=MAX_BODY,
+):
+    """Fetch `url` the way a monitor does and return a ProbeResponse, or raise ProbeError with
+    a message a person can read ("connection refused", "timeout after 10 s", ...)."""
+    deadline = Deadline(timeout)
+    headers = dict(headers or {})
+    seen = [url]
+    while True:
+        status, response_headers, data, truncated = _one_hop(
+            method,
+            url,
+            headers,
+            body,
+            deadline=deadline,
+            allow_private=allow_private,
+            max_body=max_body,
+        )
+        location = response_headers.get("location")
+        if status not in _REDIRECT_STATUSES or not location:
+            return ProbeResponse(
+                status, response_headers, data, truncated, url, len(seen) - 1, deadline.elapsed()
+            )
+        previous, url = url, urllib.parse.urljoin(url, location)
+        if url in seen:
+            raise ProbeError(f"redirect loop: back to {_display(url)} after {len(seen)} hops")
+        if len(seen) > max_redirects:
+            raise ProbeError(f"too many redirects (more than {max_redirects})")
+        seen.append(url)
+        if status == 303 or (status in (301, 302) and method == "POST"):
+            method, body = "GET", None
+            headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        if _origin(url) != _origin(previous):
+            # As requests does: credentials meant for one site are not handed to another.
+            headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIALS}
+
+
+_CREDENTIALS = {"authorization", "cookie", "proxy-authorization"}
+
+
+def _origin(url):
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
+
+
+def _display(url):
+    """A URL without its query string or credentials, for a message."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path or "/", "", ""))

@@ -1,0 +1,65 @@
+"""Check runners, pure of any model: a kind maps to its module; a new kind is one file, one line.
+
+`validate(kind, config)` cleans a config when a check is saved; `run(kind, config, ...)` runs it
+and never raises: every error is an Outcome(ok=False, message=...) a person can read. Heartbeats
+do not run: `heartbeat.evaluate()` judges them from their pings."""
+
+import structlog
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from vigie.http import ProbeError
+
+from . import heartbeat, http, sql, statuspage, tls
+from .base import Failure, Outcome
+
+logger = structlog.get_logger(__name__)
+
+KINDS = {
+    "http": http,
+    "tls": tls,
+    "statuspage": statuspage,
+    "sql": sql,
+    "heartbeat": heartbeat,
+}
+RUNNABLE = ("http", "tls", "statuspage", "sql")
+
+
+def validate(kind, config):
+    """The cleaned config of a check of `kind` (defaults filled), or ValidationError naming
+    each bad key."""
+    try:
+        module = KINDS[kind]
+    except KeyError:
+        raise ValidationError(
+            {
+                "type": _("unknown check type %(kind)r (expected one of %(kinds)s)")
+                % {"kind": kind, "kinds": ", ".join(KINDS)}
+            }
+        ) from None
+    return module.validate(config)
+
+
+def run(kind, config, *, timeout, allow_private):
+    """Run one check of `kind` with its whole `timeout` (seconds) and return its Outcome."""
+    if kind not in RUNNABLE:
+        return Outcome(ok=False, message=f"{kind!r} checks do not run (heartbeats are pinged)")
+    try:
+        cleaned = validate(kind, config)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{key}: {' '.join(messages)}" for key, messages in exc.message_dict.items()
+        )
+        return Outcome(ok=False, message=f"invalid configuration: {problems}")
+    try:
+        return KINDS[kind].run(cleaned, timeout=timeout, allow_private=allow_private)
+    except (Failure, ProbeError) as exc:
+        return Outcome(ok=False, message=str(exc))
+    except Exception as exc:  # a bug in a runner must not take the scheduler down
+        logger.exception("check_runner_crashed", kind=kind)
+        return Outcome(
+            ok=False, message=f"internal error in the {kind} check ({exc.__class__.__name__})"
+        )
+
+
+__all__ = ["KINDS", "Outcome", "run", "validate"]

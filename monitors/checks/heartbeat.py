@@ -1,0 +1,52 @@
+"""Heartbeat: a job pings Vigie; silence past its period and grace is a failure."""
+
+from datetime import UTC, timedelta
+
+from .base import Key, Outcome, clean_config, number
+
+SCHEMA = {
+    "period": Key(number(minimum=1), 86400),  # seconds between two pings
+    "grace": Key(number(minimum=0), 3600),  # seconds of lateness tolerated
+}
+
+
+def validate(config):
+    return clean_config(SCHEMA, config)
+
+
+def moment(value):
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def evaluate(config, *, last_ping_at, last_ping_kind, since, now):
+    """The state of a heartbeat at `now`, from its last ping ("success", "fail" or "start")
+    and `since`, when the check was created or resumed (the silence counts from there when no
+    ping came after it)."""
+    period = timedelta(seconds=config["period"])
+    grace = timedelta(seconds=config["grace"])
+    if last_ping_at is not None and last_ping_at >= since:
+        if last_ping_kind == "fail":
+            return Outcome(
+                ok=False,
+                message=f"the job reported a failure at {moment(last_ping_at)}",
+                details={"last_ping_at": last_ping_at.isoformat()},
+            )
+        if last_ping_kind == "start" and now > last_ping_at + grace:
+            return Outcome(
+                ok=False,
+                message=f"started at {moment(last_ping_at)} and never finished",
+                details={"last_ping_at": last_ping_at.isoformat()},
+            )
+        reference = last_ping_at
+    else:
+        reference = since
+    expected_by = reference + period + grace
+    details = {
+        "last_ping_at": last_ping_at.isoformat() if last_ping_at else None,
+        "expected_by": expected_by.isoformat(),
+    }
+    if now > expected_by:
+        return Outcome(ok=False, message=f"no ping since {moment(reference)}", details=details)
+    if last_ping_kind == "start" and reference is last_ping_at:
+        return Outcome(ok=True, message=f"running since {moment(last_ping_at)}", details=details)
+    return Outcome(ok=True, message="ok", details=details)
