@@ -22,6 +22,7 @@ from triage import github
 from triage.models import Action, Item
 from triage.sources import backend_for
 from triage.sources.base import KIND_QUALIFICATIONS, SourceError
+from vigie.validators import BAD_CHARACTERS_MESSAGE, has_bad_characters
 
 QUALIFICATIONS = {
     "temporary": Item.Qualification.TEMPORARY,
@@ -106,6 +107,8 @@ def github_login(user, source):
 
 def free_comment(text):
     text = (text or "").strip()
+    if has_bad_characters(text):
+        raise QualifyError(str(BAD_CHARACTERS_MESSAGE))
     if len(text) > MAX_COMMENT:
         raise QualifyError(
             _("The comment is too long (%(length)s characters, at most %(max)s).")
@@ -196,6 +199,11 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
         # The same click arrived twice at once: the other request does the work.
         _release(item)
         raise QualifyError(_("This click is already being handled.")) from None
+    except BaseException:
+        # Whatever else failed (a value the database refused, a bug), the item is not left
+        # claimed for STALE_CLAIM.
+        _release(item)
+        raise
     try:
         response, fields, message = _WRITERS[action](item, params, record)
     except (SourceError, github.GitHubError) as exc:
