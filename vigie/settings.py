@@ -211,10 +211,12 @@ LOG_FORMAT = env.get_str("LOG_FORMAT", "console" if DEBUG else "json")
 if LOG_FORMAT not in ("console", "json"):
     raise ConfigError(f"LOG_FORMAT: expected 'console' or 'json', got {LOG_FORMAT!r}")
 
-from vigie.logging import build_logging  # noqa: E402  (needs the values above)
+from vigie.logging import build_logging, register_secret  # noqa: E402  (needs the values above)
 
 LOGGING_CONFIG = None
 build_logging(level=LOG_LEVEL, fmt=LOG_FORMAT)
+for _secret in (VIGIE_GITHUB_TOKEN, SENTRY_DSN):
+    register_secret(_secret)
 
 if SENTRY_DSN and not TESTING:
     from vigie.sentry import init_sentry
