@@ -61,6 +61,11 @@ class Team(models.Model):
     )
     # The team's iCalendar feed; regenerating it revokes the old URL.
     feed_token = models.CharField(_("feed token"), max_length=64, default=new_token, unique=True)
+    share_board = models.BooleanField(
+        _("share its board"),
+        default=False,
+        help_text=_("Members of every team see this team's sources and items on the board."),
+    )
 
     class Meta:
         verbose_name = _("team")

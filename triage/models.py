@@ -10,8 +10,23 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from rotation.models import Membership
+
+
+def _visible(prefix, user, team_ids):
+    """Sources of the user's teams and of the teams that share their board; every source for
+    a superuser. `team_ids`: the user's teams, when the caller already has them."""
+    if user.is_superuser:
+        return Q()
+    if team_ids is None:
+        team_ids = Membership.objects.filter(user=user, active=True).values("team_id")
+    return Q(**{f"{prefix}team_id__in": team_ids}) | Q(**{f"{prefix}team__share_board": True})
+
 
 class SourceQuerySet(models.QuerySet):
+    def visible_to(self, user, team_ids=None):
+        return self.filter(_visible("", user, team_ids))
+
     def due(self, now):
         """Enabled sources whose next sync time has come."""
         return self.filter(enabled=True).filter(
@@ -129,6 +144,12 @@ class Source(models.Model):
         return (now or timezone.now()) - self.last_success_at > self.stale_after()
 
 
+class ItemQuerySet(models.QuerySet):
+    def visible_to(self, user, team_ids=None):
+        """What `user` may see on the board: the items of the sources they may see."""
+        return self.filter(_visible("source__", user, team_ids))
+
+
 class Item(models.Model):
     """One thing the vigie qualifies: a Sentry issue, a group of discarded jobs, a request."""
 
@@ -227,6 +248,8 @@ class Item(models.Model):
     )
     writeback_error = models.TextField(blank=True)
     writeback_started_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ItemQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("item")

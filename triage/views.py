@@ -51,9 +51,17 @@ def _filters(query):
     }
 
 
-def _scoped(filters):
-    """Items of the chosen source and level, whatever their state (the counts use these)."""
-    items = Item.objects.all()
+def _team_ids(request):
+    """The user's teams, from the memberships the page already loaded (None: a superuser)."""
+    if request.user.is_superuser:
+        return None
+    return {membership.team_id for membership in current_watch(request).memberships}
+
+
+def _scoped(filters, user, team_ids):
+    """Items of the chosen source and level, whatever their state (the counts use these), among
+    what the user may see."""
+    items = Item.objects.visible_to(user, team_ids)
     if filters["source"]:
         items = items.filter(source__name=filters["source"])
     if filters["level"]:
@@ -65,7 +73,9 @@ def _scoped(filters):
 
 def _board_context(request):
     filters = _filters(request.GET)
-    scoped = _scoped(filters)
+    user = request.user
+    team_ids = _team_ids(request)
+    scoped = _scoped(filters, user, team_ids)
     items = (
         scoped.filter(STATES[filters["state"]][1])
         .select_related("source", "source__team")
@@ -84,14 +94,8 @@ def _board_context(request):
     # The counts' query already knows the page count: no second COUNT over the items.
     paginator.count = summary.pop("shown")
     page = paginator.get_page(request.GET.get("page"))
-    user = request.user
-    team_ids = (
-        None
-        if user.is_superuser
-        else {membership.team_id for membership in current_watch(request).memberships}
-    )
     _prepare_rows(page, user, team_ids)
-    sources = list(Source.objects.filter(enabled=True))
+    sources = list(Source.objects.visible_to(user, team_ids).filter(enabled=True))
     return {
         "page": page,
         "filters": filters,
