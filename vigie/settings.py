@@ -1,6 +1,7 @@
 """Vigie's settings: everything that varies between deployments comes from the environment."""
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from django.utils.csp import CSP
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_q",
+    "axes",
     "vigie",
     "rotation",
     "triage",
@@ -60,7 +62,20 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "vigie.middleware.SentryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling: 5 failures lock the account (whatever the address) and, separately, the
+# address (whatever the account) for 15 minutes; unlock in the admin (Axes > access attempts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.get_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.get_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "vigie.accounts.locked_out"
 
 ROOT_URLCONF = "vigie.urls"
 WSGI_APPLICATION = "vigie.wsgi.application"
