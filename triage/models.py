@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rotation.models import Membership
+from vigie.crypto import EncryptedTextField
 
 
 def _visible(prefix, user, team_ids):
@@ -67,9 +68,8 @@ class Source(models.Model):
         blank=True,
         help_text=_("Name of the environment variable holding the token (preferred)."),
     )
-    token = models.CharField(
+    token = EncryptedTextField(
         _("stored token"),
-        max_length=500,
         blank=True,
         help_text=_("Used when no environment variable is named. Never shown back."),
     )

@@ -1,9 +1,12 @@
 """Vigie's settings: everything that varies between deployments comes from the environment."""
 
+import base64
+import hashlib
 import sys
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +24,25 @@ if not SECRET_KEY:
     if not (DEBUG or TESTING):
         raise ConfigError("SECRET_KEY: required when DEBUG is off (set a long random string)")
     SECRET_KEY = "django-insecure-vigie-development-and-tests-only"  # noqa: S105
+
+# Fernet keys for the secrets stored in the database (vigie/crypto.py): the first encrypts,
+# all decrypt. Development and tests derive one from SECRET_KEY; production must set it.
+VIGIE_ENCRYPTION_KEYS = env.get_list("VIGIE_ENCRYPTION_KEYS")
+if not VIGIE_ENCRYPTION_KEYS:
+    if not (DEBUG or TESTING):
+        raise ConfigError(
+            "VIGIE_ENCRYPTION_KEYS: required when DEBUG is off (a Fernet key; see the README, "
+            "'Stored secrets')"
+        )
+    _derived = hashlib.sha256(b"vigie-encryption:" + SECRET_KEY.encode()).digest()
+    VIGIE_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
+for _key in VIGIE_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ConfigError(
+            "VIGIE_ENCRYPTION_KEYS: each key must be 32 url-safe base64-encoded bytes (Fernet)"
+        ) from None
 
 ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS")
