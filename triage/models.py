@@ -144,10 +144,26 @@ class Source(models.Model):
         return (now or timezone.now()) - self.last_success_at > self.stale_after()
 
 
+# The board actions that set a qualification, and so can be undone (requeue and undo cannot).
+UNDOABLE_ACTIONS = ("temporary", "bug", "expected", "resolved", "take", "done", "too_big")
+
+
+class ActionQuerySet(models.QuerySet):
+    def undoable(self):
+        """Qualifications the upstream confirmed and nobody undid yet."""
+        return self.filter(upstream_ok=True, undone=False, action__in=UNDOABLE_ACTIONS)
+
+
 class ItemQuerySet(models.QuerySet):
     def visible_to(self, user, team_ids=None):
         """What `user` may see on the board: the items of the sources they may see."""
         return self.filter(_visible("source__", user, team_ids))
+
+    def with_undoable(self):
+        """Annotates `has_undoable` (read by Item.can_be_undone) in the same query."""
+        return self.annotate(
+            has_undoable=models.Exists(Action.objects.undoable().filter(item=models.OuterRef("pk")))
+        )
 
 
 class Item(models.Model):
@@ -264,6 +280,15 @@ class Item(models.Model):
     def __str__(self):
         return self.short_id or self.title[:80]
 
+    @property
+    def can_be_undone(self):
+        """**Annuler** has something to undo: a qualification, set by a confirmed action."""
+        if not self.qualification:
+            return False
+        if "has_undoable" in self.__dict__:
+            return self.has_undoable
+        return self.actions.undoable().exists()
+
     UPSTREAM_LABELS = {
         "closed": _("closed on GitHub"),
         "roadmap": _("moved to the roadmap"),
@@ -304,6 +329,8 @@ class Action(models.Model):
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     # Set on a qualification that a later "undo" took back.
     undone = models.BooleanField(default=False)
+
+    objects = ActionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("action")

@@ -42,8 +42,9 @@ def test_each_row_has_its_id_its_columns_and_the_five_french_buttons(member_clie
     assert f'data-item-id="{item.pk}"' in html
     for text in (item.short_id, item.title, item.culprit, "production", "42", "prod"):
         assert text in html
-    for label in ("Temporaire", "Bug", "Attendu", "Résolu", "Annuler"):
+    for label in ("Temporaire", "Bug", "Attendu", "Résolu"):
         assert f">{label}</button>" in html
+    assert ">Annuler</button>" not in html  # nothing to undo yet
     assert '<svg class="sparkline"' in html
     assert 'hx-swap="outerHTML"' in html and 'hx-disabled-elt="find fieldset"' in html
     assert 'hx-trigger="every 30s"' in html
