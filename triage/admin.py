@@ -52,6 +52,7 @@ class SourceForm(forms.ModelForm):
 class SourceAdmin(admin.ModelAdmin):
     form = SourceForm
     list_display = ["name", "kind", "team", "state", "last_success_at", "last_error_at", "enabled"]
+    list_select_related = ["team"]
     list_filter = ["kind", "state", "enabled", "team"]
     search_fields = ["name", "organization"]
     readonly_fields = [

@@ -185,9 +185,11 @@ class Item(models.Model):
         DONE = "done", _("done")
         TOO_BIG = "too_big", _("too big")
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="items")
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="items", verbose_name=_("source")
+    )
     external_id = models.CharField(max_length=200)
-    kind = models.CharField(max_length=10, choices=Kind, default=Kind.ISSUE)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.ISSUE)
     title = models.TextField()
     culprit = models.TextField(blank=True)
     level = models.CharField(max_length=20, blank=True)
@@ -316,14 +318,16 @@ class Item(models.Model):
 class Action(models.Model):
     """What someone did to an item, and what the upstream answered: the handover reads these."""
 
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="actions")
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="actions", verbose_name=_("item")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     action = models.CharField(max_length=30)
     params = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    upstream_ok = models.BooleanField(null=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    upstream_ok = models.BooleanField(_("upstream OK"), null=True)
     upstream_response = models.JSONField(default=dict, blank=True)
     # One per click: a double click or a replayed request finds the first one's row.
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
@@ -342,8 +346,10 @@ class Action(models.Model):
 
 
 class SyncRun(models.Model):
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")
-    started_at = models.DateTimeField()
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="runs", verbose_name=_("source")
+    )
+    started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(null=True, blank=True)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
