@@ -44,12 +44,14 @@ class TeamAdmin(admin.ModelAdmin):
 class AbsenceAdmin(admin.ModelAdmin):
     list_display = ["membership", "start", "end", "reason"]
     list_filter = ["membership__team"]
+    list_select_related = ["membership__user", "membership__team"]
 
 
 @admin.register(Shift)
 class ShiftAdmin(admin.ModelAdmin):
     list_display = ["team", "membership", "start", "end", "locked"]
     list_filter = ["team"]
+    list_select_related = ["team", "membership__user", "membership__team"]
     date_hierarchy = "start"
 
 
@@ -57,11 +59,19 @@ class ShiftAdmin(admin.ModelAdmin):
 class OverrideAdmin(admin.ModelAdmin):
     list_display = ["team", "membership", "covered", "start", "end", "reason"]
     list_filter = ["team"]
+    list_select_related = [
+        "team",
+        "membership__user",
+        "membership__team",
+        "covered__user",
+        "covered__team",
+    ]
 
 
 @admin.register(Handover)
 class HandoverAdmin(admin.ModelAdmin):
     list_display = ["shift", "incoming", "created_at", "acknowledged_at"]
+    list_select_related = ["shift__membership__user", "incoming__user", "incoming__team"]
     readonly_fields = ["snapshot"]
 
 
@@ -71,6 +81,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     list_display = ["name", "user", "hint", "created_at", "last_used_at", "revoked"]
     list_filter = ["revoked"]
+    list_select_related = ["user"]
     fields = ["name", "user", "hint", "created_at", "last_used_at", "revoked"]
     readonly_fields = ["name", "user", "hint", "created_at", "last_used_at"]
 

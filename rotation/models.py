@@ -61,6 +61,11 @@ class Team(models.Model):
     )
     # The team's iCalendar feed; regenerating it revokes the old URL.
     feed_token = models.CharField(_("feed token"), max_length=64, default=new_token, unique=True)
+    share_board = models.BooleanField(
+        _("share its board"),
+        default=False,
+        help_text=_("Members of every team see this team's sources and items on the board."),
+    )
 
     class Meta:
         verbose_name = _("team")
@@ -135,7 +140,9 @@ class Membership(models.Model):
         MANAGER = "manager", _("manager")
         ADMIN = "admin", _("admin")
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("team")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
@@ -205,7 +212,9 @@ class IntervalQuerySet(models.QuerySet):
 
 
 class Absence(models.Model):
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="absences")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="absences", verbose_name=_("member")
+    )
     start = models.DateTimeField(_("from"))
     end = models.DateTimeField(_("to"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
@@ -231,9 +240,13 @@ class Absence(models.Model):
 class Shift(models.Model):
     """A regular watch: one member is the vigie over `[start, end)`."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="shifts")
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="shifts", verbose_name=_("team")
+    )
     # RESTRICT: a member with watches stays (history); deleting the whole team still works.
-    membership = models.ForeignKey(Membership, on_delete=models.RESTRICT, related_name="shifts")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.RESTRICT, related_name="shifts", verbose_name=_("member")
+    )
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     # Set by a swap: the daily regeneration keeps it where a person put it.
@@ -262,7 +275,9 @@ class Shift(models.Model):
 class Override(models.Model):
     """Someone covers part or all of another's watch; it beats the regular shift."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="overrides")
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="overrides", verbose_name=_("team")
+    )
     membership = models.ForeignKey(
         Membership,
         on_delete=models.RESTRICT,
@@ -283,7 +298,7 @@ class Override(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = IntervalQuerySet.as_manager()
 
@@ -369,7 +384,12 @@ class Handover(models.Model):
 
     shift = models.OneToOneField(Shift, on_delete=models.CASCADE, related_name="handover")
     incoming = models.ForeignKey(
-        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Membership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("incoming"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     snapshot = models.JSONField(_("snapshot"), default=dict, blank=True)

@@ -11,6 +11,7 @@ from tests.helpers import ROOT, manage, vigie_env
 def test_check_deploy_passes_with_production_settings(tmp_path):
     env = vigie_env(
         DEBUG="false",
+        VIGIE_ENCRYPTION_KEYS="Cb5bYMBbC2nCcS5XXyAOpu2Ly0fLGrN8OLH6gfvdo3w=",
         SECRET_KEY="k8#Jf2!pQz7@Lm4$Rt9^Vw1&Xy6*Bn3(Hc5)Gd0_Ke8+Ps2=Ua7",
         ALLOWED_HOSTS="vigie.example.org",
         CSRF_TRUSTED_ORIGINS="https://vigie.example.org",

@@ -91,6 +91,7 @@ def test_pages_show_a_clear_error_when_the_database_is_down(tmp_path):
         VIGIE_DATA_DIR=str(tmp_path),
         DATABASE_URL="postgres://vigie@127.0.0.1:9/vigie",
         DEBUG="false",
+        VIGIE_ENCRYPTION_KEYS="Cb5bYMBbC2nCcS5XXyAOpu2Ly0fLGrN8OLH6gfvdo3w=",
         SECRET_KEY="x" * 60,
         ALLOWED_HOSTS="testserver",
         SECURE_SSL_REDIRECT="false",

@@ -51,6 +51,11 @@ def test_unparsable_database_url_hides_the_password(monkeypatch):
     ("overrides", "variable"),
     [
         ({"DEBUG": "false", "SECRET_KEY": ""}, "SECRET_KEY"),
+        (
+            {"DEBUG": "false", "SECRET_KEY": "k" * 60, "VIGIE_ENCRYPTION_KEYS": ""},
+            "VIGIE_ENCRYPTION_KEYS",
+        ),
+        ({"VIGIE_ENCRYPTION_KEYS": "not-a-fernet-key"}, "VIGIE_ENCRYPTION_KEYS"),
         ({"DATABASE_URL": "nonsense"}, "DATABASE_URL"),
         ({"DEBUG": "perhaps"}, "DEBUG"),
         ({"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE"),

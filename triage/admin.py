@@ -3,12 +3,13 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from triage.models import Action, Item, Source, SyncRun
+from vigie.forms import SafeJSONField
 
 
 class SourceForm(forms.ModelForm):
     # Write-only: the stored token is never sent back to a browser; blank keeps it.
     token = forms.CharField(
-        label=_("stored token"),
+        label=_("new stored token"),
         required=False,
         widget=forms.PasswordInput(render_value=False),
         help_text=_(
@@ -35,6 +36,7 @@ class SourceForm(forms.ModelForm):
             "github_repository",
             "options",
         ]
+        field_classes = {"projects": SafeJSONField, "options": SafeJSONField}
 
     def clean_token(self):
         return self.cleaned_data["token"] or (self.instance.token if self.instance.pk else "")
@@ -50,6 +52,7 @@ class SourceForm(forms.ModelForm):
 class SourceAdmin(admin.ModelAdmin):
     form = SourceForm
     list_display = ["name", "kind", "team", "state", "last_success_at", "last_error_at", "enabled"]
+    list_select_related = ["team"]
     list_filter = ["kind", "state", "enabled", "team"]
     search_fields = ["name", "organization"]
     readonly_fields = [
@@ -84,7 +87,7 @@ class SourceAdmin(admin.ModelAdmin):
         (_("Sync"), {"fields": readonly_fields[1:]}),
     ]
 
-    @admin.display(description=_("stored token"), boolean=True)
+    @admin.display(description=_("a token is stored"), boolean=True)
     def has_stored_token(self, source):
         return bool(source.token)
 

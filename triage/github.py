@@ -25,7 +25,7 @@ from github import (
     RateLimitExceededException,
 )
 
-from vigie.logging import redact_text
+from vigie.logging import redact_text, register_secret
 
 logger = structlog.get_logger(__name__)
 
@@ -144,7 +144,7 @@ class Client:
     """One GitHub account: Vigie's (`VIGIE_GITHUB_TOKEN`) unless a source names its own."""
 
     def __init__(self, token=None, api_url=None, *, per_page=None):
-        token = token or settings.VIGIE_GITHUB_TOKEN
+        token = register_secret(token or settings.VIGIE_GITHUB_TOKEN)
         if not token:
             raise GitHubError(
                 "GitHub is not configured (set VIGIE_GITHUB_TOKEN).", permanent=True, auth=True

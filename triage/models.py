@@ -10,10 +10,25 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from rotation.models import Membership
 from triage.sources.base import DATA_FIELDS
+from vigie.crypto import EncryptedTextField
+
+
+def _visible(prefix, user, team_ids):
+    """Sources of the user's teams and of the teams that share their board; every source for
+    a superuser. `team_ids`: the user's teams, when the caller already has them."""
+    if user.is_superuser:
+        return Q()
+    if team_ids is None:
+        team_ids = Membership.objects.filter(user=user, active=True).values("team_id")
+    return Q(**{f"{prefix}team_id__in": team_ids}) | Q(**{f"{prefix}team__share_board": True})
 
 
 class SourceQuerySet(models.QuerySet):
+    def visible_to(self, user, team_ids=None):
+        return self.filter(_visible("", user, team_ids))
+
     def due(self, now):
         """Enabled sources whose next sync time has come."""
         return self.filter(enabled=True).filter(
@@ -54,9 +69,8 @@ class Source(models.Model):
         blank=True,
         help_text=_("Name of the environment variable holding the token (preferred)."),
     )
-    token = models.CharField(
+    token = EncryptedTextField(
         _("stored token"),
-        max_length=500,
         blank=True,
         help_text=_("Used when no environment variable is named. Never shown back."),
     )
@@ -135,6 +149,16 @@ class Source(models.Model):
 FINISHED_UPSTREAM = ["resolved", "closed", "roadmap", "unlabelled"]
 
 
+# The board actions that set a qualification, and so can be undone (requeue and undo cannot).
+UNDOABLE_ACTIONS = ("temporary", "bug", "expected", "resolved", "take", "done", "too_big")
+
+
+class ActionQuerySet(models.QuerySet):
+    def undoable(self):
+        """Qualifications the upstream confirmed and nobody undid yet."""
+        return self.filter(upstream_ok=True, undone=False, action__in=UNDOABLE_ACTIONS)
+
+
 class ItemQuerySet(models.QuerySet):
     # Not qualified yet and still open upstream.
     UNQUALIFIED = Q(qualification="") & ~Q(upstream_status__in=FINISHED_UPSTREAM)
@@ -147,6 +171,16 @@ class ItemQuerySet(models.QuerySet):
     def to_qualify(self):
         """Unqualified and still open upstream, or ignored and back since."""
         return self.filter(self.TO_QUALIFY)
+
+    def visible_to(self, user, team_ids=None):
+        """What `user` may see on the board: the items of the sources they may see."""
+        return self.filter(_visible("source__", user, team_ids))
+
+    def with_undoable(self):
+        """Annotates `has_undoable` (read by Item.can_be_undone) in the same query."""
+        return self.annotate(
+            has_undoable=models.Exists(Action.objects.undoable().filter(item=models.OuterRef("pk")))
+        )
 
 
 class Item(models.Model):
@@ -168,9 +202,11 @@ class Item(models.Model):
         DONE = "done", _("done")
         TOO_BIG = "too_big", _("too big")
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="items")
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="items", verbose_name=_("source")
+    )
     external_id = models.CharField(max_length=200)
-    kind = models.CharField(max_length=10, choices=Kind, default=Kind.ISSUE)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.ISSUE)
     title = models.TextField()
     culprit = models.TextField(blank=True)
     level = models.CharField(max_length=20, blank=True)
@@ -246,6 +282,15 @@ class Item(models.Model):
     def __str__(self):
         return self.short_id or self.title[:80]
 
+    @property
+    def can_be_undone(self):
+        """**Annuler** has something to undo: a qualification, set by a confirmed action."""
+        if not self.qualification:
+            return False
+        if "has_undoable" in self.__dict__:
+            return self.has_undoable
+        return self.actions.undoable().exists()
+
     UPSTREAM_LABELS = {
         "closed": _("closed on GitHub"),
         "roadmap": _("moved to the roadmap"),
@@ -273,19 +318,23 @@ class Item(models.Model):
 class Action(models.Model):
     """What someone did to an item, and what the upstream answered: the handover reads these."""
 
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="actions")
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="actions", verbose_name=_("item")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     action = models.CharField(max_length=30)
     params = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    upstream_ok = models.BooleanField(null=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    upstream_ok = models.BooleanField(_("upstream OK"), null=True)
     upstream_response = models.JSONField(default=dict, blank=True)
     # One per click: a double click or a replayed request finds the first one's row.
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     # Set on a qualification that a later "undo" took back.
     undone = models.BooleanField(default=False)
+
+    objects = ActionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("action")
@@ -297,8 +346,10 @@ class Action(models.Model):
 
 
 class SyncRun(models.Model):
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")
-    started_at = models.DateTimeField()
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="runs", verbose_name=_("source")
+    )
+    started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(null=True, blank=True)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)

@@ -22,6 +22,7 @@ from triage import github
 from triage.models import Action, Item
 from triage.sources import backend_for
 from triage.sources.base import KIND_QUALIFICATIONS, SourceError
+from vigie.validators import BAD_CHARACTERS_MESSAGE, has_bad_characters
 
 QUALIFICATIONS = {
     "temporary": Item.Qualification.TEMPORARY,
@@ -45,6 +46,10 @@ TOP_FRAMES = 10
 
 class QualifyError(Exception):
     """A request refused before anything is written, worded for the vigie."""
+
+
+class NeedsConfirmation(QualifyError):
+    """**Je prends** on a request someone else holds: asked again with `confirm` set."""
 
 
 @dataclass
@@ -104,8 +109,29 @@ def github_login(user, source):
     return login
 
 
+def take_params(item, user, params):
+    """Who takes the request and whom they take it from (undo gives it back to them). A
+    request assigned to someone else is only taken over once the vigie confirmed."""
+    login = github_login(user, item.source)
+    previous = [
+        who
+        for who in (part.strip() for part in item.assignee.split(","))
+        if who and who.casefold() != login.casefold()
+    ]
+    # A retry replays a take that was confirmed: its parameters already name the previous.
+    confirmed = params.get("confirm") or "previous" in params
+    if previous and not confirmed:
+        raise NeedsConfirmation(
+            _("Already assigned to %(who)s: take it over? They will be unassigned.")
+            % {"who": ", ".join(f"@{who}" for who in previous)}
+        )
+    return {"assignee": login, "previous": previous}
+
+
 def free_comment(text):
     text = (text or "").strip()
+    if has_bad_characters(text):
+        raise QualifyError(str(BAD_CHARACTERS_MESSAGE))
     if len(text) > MAX_COMMENT:
         raise QualifyError(
             _("The comment is too long (%(length)s characters, at most %(max)s).")
@@ -169,18 +195,14 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
     elif action == "temporary":
         params = {"ignoreCount": 1}
     elif action == "take":
-        params = {"assignee": github_login(user, item.source)}
+        params = take_params(item, user, params)
     elif action in ("done", "too_big"):
         params = {"comment": free_comment(params.get("comment"))}
     else:
         params = {}
     undone = None
     if action == "undo":
-        undone = (
-            item.actions.filter(upstream_ok=True, undone=False, action__in=QUALIFICATIONS)
-            .order_by("-created_at", "-pk")
-            .first()
-        )
+        undone = item.actions.undoable().order_by("-created_at", "-pk").first()
         if undone is None or not item.qualification:
             raise QualifyError(_("Nothing to undo."))
         if undone.action in REQUEST_ACTIONS:
@@ -196,6 +218,11 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
         # The same click arrived twice at once: the other request does the work.
         _release(item)
         raise QualifyError(_("This click is already being handled.")) from None
+    except BaseException:
+        # Whatever else failed (a value the database refused, a bug), the item is not left
+        # claimed for STALE_CLAIM.
+        _release(item)
+        raise
     try:
         response, fields, message = _WRITERS[action](item, params, record)
     except (SourceError, github.GitHubError) as exc:
@@ -364,7 +391,9 @@ def _request_outcome(state, qualification, qualification_params, message):
 
 
 def _write_take(item, params, record):
-    state = backend_for(item.source).take(item, params["assignee"])
+    state = backend_for(item.source).take(
+        item, params["assignee"], replacing=params.get("previous", ())
+    )
     message = _("Assigned to @%(login)s on GitHub.") % {"login": params["assignee"]}
     return _request_outcome(state, Item.Qualification.TAKEN, params, message)
 

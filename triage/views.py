@@ -17,6 +17,7 @@ from triage import services
 from triage.models import Item, ItemQuerySet, Source
 
 PER_PAGE = 50
+TAKE_OVER = "take_over"  # the confirm step's action: "take", confirmed
 LEVELS = ("fatal", "error", "warning", "info", "debug")
 # state filter -> (label, condition); "todo" is what the vigie must look at, the default.
 UNQUALIFIED = ItemQuerySet.UNQUALIFIED
@@ -50,9 +51,17 @@ def _filters(query):
     }
 
 
-def _scoped(filters):
-    """Items of the chosen source and level, whatever their state (the counts use these)."""
-    items = Item.objects.all()
+def _team_ids(request):
+    """The user's teams, from the memberships the page already loaded (None: a superuser)."""
+    if request.user.is_superuser:
+        return None
+    return {membership.team_id for membership in current_watch(request).memberships}
+
+
+def _scoped(filters, user, team_ids):
+    """Items of the chosen source and level, whatever their state (the counts use these), among
+    what the user may see."""
+    items = Item.objects.visible_to(user, team_ids)
     if filters["source"]:
         items = items.filter(source__name=filters["source"])
     if filters["level"]:
@@ -64,10 +73,13 @@ def _scoped(filters):
 
 def _board_context(request):
     filters = _filters(request.GET)
-    scoped = _scoped(filters)
+    user = request.user
+    team_ids = _team_ids(request)
+    scoped = _scoped(filters, user, team_ids)
     items = (
         scoped.filter(STATES[filters["state"]][1])
         .select_related("source", "source__team")
+        .with_undoable()
         .defer("payload")  # the raw upstream answer: big, and the board never shows it
         .order_by(*BOARD_ORDER)
     )
@@ -83,14 +95,8 @@ def _board_context(request):
     # The counts' query already knows the page count: no second COUNT over the items.
     paginator.count = summary.pop("shown")
     page = paginator.get_page(request.GET.get("page"))
-    user = request.user
-    team_ids = (
-        None
-        if user.is_superuser
-        else {membership.team_id for membership in current_watch(request).memberships}
-    )
     _prepare_rows(page, user, team_ids)
-    sources = list(Source.objects.filter(enabled=True))
+    sources = list(Source.objects.visible_to(user, team_ids).filter(enabled=True))
     return {
         "page": page,
         "filters": filters,
@@ -109,7 +115,10 @@ def _board_context(request):
 def _prepare_rows(items, user, team_ids):
     """Who may qualify each row, and its buttons, rendered once per source and kind of item
     (they only depend on the source's backend and team) rather than once per row."""
-    buttons = [(action, str(label)) for action, label in services.BUTTONS.items()]
+    # Undo is per row (Item.can_be_undone), the other buttons per source and kind.
+    buttons = [
+        (action, str(label)) for action, label in services.BUTTONS.items() if action != "undo"
+    ]
     rendered = {}
     for item in items:
         item.can_qualify = services.can_qualify(user, item.source, team_ids)
@@ -148,15 +157,24 @@ def qualify_item(request, pk):
         "ignoreWindow": request.POST.get("ignore_window"),
         "comment": request.POST.get("comment"),
     }
+    action = request.POST.get("action", "")
+    if action == TAKE_OVER:  # the confirm step's button
+        action, params["confirm"] = "take", True
     status = 200
+    confirm = False
     try:
         outcome = services.qualify_item(
-            item, request.user, request.POST.get("action", ""), params, request.POST.get("key", "")
+            item, request.user, action, params, request.POST.get("key", "")
         )
     except PermissionDenied as exc:
         if not request.htmx:
             return HttpResponseForbidden(str(exc))
         ok, message, status = False, str(exc), 403
+    except services.NeedsConfirmation as exc:
+        ok, message, confirm = False, str(exc), True
+        if not request.htmx:
+            context = {"item": item, "message": message, "key": request.POST.get("key", "")}
+            return render(request, "triage/confirm_take.html", context)
     except services.QualifyError as exc:
         ok, message, status = False, str(exc), 422
     else:
@@ -168,5 +186,11 @@ def qualify_item(request, pk):
             return redirect(back)
         return redirect(reverse("triage:board"))
     _prepare_rows([item], request.user, services.qualifying_team_ids(request.user))
-    context = {"item": item, "key": secrets.token_urlsafe(16), "flash": message, "flash_ok": ok}
+    context = {
+        "item": item,
+        "key": secrets.token_urlsafe(16),
+        "flash": message,
+        "flash_ok": ok,
+        "confirm_take": confirm,
+    }
     return render(request, "triage/board.html#item-row", context, status=status)

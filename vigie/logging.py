@@ -18,7 +18,24 @@ _SECRET_IN_TEXT = [
 ]
 
 
+# Every secret Vigie holds (a source's token or DSN, VIGIE_GITHUB_TOKEN, a channel's URL) is
+# registered where it is read, so an upstream that echoes it back (an error body) cannot carry
+# it into a stored error, a log line, a flash message or a page.
+_REGISTERED = set()
+MIN_SECRET_LENGTH = 6  # shorter values would redact ordinary words
+
+
+def register_secret(value):
+    """Redact `value` from every text that goes through redact_text() from now on."""
+    if isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH:
+        _REGISTERED.add(value)
+    return value
+
+
 def redact_text(text):
+    for secret in sorted(_REGISTERED, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
     for pattern, replacement in _SECRET_IN_TEXT:
         text = pattern.sub(replacement, text)
     return text

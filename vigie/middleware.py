@@ -5,11 +5,12 @@ import sentry_sdk
 import structlog
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
 from vigie.sentry import SENTRY_REQUEST_CONTEXT
+from vigie.validators import BAD_CHARACTERS_MESSAGE, has_bad_characters
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -93,3 +94,31 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ("Cookie",))
         return response
+
+
+class BadInputMiddleware:
+    """Answers 400 for a NUL byte or a lone surrogate in the path, the query string or a form
+    value, before any view sees it (PostgreSQL refuses NUL in text: a 500 otherwise)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._bad(request):
+            return HttpResponseBadRequest(
+                str(BAD_CHARACTERS_MESSAGE),
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _bad(request):
+        if has_bad_characters(request.path):
+            return True
+        values = [*request.GET, *(v for _k, vs in request.GET.lists() for v in vs)]
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            values += [*request.POST, *(v for _k, vs in request.POST.lists() for v in vs)]
+        return any(has_bad_characters(value) for value in values)

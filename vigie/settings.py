@@ -1,8 +1,12 @@
 """Vigie's settings: everything that varies between deployments comes from the environment."""
 
+import base64
+import hashlib
 import sys
+from datetime import timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +25,25 @@ if not SECRET_KEY:
         raise ConfigError("SECRET_KEY: required when DEBUG is off (set a long random string)")
     SECRET_KEY = "django-insecure-vigie-development-and-tests-only"  # noqa: S105
 
+# Fernet keys for the secrets stored in the database (vigie/crypto.py): the first encrypts,
+# all decrypt. Development and tests derive one from SECRET_KEY; production must set it.
+VIGIE_ENCRYPTION_KEYS = env.get_list("VIGIE_ENCRYPTION_KEYS")
+if not VIGIE_ENCRYPTION_KEYS:
+    if not (DEBUG or TESTING):
+        raise ConfigError(
+            "VIGIE_ENCRYPTION_KEYS: required when DEBUG is off (a Fernet key; see the README, "
+            "'Stored secrets')"
+        )
+    _derived = hashlib.sha256(b"vigie-encryption:" + SECRET_KEY.encode()).digest()
+    VIGIE_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
+for _key in VIGIE_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ConfigError(
+            "VIGIE_ENCRYPTION_KEYS: each key must be 32 url-safe base64-encoded bytes (Fernet)"
+        ) from None
+
 ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS")
 for _origin in CSRF_TRUSTED_ORIGINS:
@@ -37,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_q",
+    "axes",
     "vigie",
     "rotation",
     "triage",
@@ -46,6 +70,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "vigie.middleware.RequestIdMiddleware",
     "vigie.metrics.MetricsMiddleware",
+    "vigie.middleware.BadInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -59,7 +84,20 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "vigie.middleware.SentryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling: 5 failures lock the account (whatever the address) and, separately, the
+# address (whatever the account) for 15 minutes; unlock in the admin (Axes > access attempts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.get_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.get_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "vigie.accounts.locked_out"
 
 ROOT_URLCONF = "vigie.urls"
 WSGI_APPLICATION = "vigie.wsgi.application"
@@ -210,10 +248,12 @@ LOG_FORMAT = env.get_str("LOG_FORMAT", "console" if DEBUG else "json")
 if LOG_FORMAT not in ("console", "json"):
     raise ConfigError(f"LOG_FORMAT: expected 'console' or 'json', got {LOG_FORMAT!r}")
 
-from vigie.logging import build_logging  # noqa: E402  (needs the values above)
+from vigie.logging import build_logging, register_secret  # noqa: E402  (needs the values above)
 
 LOGGING_CONFIG = None
 build_logging(level=LOG_LEVEL, fmt=LOG_FORMAT)
+for _secret in (VIGIE_GITHUB_TOKEN, SENTRY_DSN):
+    register_secret(_secret)
 
 if SENTRY_DSN and not TESTING:
     from vigie.sentry import init_sentry

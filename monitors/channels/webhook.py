@@ -2,6 +2,7 @@
 
 from vigie import http
 from vigie.http import UpstreamError
+from vigie.logging import register_secret
 
 from .base import Transport, TransportError
 
@@ -16,6 +17,7 @@ class WebhookTransport(Transport):
     def send(self, channel, message):
         if not channel.url:
             raise TransportError("no webhook URL configured", permanent=True)
+        register_secret(channel.url)  # the URL is the credential: never echoed in an error
         try:
             http.request("POST", channel.url, json=self.payload(message), policy=POLICY)
         except UpstreamError as exc:

@@ -4,6 +4,8 @@ import os
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
+from vigie.logging import redact_text, register_secret
+
 
 class SourceError(Exception):
     """An upstream failure, worded for the board (never holds a token).
@@ -14,7 +16,7 @@ class SourceError(Exception):
     """
 
     def __init__(self, message, *, permanent=False, auth=False, retry_after=None):
-        super().__init__(message)
+        super().__init__(redact_text(str(message)))
         self.permanent = permanent or auth
         self.auth = auth
         self.retry_after = retry_after
@@ -31,9 +33,9 @@ def secret_of(source, what, *, required=True, auth=True):
                 auth=auth,
                 permanent=True,
             )
-        return value
+        return register_secret(value)
     if source.token or not required:
-        return source.token
+        return register_secret(source.token)
     raise SourceError(f"no {what} configured for this source", auth=auth, permanent=True)
 
 

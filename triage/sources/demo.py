@@ -36,7 +36,7 @@ class DemoBackend(SourceBackend):
             status=status, details={"assignees": assignees, "labels": labels}, raw={"demo": True}
         )
 
-    def take(self, item, login):
+    def take(self, item, login, *, replacing=()):
         return self._request(item, "open", [login])
 
     def finish(self, item, comment, *, marker, retrying):
@@ -46,4 +46,4 @@ class DemoBackend(SourceBackend):
         return self._request(item, "roadmap")
 
     def revert(self, item, action, params):
-        return self._request(item, "open", [] if action == "take" else None)
+        return self._request(item, "open", params.get("previous", []) if action == "take" else None)

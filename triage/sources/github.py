@@ -180,13 +180,20 @@ class GitHubRequestsBackend(SourceBackend):
             return
         self._github(self.client.comment, repo, number, body)
 
-    def take(self, item, login):
+    def take(self, item, login, *, replacing=()):
+        """Assign `login`; taking over from `replacing` (the vigie confirmed) unassigns them."""
         repo, number = self.locate(item)
         self._github(self.client.assign, repo, number, login)
+        for previous in replacing:
+            self._github(self.client.unassign, repo, number, previous)
+        gone = {p.casefold() for p in replacing}
         return self._confirmed(
             repo,
             number,
-            lambda issue: login.casefold() in (a.casefold() for a in issue.assignees),
+            lambda issue: (
+                login.casefold() in (a.casefold() for a in issue.assignees)
+                and not gone & {a.casefold() for a in issue.assignees}
+            ),
             f"GitHub did not assign @{login} to {repo}#{number}: it silently ignores a login "
             "that cannot be assigned (no access to the repository, or a typo on the profile)",
         )
@@ -215,13 +222,22 @@ class GitHubRequestsBackend(SourceBackend):
         """Take back a take / done / too big: unassign, reopen, or put the label back."""
         repo, number = self.locate(item)
         if action == "take":
+            # Unassign the vigie and give the request back to whoever had it before.
             login = params.get("assignee", "")
+            previous = params.get("previous", [])
             self._github(self.client.unassign, repo, number, login)
+            for earlier in previous:
+                self._github(self.client.assign, repo, number, earlier)
+            wanted = {p.casefold() for p in previous}
             return self._confirmed(
                 repo,
                 number,
-                lambda i: login.casefold() not in (a.casefold() for a in i.assignees),
-                f"@{login} is still assigned to {repo}#{number}",
+                lambda i: (
+                    login.casefold() not in (a.casefold() for a in i.assignees)
+                    and wanted <= {a.casefold() for a in i.assignees}
+                ),
+                f"@{login} is still assigned to {repo}#{number}, or its earlier assignees "
+                "are not back",
             )
         if action == "done":
             self._github(self.client.set_state, repo, number, "open", "reopened")

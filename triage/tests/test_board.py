@@ -42,8 +42,9 @@ def test_each_row_has_its_id_its_columns_and_the_five_french_buttons(member_clie
     assert f'data-item-id="{item.pk}"' in html
     for text in (item.short_id, item.title, item.culprit, "production", "42", "prod"):
         assert text in html
-    for label in ("Temporaire", "Bug", "Attendu", "Résolu", "Annuler"):
+    for label in ("Temporaire", "Bug", "Attendu", "Résolu"):
         assert f">{label}</button>" in html
+    assert ">Annuler</button>" not in html  # nothing to undo yet
     assert '<svg class="sparkline"' in html
     assert 'hx-swap="outerHTML"' in html and 'hx-disabled-elt="find fieldset"' in html
     assert 'hx-trigger="every 30s"' in html
@@ -106,6 +107,7 @@ def test_polled_counts_update_the_visible_rows_in_place(member_client, item):
 def test_a_failing_source_shows_its_error_and_its_age(member_client, source):
     SourceFactory(
         name="broken",
+        team=source.team,
         state=Source.State.AUTH_ERROR,
         last_error="Sentry refused the token (401)",
         last_error_at=timezone.now() - timedelta(hours=2),
@@ -115,7 +117,9 @@ def test_a_failing_source_shows_its_error_and_its_age(member_client, source):
     assert "broken" in html and "depuis 2" in html
 
 
-def test_someone_outside_the_team_sees_the_board_without_buttons(user_client, item):
+def test_someone_outside_a_team_sharing_its_board_sees_it_without_buttons(user_client, item):
+    item.source.team.share_board = True
+    item.source.team.save()
     html = user_client.get(BOARD).content.decode()
     assert item.title in html
     assert ">Temporaire</button>" not in html

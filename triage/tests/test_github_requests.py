@@ -241,3 +241,22 @@ def test_an_unknown_repository_is_named_in_the_error(fake_github, requests_sourc
     requests_source.save()
     run = sync_source(requests_source.pk)
     assert "acme/gone" in run.error and "404" in run.error
+
+
+def test_taking_over_on_github_unassigns_the_holder_and_undo_gives_it_back(
+    member_client, vigie, fake_github, requests_source
+):
+    fake_github.add_collaborator(REPO, "dominique")
+    _issue, item = mirrored(fake_github, requests_source, assignees=["dominique"])
+    assert item.assignee == "dominique"
+    response = click(member_client, item, "take", "k1")
+    assert 'value="take_over"' in response.content.decode()
+    assert [a["login"] for a in fake_github.issue(REPO, 1)["assignees"]] == ["dominique"]
+
+    click(member_client, item, "take_over", "k2")
+    assert [a["login"] for a in fake_github.issue(REPO, 1)["assignees"]] == ["camille-m"]
+    assert item.assignee == "camille-m"
+
+    click(member_client, item, "undo", "k3")
+    assert [a["login"] for a in fake_github.issue(REPO, 1)["assignees"]] == ["dominique"]
+    assert (item.qualification, item.assignee) == ("", "dominique")

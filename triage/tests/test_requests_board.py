@@ -79,13 +79,13 @@ def test_je_prends_assigns_the_login_of_the_profile_then_undo_unassigns(
     assert request_item.assignee == "camille-m"
     assert "camille-m" in response.content.decode()
     action = Action.objects.get(action="take")
-    assert action.params == {"assignee": "camille-m"} and action.upstream_ok
+    assert action.params == {"assignee": "camille-m", "previous": []} and action.upstream_ok
 
     click(member_client, request_item, "undo", "k2")
     request_item.refresh_from_db()
     assert (request_item.qualification, request_item.assignee) == ("", "")
     undo = Action.objects.get(action="undo")
-    assert undo.params == {"undoes": "take", "assignee": "camille-m"}
+    assert undo.params == {"undoes": "take", "assignee": "camille-m", "previous": []}
     assert Action.objects.get(action="take").undone
 
 
