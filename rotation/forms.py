@@ -7,6 +7,28 @@ from django.utils.translation import gettext_lazy as _
 
 from rotation.models import Absence, Membership, Override, Shift
 
+# Dates the rotation pages accept: far enough for any real question, and far from the ends of
+# the calendar, where a time zone shift leaves the range Python and the databases can store.
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+LONGEST_PERIOD = timedelta(days=10 * 366)
+
+
+class IsoDateInput(forms.DateInput):
+    """type=date wants ISO values, whatever the language."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class BoundedDateField(forms.DateField):
+    widget = IsoDateInput
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators += [MinValueValidator(EARLIEST), MaxValueValidator(LATEST)]
+
 
 class LocalDateTimeField(forms.DateTimeField):
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -64,8 +86,8 @@ class OverrideForm(forms.ModelForm):
 class AbsenceForm(forms.ModelForm):
     """Whole local days, first and last included."""
 
-    start = forms.DateField(label=_("first day"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = BoundedDateField(label=_("first day"))
+    end = BoundedDateField(label=_("last day"))
 
     class Meta:
         model = Absence
@@ -118,29 +140,6 @@ class NoteForm(forms.Form):
         required=False,
         max_length=20000,
     )
-
-
-# Dates the rotation pages accept: far enough for any real question, and far from the ends of
-# the calendar, where a time zone shift leaves the range Python and the databases can store.
-EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
-LONGEST_PERIOD = timedelta(days=10 * 366)
-
-
-class IsoDateInput(forms.DateInput):
-    """type=date wants ISO values, whatever the language."""
-
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class BoundedDateField(forms.DateField):
-    widget = IsoDateInput
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.validators += [MinValueValidator(EARLIEST), MaxValueValidator(LATEST)]
 
 
 class PeriodForm(forms.Form):

@@ -1,0 +1,18 @@
+from datetime import date
+
+import pytest
+from django.utils import translation
+
+from rotation.forms import AbsenceForm, PeriodForm
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_date_inputs_render_iso_values_whatever_the_language(team, language):
+    day = date(2026, 11, 25)
+    with translation.override(language):
+        absence = AbsenceForm(team=team, initial={"start": day, "end": day}).as_div()
+        period = PeriodForm(initial={"start": day, "end": day}).as_div()
+    assert absence.count('value="2026-11-25"') == 2
+    assert period.count('value="2026-11-25"') == 2
