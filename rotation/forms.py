@@ -106,12 +106,14 @@ class AbsenceForm(forms.ModelForm):
         cleaned = super().clean()
         first, last = cleaned.get("start"), cleaned.get("end")
         if first and last:
-            if last < first:
-                raise ValidationError(_("The last day comes before the first day."))
             tz = self.team.tzinfo
             cleaned["start"] = datetime.combine(first, time(0), tzinfo=tz)
             cleaned["end"] = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
-            self.instance.start, self.instance.end = cleaned["start"], cleaned["end"]
+            if last < first:
+                # On the field, so that the model's own check is not reported as well.
+                self.add_error("end", _("The last day comes before the first day."))
+            else:
+                self.instance.start, self.instance.end = cleaned["start"], cleaned["end"]
         return cleaned
 
 

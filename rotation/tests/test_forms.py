@@ -16,3 +16,12 @@ def test_date_inputs_render_iso_values_whatever_the_language(team, language):
         period = PeriodForm(initial={"start": day, "end": day}).as_div()
     assert absence.count('value="2026-11-25"') == 2
     assert period.count('value="2026-11-25"') == 2
+
+
+def test_reversed_absence_days_give_one_message_not_the_constraint_as_well(team, members):
+    data = {"membership": members[0].pk, "start": "2026-12-02", "end": "2026-12-01"}
+    form = AbsenceForm(data, team=team)
+    assert not form.is_valid()
+    assert [str(m) for ms in form.errors.values() for m in ms] == [
+        "Le dernier jour précède le premier."
+    ]

@@ -117,6 +117,7 @@ def test_an_override_ending_before_it_starts_is_explained(client, rotation, memb
         client, members[2], members[0], start="2026-12-02T09:00", end="2026-12-01T09:00"
     )
     assert "doit se terminer après avoir commencé" in response.content.decode()
+    assert "ends_after_start" not in response.content.decode()  # not the constraint as well
     assert not Override.objects.exists()
 
 
