@@ -61,7 +61,7 @@ def _window():
 @login_not_required
 @require_GET
 def team_feed(request, token):
-    team = Team.objects.filter(feed_token=token).first()
+    team = Team.objects.filter(feed_token=token).first() if "\x00" not in token else None
     if team is None:
         raise Http404("unknown feed")
     timeline = team_segments(team, *_window())
@@ -75,6 +75,8 @@ def member_feed(request, token):
         Membership.objects.filter(feed_token=token, active=True)
         .select_related("team", "user")
         .first()
+        if "\x00" not in token  # no stored token has one, and PostgreSQL refuses to compare it
+        else None
     )
     if membership is None:
         raise Http404("unknown feed")

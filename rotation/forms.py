@@ -1,10 +1,33 @@
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from rotation.models import Absence, Membership, Override, Shift
+
+# Dates the rotation pages accept: far enough for any real question, and far from the ends of
+# the calendar, where a time zone shift leaves the range Python and the databases can store.
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+LONGEST_PERIOD = timedelta(days=10 * 366)
+
+
+class IsoDateInput(forms.DateInput):
+    """type=date wants ISO values, whatever the language."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class BoundedDateField(forms.DateField):
+    widget = IsoDateInput
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators += [MinValueValidator(EARLIEST), MaxValueValidator(LATEST)]
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -63,8 +86,8 @@ class OverrideForm(forms.ModelForm):
 class AbsenceForm(forms.ModelForm):
     """Whole local days, first and last included."""
 
-    start = forms.DateField(label=_("first day"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = BoundedDateField(label=_("first day"))
+    end = BoundedDateField(label=_("last day"))
 
     class Meta:
         model = Absence
@@ -83,12 +106,14 @@ class AbsenceForm(forms.ModelForm):
         cleaned = super().clean()
         first, last = cleaned.get("start"), cleaned.get("end")
         if first and last:
-            if last < first:
-                raise ValidationError(_("The last day comes before the first day."))
             tz = self.team.tzinfo
             cleaned["start"] = datetime.combine(first, time(0), tzinfo=tz)
             cleaned["end"] = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
-            self.instance.start, self.instance.end = cleaned["start"], cleaned["end"]
+            if last < first:
+                # On the field, so that the model's own check is not reported as well.
+                self.add_error("end", _("The last day comes before the first day."))
+            else:
+                self.instance.start, self.instance.end = cleaned["start"], cleaned["end"]
         return cleaned
 
 
@@ -120,14 +145,43 @@ class NoteForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("from"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("to"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = BoundedDateField(label=_("from"))
+    end = BoundedDateField(label=_("to"))
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("start") and cleaned.get("end") and cleaned["end"] < cleaned["start"]:
-            raise ValidationError(_("The period ends before it starts."))
+        if cleaned.get("start") and cleaned.get("end"):
+            if cleaned["end"] < cleaned["start"]:
+                raise ValidationError(_("The period ends before it starts."))
+            if cleaned["end"] - cleaned["start"] > LONGEST_PERIOD:
+                raise ValidationError(_("Choose a period of ten years at most."))
         return cleaned
+
+
+class MonthsForm(forms.Form):
+    """Which months the calendar shows: ?from=YYYY-MM (default this month) &months=1..12."""
+
+    months = forms.IntegerField(min_value=1, max_value=12, required=False)
+
+    def __init__(self, data, *, today):
+        super().__init__(data)
+        self.today = today
+        self.fields["from"] = forms.CharField(required=False, max_length=7)
+
+    def clean_from(self):
+        value = self.cleaned_data["from"]
+        if not value:
+            return self.today.replace(day=1)
+        try:
+            first = date.fromisoformat(value + "-01")
+        except ValueError:
+            raise ValidationError(_("Give the first month as YYYY-MM.")) from None
+        if not EARLIEST <= first <= LATEST.replace(day=1, month=1):
+            raise ValidationError(_("Choose a month between 1900 and 2998."))
+        return first
+
+    def clean_months(self):
+        return self.cleaned_data["months"] or 3
 
 
 class ProfileForm(forms.ModelForm):

@@ -234,7 +234,7 @@ class Absence(models.Model):
 
     def clean(self):
         if self.start and self.end and self.end <= self.start:
-            raise ValidationError(_("An absence must end after it starts."))
+            raise ValidationError({"end": _("An absence must end after it starts.")})
 
 
 class Shift(models.Model):
@@ -319,7 +319,7 @@ class Override(models.Model):
         if self.start is None or self.end is None:
             return
         if self.end <= self.start:
-            raise ValidationError(_("An override must end after it starts."))
+            raise ValidationError({"end": _("An override must end after it starts.")})
         if self.membership_id and not self.membership.active:
             raise ValidationError(
                 _("%(name)s is no longer active."), params={"name": self.membership.name}

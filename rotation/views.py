@@ -3,7 +3,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -16,6 +16,7 @@ from rotation.context_processors import current_watch
 from rotation.forms import (
     AbsenceForm,
     ApiTokenForm,
+    MonthsForm,
     NoteForm,
     OverrideForm,
     PeriodForm,
@@ -67,12 +68,10 @@ def show_calendar(request):
 def team_calendar(request, slug):
     team, membership = _team(request, slug)
     today = team.local(timezone.now()).date()
-    try:
-        first = date.fromisoformat(request.GET.get("from", "") + "-01").replace(day=1)
-    except ValueError:
-        first = today.replace(day=1)
-    months = request.GET.get("months", "")
-    months = min(int(months), 12) if months.isdigit() and int(months) > 0 else 3
+    window = MonthsForm(request.GET, today=today)
+    if not window.is_valid():
+        return _bad_request(window)
+    first, months = window.cleaned_data["from"], window.cleaned_data["months"]
     members = list(Membership.objects.filter(team=team).select_related("user").order_by("pk"))
     grid = month_grid(team, first, months, members)
     can_manage = _can_manage(request.user, membership)
@@ -103,6 +102,12 @@ def team_calendar(request, slug):
             "today": today,
         },
     )
+
+
+def _bad_request(form):
+    """A query the page cannot answer: say which value and why, as plain text."""
+    lines = [f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()]
+    return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 
 def _shift_month(first, delta):
@@ -404,7 +409,9 @@ def show_fairness(request, slug):
         rows = fairness_rows(team, start, end)
         if request.GET.get("format") == "csv":
             return _fairness_csv(team, form.cleaned_data, rows)
-    return render(request, "rotation/fairness.html", {"team": team, "form": form, "rows": rows})
+    status = 400 if form.errors else 200
+    context = {"team": team, "form": form, "rows": rows}
+    return render(request, "rotation/fairness.html", context, status=status)
 
 
 def _fairness_csv(team, period, rows):

@@ -117,6 +117,7 @@ def test_an_override_ending_before_it_starts_is_explained(client, rotation, memb
         client, members[2], members[0], start="2026-12-02T09:00", end="2026-12-01T09:00"
     )
     assert "doit se terminer après avoir commencé" in response.content.decode()
+    assert "ends_after_start" not in response.content.decode()  # not the constraint as well
     assert not Override.objects.exists()
 
 
@@ -181,7 +182,9 @@ def test_fairness_table_and_csv(client, rotation, members, manager):
     assert float(camille["weekend_days"]) == pytest.approx(2.0)  # 6-7 déc.; 28-29 nov. covered
     assert float(sacha["days_covered_for_others"]) == pytest.approx(2.0)
     assert float(sacha["weekend_days"]) == pytest.approx(2.0)
-    assert client.get(url, {"start": "2026-12-06", "end": "2026-11-23"}).status_code == 200
+    reversed_period = client.get(url, {"start": "2026-12-06", "end": "2026-11-23"})
+    assert reversed_period.status_code == 400  # the form again, with why
+    assert "La période se termine avant de commencer." in reversed_period.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,27 @@
+from datetime import date
+
+import pytest
+from django.utils import translation
+
+from rotation.forms import AbsenceForm, PeriodForm
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_date_inputs_render_iso_values_whatever_the_language(team, language):
+    day = date(2026, 11, 25)
+    with translation.override(language):
+        absence = AbsenceForm(team=team, initial={"start": day, "end": day}).as_div()
+        period = PeriodForm(initial={"start": day, "end": day}).as_div()
+    assert absence.count('value="2026-11-25"') == 2
+    assert period.count('value="2026-11-25"') == 2
+
+
+def test_reversed_absence_days_give_one_message_not_the_constraint_as_well(team, members):
+    data = {"membership": members[0].pk, "start": "2026-12-02", "end": "2026-12-01"}
+    form = AbsenceForm(data, team=team)
+    assert not form.is_valid()
+    assert [str(m) for ms in form.errors.values() for m in ms] == [
+        "Le dernier jour précède le premier."
+    ]
