@@ -19,7 +19,12 @@ def test_healthy_when_worker_beat_recently(client):
     assert response.status_code == 200
     assert response.json() == {
         "status": "healthy",
-        "checks": {"database": "ok", "migrations": "ok", "worker": "ok", "sources": "ok"},
+        "checks": {
+            "database": "ok",
+            "migrations": "ok",
+            "worker": "ok",
+            "sources": {"ok": 0, "failing": 0},
+        },
     }
 
 

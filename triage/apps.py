@@ -11,7 +11,7 @@ class TriageConfig(AppConfig):
         from vigie import health, metrics, schedules
 
         schedules.declare("triage.sync_due_sources", "triage.tasks.sync_due_sources", 1)
-        health.CHECKS["sources"] = "triage.health.check_sources"
+        health.register("sources", "triage.health.check_sources")
         metrics.register_gauges("triage.health.source_gauges")
         handover.register("qualified", "triage.handover.qualified_items")
         handover.register("bugs", "triage.handover.bugs_opened")

@@ -21,7 +21,12 @@ if not SECRET_KEY:
         raise ConfigError("SECRET_KEY: required when DEBUG is off (set a long random string)")
     SECRET_KEY = "django-insecure-vigie-development-and-tests-only"  # noqa: S105
 
-ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+PUBLIC_ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+# Container probes speak to the loopback address: these names are allowed for PROBE_PATHS only
+# (vigie.middleware.ProbeHostMiddleware), whatever ALLOWED_HOSTS says.
+PROBE_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+PROBE_PATHS = ["/health", "/metrics"]
+ALLOWED_HOSTS = PUBLIC_ALLOWED_HOSTS + [h for h in PROBE_HOSTS if h not in PUBLIC_ALLOWED_HOSTS]
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS")
 for _origin in CSRF_TRUSTED_ORIGINS:
     if "://" not in _origin:
@@ -44,6 +49,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "vigie.middleware.ProbeHostMiddleware",
     "vigie.middleware.RequestIdMiddleware",
     "vigie.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -55,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "vigie.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
