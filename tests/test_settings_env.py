@@ -1,6 +1,9 @@
+import subprocess
+import sys
+
 import pytest
 
-from tests.helpers import manage, vigie_env
+from tests.helpers import ROOT, manage, vigie_env
 from vigie import env
 from vigie.env import ConfigError
 
@@ -75,3 +78,47 @@ def test_expand_resolves_references_at_use(monkeypatch):
     monkeypatch.delenv("HOOK_TOKEN")
     with pytest.raises(MissingVariable, match="HOOK_TOKEN"):
         expand("${HOOK_TOKEN}")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("LOG_LEVEL", "LOUD"),
+        ("SENTRY_DSN", "notadsn"),
+        ("SENTRY_TRACES_SAMPLE_RATE", "nan"),
+        ("SENTRY_TRACES_SAMPLE_RATE", "inf"),
+        ("VIGIE_WORKERS", "-3"),
+        ("VIGIE_WORKERS", "0"),
+    ],
+)
+def test_a_bad_value_prints_one_line_naming_the_variable(variable, value):
+    result = manage("check", env=vigie_env(**{variable: value}))
+    assert result.returncode != 0
+    assert result.stderr.splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith(f"vigie: {variable}: ")
+
+
+def test_a_sentry_dsn_error_does_not_echo_the_key():
+    result = manage("check", env=vigie_env(SENTRY_DSN="secretkey@nohost"))
+    assert result.stderr.startswith("vigie: SENTRY_DSN: ") and "secretkey" not in result.stderr
+
+
+def test_valid_values_are_accepted(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    monkeypatch.setenv("VIGIE_WORKERS", "1")
+    monkeypatch.setenv("SENTRY_DSN", "https://key@sentry.example.org/42")
+    assert env.get_choice("LOG_LEVEL", "INFO", ("INFO", "WARNING")) == "WARNING"
+    assert env.get_int("VIGIE_WORKERS", 2, minimum=1) == 1
+    assert env.get_sentry_dsn("SENTRY_DSN") == "https://key@sentry.example.org/42"
+
+
+@pytest.mark.slow
+def test_gunicorn_with_a_bad_database_url_exits_with_the_message(tmp_path):
+    env = vigie_env(DATABASE_URL="nosuchscheme://x", VIGIE_DATA_DIR=str(tmp_path))
+    command = [sys.executable, "-m", "gunicorn", "vigie.wsgi", "--bind", "127.0.0.1:0"]
+    result = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode != 0
+    assert "vigie: DATABASE_URL: cannot parse the database URL" in result.stderr
+    assert "Booting worker" not in result.stderr

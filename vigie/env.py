@@ -1,5 +1,6 @@
 """Typed access to environment variables that fails loudly, naming the variable."""
 
+import math
 import os
 import re
 
@@ -30,14 +31,41 @@ def get_bool(name, default=False):
     raise ConfigError(f"{name}: expected a boolean (true/false, 1/0, yes/no, on/off), got {raw!r}")
 
 
-def get_int(name, default):
+def get_int(name, default, minimum=None):
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ConfigError(f"{name}: expected an integer, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name}: expected an integer >= {minimum}, got {raw!r}")
+    return value
+
+
+def get_choice(name, default, choices):
+    """A value among `choices`, compared in upper case (LOG_LEVEL=info is INFO)."""
+    value = os.environ.get(name, default).strip().upper() or default
+    if value not in choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def get_sentry_dsn(name):
+    """A Sentry DSN (https://key@host/project) or "" when unset; never echoes the key."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    from sentry_sdk.utils import BadDsn, Dsn
+
+    try:
+        Dsn(raw)
+    except BadDsn:
+        raise ConfigError(
+            f"{name}: not a Sentry DSN (expected https://<key>@<host>/<project id>)"
+        ) from None
+    return raw
 
 
 def get_float(name, default, minimum=None, maximum=None):
@@ -48,6 +76,8 @@ def get_float(name, default, minimum=None, maximum=None):
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}: expected a finite number, got {raw!r}")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise ConfigError(f"{name}: expected a number between {minimum} and {maximum}, got {raw!r}")
     return value

@@ -166,7 +166,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 Q_CLUSTER = {
     "name": "vigie",
     "orm": "default",
-    "workers": env.get_int("VIGIE_WORKERS", 2),
+    "workers": env.get_int("VIGIE_WORKERS", 2, minimum=1),
     "timeout": 300,
     "retry": 360,
     "max_attempts": 3,
@@ -206,13 +206,13 @@ DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "vigie@localhost")
 # A worker heartbeat older than this makes /health degraded.
 WORKER_HEARTBEAT_MAX_AGE = env.get_int("VIGIE_WORKER_HEARTBEAT_MAX_AGE", 120)
 
-SENTRY_DSN = env.get_str("SENTRY_DSN")
+SENTRY_DSN = env.get_sentry_dsn("SENTRY_DSN")
 SENTRY_ENVIRONMENT = env.get_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
 SENTRY_RELEASE = env.get_str("SENTRY_RELEASE") or None
 SENTRY_TRACES_SAMPLE_RATE = env.get_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, 0.0, 1.0)
 SENTRY_PROFILES_SAMPLE_RATE = env.get_float("SENTRY_PROFILES_SAMPLE_RATE", 0.0, 0.0, 1.0)
 
-LOG_LEVEL = env.get_str("LOG_LEVEL", "INFO").upper()
+LOG_LEVEL = env.get_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 LOG_FORMAT = env.get_str("LOG_FORMAT", "console" if DEBUG else "json")
 if LOG_FORMAT not in ("console", "json"):
     raise ConfigError(f"LOG_FORMAT: expected 'console' or 'json', got {LOG_FORMAT!r}")
