@@ -122,3 +122,20 @@ def test_gunicorn_with_a_bad_database_url_exits_with_the_message(tmp_path):
     assert result.returncode != 0
     assert "vigie: DATABASE_URL: cannot parse the database URL" in result.stderr
     assert "Booting worker" not in result.stderr
+
+
+def test_production_settings_do_not_change_under_pytest():
+    # The settings module does not look at who imports it: pytest's own live in settings_test.
+    script = (
+        "import sys; sys.modules['pytest'] = object(); "
+        "from django.conf import settings; "
+        "print(settings.Q_CLUSTER['sync'], settings.SECURE_SSL_REDIRECT)"
+    )
+    env = vigie_env(DEBUG="false", SECRET_KEY="x" * 60, ALLOWED_HOSTS="vigie.example.org")
+    result = manage("shell", "-c", script, env=env, check=True)
+    assert result.stdout.splitlines()[-1].split() == ["False", "True"]
+
+
+def test_tests_run_tasks_inline_over_plain_http(settings):
+    assert settings.SETTINGS_MODULE == "vigie.settings_test"
+    assert settings.Q_CLUSTER["sync"] is True and settings.SECURE_SSL_REDIRECT is False

@@ -1,6 +1,5 @@
 """Vigie's settings: everything that varies between deployments comes from the environment."""
 
-import sys
 from pathlib import Path
 
 from django.utils.csp import CSP
@@ -12,14 +11,12 @@ from vigie.env import ConfigError
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env.get_bool("DEBUG", False)
-# Under pytest: tasks run inline and the test client speaks plain HTTP.
-TESTING = "pytest" in sys.modules
 
 SECRET_KEY = env.get_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not (DEBUG or TESTING):
+    if not DEBUG:
         raise ConfigError("SECRET_KEY: required when DEBUG is off (set a long random string)")
-    SECRET_KEY = "django-insecure-vigie-development-and-tests-only"  # noqa: S105
+    SECRET_KEY = "django-insecure-vigie-development-only"  # noqa: S105
 
 PUBLIC_ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 # Container probes speak to the loopback address: these names are allowed for PROBE_PATHS only
@@ -125,13 +122,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG or TESTING
+        if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
 
 # Development and tests serve files from the apps; production from the collected STATIC_ROOT.
-WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # Security: strict by default, relaxed only by DEBUG for local development.
 SECURE_CSP = {
@@ -154,7 +151,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = 0 if DEBUG else env.get_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", True)
-SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", not (DEBUG or TESTING))
+SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # Probes (load balancer, docker health check, Prometheus) speak plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
 if env.get_bool("SECURE_PROXY_SSL_HEADER", False):
@@ -174,7 +171,7 @@ Q_CLUSTER = {
     "catch_up": False,
     "save_limit": 1000,
     "ack_failures": True,
-    "sync": TESTING,
+    "sync": False,
     "label": "Tâches",
 }
 
@@ -222,7 +219,7 @@ from vigie.logging import build_logging  # noqa: E402  (needs the values above)
 LOGGING_CONFIG = None
 build_logging(level=LOG_LEVEL, fmt=LOG_FORMAT)
 
-if SENTRY_DSN and not TESTING:
+if SENTRY_DSN:
     from vigie.sentry import init_sentry
 
     init_sentry(
