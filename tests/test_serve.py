@@ -1,6 +1,7 @@
 """`manage.py serve`: web and worker on one SQLite file, writing at once, stopped together."""
 
 import concurrent.futures
+import contextlib
 import json
 import os
 import re
@@ -113,10 +114,8 @@ def test_ctrl_c_lets_the_worker_stop_cleanly(vigie_server):
     deadline = time.monotonic() + 60
     status = None
     while time.monotonic() < deadline and status != 200:
-        try:
+        with contextlib.suppress(OSError):
             status = _get(f"{base}/health")[0]  # 200 once the worker's heartbeat is in
-        except OSError:
-            pass
         time.sleep(0.5)
     assert status == 200
     process.send_signal(signal.SIGINT)
