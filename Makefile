@@ -4,6 +4,12 @@ PYTHON ?= python3
 UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo .tools/bin/uv)
 MANAGE := $(UV) run --frozen python manage.py
 ADDR ?= 127.0.0.1:8000
+# Tests run on every core with pytest-xdist when there is more than one and xdist is installed;
+# PYTEST_ARGS=... replaces this (serial unless it says -n). pytest-django gives each xdist worker
+# its own test database (test_<name>_gw0, _gw1, ...), on SQLite and PostgreSQL alike.
+NPROC ?= $(shell nproc 2>/dev/null || echo 1)
+HAS_XDIST = $(shell $(UV) run --frozen python -c "import xdist" >/dev/null 2>&1 && echo yes)
+PYTEST_ARGS ?= $(if $(and $(filter-out 0 1,$(NPROC)),$(HAS_XDIST)),-n $(NPROC))
 
 .PHONY: run test install lint format bench messages
 
