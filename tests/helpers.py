@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def vigie_env(**overrides):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_"))}
     env.pop("DATABASE_URL", None)
-    env.update({"DEBUG": "true", "LOG_FORMAT": "console", "SENTRY_DSN": ""})
+    env.update({"DEBUG": "true", "LOG_FORMAT": "console", "SENTRY_DSN": "", "VIGIE_ENV_FILE": ""})
     env.update(overrides)
     return env
 

@@ -15,6 +15,28 @@ class ConfigError(ImproperlyConfigured):
     """A bad environment value; manage.py prints it as one line."""
 
 
+def load_dotenv(path):
+    """Sets the KEY=VALUE lines of `path` (if it exists) that the environment does not set.
+
+    `make run` writes its development settings there once; blank lines and `#` comments are
+    skipped, values may be quoted.
+    """
+    if not path or not os.path.isfile(path):
+        return
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.removeprefix("export ").partition("=")
+            key, value = key.strip(), value.strip()
+            if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+                raise ConfigError(f"{path}:{number}: expected KEY=VALUE")
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            os.environ.setdefault(key, value)
+
+
 def get_str(name, default=""):
     return os.environ.get(name, default)
 

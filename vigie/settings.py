@@ -9,6 +9,8 @@ from vigie import env
 from vigie.env import ConfigError
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# `make run`'s development settings; the environment wins. VIGIE_ENV_FILE="" reads none.
+env.load_dotenv(env.get_str("VIGIE_ENV_FILE", str(BASE_DIR / ".env")))
 
 DEBUG = env.get_bool("DEBUG", False)
 

@@ -8,6 +8,8 @@ _TEST_ENVIRONMENT = {
     # Any key will do for tests; never report to Sentry from them.
     "SECRET_KEY": os.environ.get("SECRET_KEY") or "tests-only-not-a-secret-key-0123456789abcdef",
     "SENTRY_DSN": "",
+    # A developer's .env (DEBUG=true, …) does not change the tests.
+    "VIGIE_ENV_FILE": "",
 }
 with mock.patch.dict(os.environ, _TEST_ENVIRONMENT):
     from vigie.settings import *  # noqa: F403
