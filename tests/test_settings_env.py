@@ -139,3 +139,33 @@ def test_production_settings_do_not_change_under_pytest():
 def test_tests_run_tasks_inline_over_plain_http(settings):
     assert settings.SETTINGS_MODULE == "vigie.settings_test"
     assert settings.Q_CLUSTER["sync"] is True and settings.SECURE_SSL_REDIRECT is False
+
+
+def test_a_dotenv_file_fills_what_the_environment_does_not_set(tmp_path, monkeypatch):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("# make run\n\nVIGIE_T_A=from-file\nexport VIGIE_T_B='quoted value'\n")
+    monkeypatch.setenv("VIGIE_T_A", "from-environment")
+    monkeypatch.delenv("VIGIE_T_B", raising=False)
+    env.load_dotenv(dotenv)
+    assert env.get_str("VIGIE_T_A") == "from-environment"
+    assert env.get_str("VIGIE_T_B") == "quoted value"
+    monkeypatch.delenv("VIGIE_T_B")
+
+
+def test_a_bad_dotenv_line_names_the_file_and_line(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("DEBUG=true\nnot a setting\n")
+    with pytest.raises(ConfigError, match=r"\.env:2: expected KEY=VALUE"):
+        env.load_dotenv(dotenv)
+
+
+def test_manage_reads_the_dotenv_file(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("DEBUG=false\nSECRET_KEY=" + "s" * 60 + "\nALLOWED_HOSTS=vigie.example.org\n")
+    env_vars = vigie_env(VIGIE_ENV_FILE=str(dotenv), VIGIE_DATA_DIR=str(tmp_path))
+    del env_vars["DEBUG"]
+    script = (
+        "from django.conf import settings; print(settings.DEBUG, settings.PUBLIC_ALLOWED_HOSTS)"
+    )
+    result = manage("shell", "-c", script, env=env_vars, check=True)
+    assert result.stdout.splitlines()[-1] == "False ['vigie.example.org']"
