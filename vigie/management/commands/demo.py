@@ -48,7 +48,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 (f"Vigie on {url} — " if url else "")
-                + f"admin login: {DEMO_ADMIN} / "
+                + f"Admin login: {DEMO_ADMIN} / "
                 + (password if created else "(unchanged since the first demo load)")
             )
         )
