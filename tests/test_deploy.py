@@ -87,3 +87,16 @@ def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _make_test_command(*variables):
+    result = subprocess.run(
+        ["make", "-n", "test", *variables], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return [line for line in result.stdout.splitlines() if " pytest" in line][-1].split()
+
+
+def test_make_test_runs_on_every_core_with_a_serial_fallback():
+    assert _make_test_command("NPROC=4")[-2:] == ["-n", "4"]
+    assert "-n" not in _make_test_command("NPROC=1")
+    assert _make_test_command("NPROC=4", "PYTEST_ARGS=-x tests")[-2:] == ["-x", "tests"]
