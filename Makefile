@@ -4,14 +4,29 @@ PYTHON ?= python3
 UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo .tools/bin/uv)
 MANAGE := $(UV) run --frozen python manage.py
 ADDR ?= 127.0.0.1:8000
+# Tests run on every core with pytest-xdist when there is more than one and xdist is installed;
+# PYTEST_ARGS=... replaces this (serial unless it says -n). pytest-django gives each xdist worker
+# its own test database (test_<name>_gw0, _gw1, ...), on SQLite and PostgreSQL alike.
+NPROC ?= $(shell nproc 2>/dev/null || echo 1)
+HAS_XDIST = $(shell $(UV) run --frozen python -c "import xdist" >/dev/null 2>&1 && echo yes)
+PYTEST_ARGS ?= $(if $(and $(filter-out 0 1,$(NPROC)),$(HAS_XDIST)),-n $(NPROC))
 
-.PHONY: run test install lint format bench messages
+.PHONY: run manage test install lint format bench messages
 
-run: export DEBUG ?= true
-run: install
-	$(MANAGE) migrate --no-input
-	$(MANAGE) demo
-	$(MANAGE) serve --addr $(ADDR)
+# `make run` serves on ADDR (host:port), e.g. `make run ADDR=0.0.0.0:8080`.
+run: install .env
+	@$(MANAGE) migrate --no-input --verbosity 0
+	@$(MANAGE) demo --verbosity 0 --url http://$(ADDR)/
+	@$(MANAGE) serve --addr $(ADDR)
+
+# Any manage.py command with make run's settings: make manage ARGS="sync --source prod".
+manage: install .env
+	@$(MANAGE) $(ARGS)
+
+# Development settings, written once; the environment wins over them (vigie.env.load_dotenv).
+.env:
+	@printf '# Written by make run: development settings (not for production).\nDEBUG=true\nSECRET_KEY=%s\n' \
+		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
 
 test: install
 	$(UV) run --frozen ruff check .

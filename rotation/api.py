@@ -10,15 +10,16 @@ from django.views.decorators.http import require_GET
 
 from rotation.models import ApiToken, Membership, Team
 from rotation.schedule import on_watch
+from vigie.auth import bearer_token
 
 
 def _api_user(request):
     if request.user.is_authenticated:
         return request.user
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    given = bearer_token(request)
+    if not given:
         return None
-    token = ApiToken.objects.matching(header.removeprefix("Bearer ").strip())
+    token = ApiToken.objects.matching(given)
     token = token.select_related("user").first()
     if token is None or not token.user.is_active:
         return None

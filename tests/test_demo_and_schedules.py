@@ -26,6 +26,13 @@ def test_demo_is_idempotent(settings, capsys):
     assert "Admin login: admin / vigie-demo" in capsys.readouterr().out
 
 
+def test_quiet_demo_prints_only_the_login_with_the_url(settings, capsys):
+    settings.DEBUG = True
+    call_command("demo", verbosity=0, url="http://127.0.0.1:8000/")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["Vigie on http://127.0.0.1:8000/ — Admin login: admin / vigie-demo"]
+
+
 def test_demo_refuses_production_without_force(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG"):

@@ -1,6 +1,9 @@
 import os
 import shlex
+import socket
 import subprocess
+import sys
+import time
 
 import pytest
 import yaml
@@ -62,3 +65,58 @@ def test_health_checks_use_health_probes():
     assert services["worker"]["depends_on"]["web"]["condition"] == "service_healthy"
     for name in ("web", "worker"):
         assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://")
+
+
+@pytest.mark.slow
+def test_the_compose_web_probe_passes_against_gunicorn_in_production(tmp_path):
+    """The web healthcheck as compose runs it: production settings, a public host name only."""
+    port = _free_port()
+    env = vigie_env(
+        DEBUG="false",
+        SECRET_KEY="k8#Jf2!pQz7@Lm4$Rt9^Vw1&Xy6*Bn3(Hc5)Gd0_Ke8+Ps2=Ua7",
+        ALLOWED_HOSTS="vigie.example.org",
+        VIGIE_DATA_DIR=str(tmp_path),
+        SECURE_SSL_REDIRECT="true",
+    )
+    manage("migrate", "--no-input", env=env, check=True, timeout=120)
+    probe = _compose()["services"]["web"]["healthcheck"]["test"]
+    assert probe[0] == "CMD"
+    command = [sys.executable if arg == "python" else arg for arg in probe[1:]]
+    command = [arg.replace(":8000", f":{port}") for arg in command]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "vigie.wsgi", "--bind", f"127.0.0.1:{port}"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        result = None
+        for _attempt in range(60):  # the first answers come once gunicorn is listening
+            result = subprocess.run(
+                command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+            )
+            if result.returncode == 0 or "unreachable" not in result.stdout:
+                break
+            time.sleep(0.5)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.strip() == "ok"
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _make_test_command(*variables):
+    result = subprocess.run(
+        ["make", "-n", "test", *variables], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return [line for line in result.stdout.splitlines() if " pytest" in line][-1].split()
+
+
+def test_make_test_runs_on_every_core_with_a_serial_fallback():
+    assert _make_test_command("NPROC=4")[-2:] == ["-n", "4"]
+    assert "-n" not in _make_test_command("NPROC=1")
+    assert _make_test_command("NPROC=4", "PYTEST_ARGS=-x tests")[-2:] == ["-x", "tests"]

@@ -1,6 +1,7 @@
 """`manage.py serve`: web and worker on one SQLite file, writing at once, stopped together."""
 
 import concurrent.futures
+import contextlib
 import json
 import os
 import re
@@ -106,3 +107,19 @@ def test_web_and_worker_share_one_sqlite_file(vigie_server):
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_ctrl_c_lets_the_worker_stop_cleanly(vigie_server):
+    process, base, _db_path, _env = vigie_server
+    deadline = time.monotonic() + 60
+    status = None
+    while time.monotonic() < deadline and status != 200:
+        with contextlib.suppress(OSError):
+            status = _get(f"{base}/health")[0]  # 200 once the worker's heartbeat is in
+        time.sleep(0.5)
+    assert status == 200
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=40)
+    assert process.returncode == 0, output
+    # django-q2 stopped its own sentinel and workers and said so: nothing was killed.
+    assert "has stopped" in output or "arrêté" in output, output

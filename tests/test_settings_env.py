@@ -1,6 +1,9 @@
+import subprocess
+import sys
+
 import pytest
 
-from tests.helpers import manage, vigie_env
+from tests.helpers import ROOT, manage, vigie_env
 from vigie import env
 from vigie.env import ConfigError
 
@@ -80,3 +83,94 @@ def test_expand_resolves_references_at_use(monkeypatch):
     monkeypatch.delenv("HOOK_TOKEN")
     with pytest.raises(MissingVariable, match="HOOK_TOKEN"):
         expand("${HOOK_TOKEN}")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("LOG_LEVEL", "LOUD"),
+        ("SENTRY_DSN", "notadsn"),
+        ("SENTRY_TRACES_SAMPLE_RATE", "nan"),
+        ("SENTRY_TRACES_SAMPLE_RATE", "inf"),
+        ("VIGIE_WORKERS", "-3"),
+        ("VIGIE_WORKERS", "0"),
+    ],
+)
+def test_a_bad_value_prints_one_line_naming_the_variable(variable, value):
+    result = manage("check", env=vigie_env(**{variable: value}))
+    assert result.returncode != 0
+    assert result.stderr.splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith(f"vigie: {variable}: ")
+
+
+def test_a_sentry_dsn_error_does_not_echo_the_key():
+    result = manage("check", env=vigie_env(SENTRY_DSN="secretkey@nohost"))
+    assert result.stderr.startswith("vigie: SENTRY_DSN: ") and "secretkey" not in result.stderr
+
+
+def test_valid_values_are_accepted(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    monkeypatch.setenv("VIGIE_WORKERS", "1")
+    monkeypatch.setenv("SENTRY_DSN", "https://key@sentry.example.org/42")
+    assert env.get_choice("LOG_LEVEL", "INFO", ("INFO", "WARNING")) == "WARNING"
+    assert env.get_int("VIGIE_WORKERS", 2, minimum=1) == 1
+    assert env.get_sentry_dsn("SENTRY_DSN") == "https://key@sentry.example.org/42"
+
+
+@pytest.mark.slow
+def test_gunicorn_with_a_bad_database_url_exits_with_the_message(tmp_path):
+    env = vigie_env(DATABASE_URL="nosuchscheme://x", VIGIE_DATA_DIR=str(tmp_path))
+    command = [sys.executable, "-m", "gunicorn", "vigie.wsgi", "--bind", "127.0.0.1:0"]
+    result = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode != 0
+    assert "vigie: DATABASE_URL: cannot parse the database URL" in result.stderr
+    assert "Booting worker" not in result.stderr
+
+
+def test_production_settings_do_not_change_under_pytest():
+    # The settings module does not look at who imports it: pytest's own live in settings_test.
+    script = (
+        "import sys; sys.modules['pytest'] = object(); "
+        "from django.conf import settings; "
+        "print(settings.Q_CLUSTER['sync'], settings.SECURE_SSL_REDIRECT)"
+    )
+    env = vigie_env(DEBUG="false", SECRET_KEY="x" * 60, ALLOWED_HOSTS="vigie.example.org")
+    result = manage("shell", "-c", script, env=env, check=True)
+    assert result.stdout.splitlines()[-1].split() == ["False", "True"]
+
+
+def test_tests_run_tasks_inline_over_plain_http(settings):
+    assert settings.SETTINGS_MODULE == "vigie.settings_test"
+    assert settings.Q_CLUSTER["sync"] is True and settings.SECURE_SSL_REDIRECT is False
+
+
+def test_a_dotenv_file_fills_what_the_environment_does_not_set(tmp_path, monkeypatch):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("# make run\n\nVIGIE_T_A=from-file\nexport VIGIE_T_B='quoted value'\n")
+    monkeypatch.setenv("VIGIE_T_A", "from-environment")
+    monkeypatch.delenv("VIGIE_T_B", raising=False)
+    env.load_dotenv(dotenv)
+    assert env.get_str("VIGIE_T_A") == "from-environment"
+    assert env.get_str("VIGIE_T_B") == "quoted value"
+    monkeypatch.delenv("VIGIE_T_B")
+
+
+def test_a_bad_dotenv_line_names_the_file_and_line(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("DEBUG=true\nnot a setting\n")
+    with pytest.raises(ConfigError, match=r"\.env:2: expected KEY=VALUE"):
+        env.load_dotenv(dotenv)
+
+
+def test_manage_reads_the_dotenv_file(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("DEBUG=false\nSECRET_KEY=" + "s" * 60 + "\nALLOWED_HOSTS=vigie.example.org\n")
+    env_vars = vigie_env(VIGIE_ENV_FILE=str(dotenv), VIGIE_DATA_DIR=str(tmp_path))
+    del env_vars["DEBUG"]
+    script = (
+        "from django.conf import settings; print(settings.DEBUG, settings.PUBLIC_ALLOWED_HOSTS)"
+    )
+    result = manage("shell", "-c", script, env=env_vars, check=True)
+    assert result.stdout.splitlines()[-1] == "False ['vigie.example.org']"

@@ -8,16 +8,19 @@ from triage.models import Item, Source
 
 
 def check_sources():
-    """ "ok", or which sources fail or have not synced for a while."""
+    """How many sources sync fine and how many fail or have not synced for a while (which
+    ones under "problems")."""
     now = timezone.now()
-    problems = []
+    ok, problems = 0, []
     for source in Source.objects.filter(enabled=True).exclude(kind=Source.Kind.DEMO):
         if source.state in (Source.State.ERROR, Source.State.AUTH_ERROR):
             problems.append(f"{source.name} {source.state}")  # not translated: for machines
         elif source.is_stale(now):
             minutes = int((now - source.last_success_at).total_seconds() // 60)
             problems.append(f"{source.name} stale ({minutes} min)")
-    return "; ".join(problems) if problems else "ok"
+        else:
+            ok += 1
+    return {"ok": ok, "failing": len(problems), "problems": problems}
 
 
 def source_gauges():

@@ -1,5 +1,6 @@
 """Typed access to environment variables that fails loudly, naming the variable."""
 
+import math
 import os
 import re
 
@@ -12,6 +13,28 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 class ConfigError(ImproperlyConfigured):
     """A bad environment value; manage.py prints it as one line."""
+
+
+def load_dotenv(path):
+    """Sets the KEY=VALUE lines of `path` (if it exists) that the environment does not set.
+
+    `make run` writes its development settings there once; blank lines and `#` comments are
+    skipped, values may be quoted.
+    """
+    if not path or not os.path.isfile(path):
+        return
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.removeprefix("export ").partition("=")
+            key, value = key.strip(), value.strip()
+            if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+                raise ConfigError(f"{path}:{number}: expected KEY=VALUE")
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            os.environ.setdefault(key, value)
 
 
 def get_str(name, default=""):
@@ -30,14 +53,41 @@ def get_bool(name, default=False):
     raise ConfigError(f"{name}: expected a boolean (true/false, 1/0, yes/no, on/off), got {raw!r}")
 
 
-def get_int(name, default):
+def get_int(name, default, minimum=None):
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ConfigError(f"{name}: expected an integer, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name}: expected an integer >= {minimum}, got {raw!r}")
+    return value
+
+
+def get_choice(name, default, choices):
+    """A value among `choices`, compared in upper case (LOG_LEVEL=info is INFO)."""
+    value = os.environ.get(name, default).strip().upper() or default
+    if value not in choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def get_sentry_dsn(name):
+    """A Sentry DSN (https://key@host/project) or "" when unset; never echoes the key."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    from sentry_sdk.utils import BadDsn, Dsn
+
+    try:
+        Dsn(raw)
+    except BadDsn:
+        raise ConfigError(
+            f"{name}: not a Sentry DSN (expected https://<key>@<host>/<project id>)"
+        ) from None
+    return raw
 
 
 def get_float(name, default, minimum=None, maximum=None):
@@ -48,6 +98,8 @@ def get_float(name, default, minimum=None, maximum=None):
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}: expected a finite number, got {raw!r}")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise ConfigError(f"{name}: expected a number between {minimum} and {maximum}, got {raw!r}")
     return value

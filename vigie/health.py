@@ -1,4 +1,10 @@
-"""The checks behind /health: each returns "ok" or a short reason, never raises."""
+"""The checks behind /health.
+
+Vigie's own checks (database, migrations, worker, …) return "ok" or a short reason, and only
+they turn /health into a 503: a load balancer must not take Vigie out because an upstream is
+down. Informational checks (the sources, …) return counts, e.g. `{"ok": 3, "failing": 1}`,
+with the names of what fails under "problems", shown only to staff.
+"""
 
 import time
 
@@ -12,8 +18,14 @@ from vigie.tasks import WORKER
 
 logger = structlog.get_logger(__name__)
 
-# Extra checks added by the apps (source freshness, …): name -> dotted path of a callable.
+# Extra checks added by the apps through register(): name -> (dotted path, own).
 CHECKS = {}
+
+
+def register(name, path, own=False):
+    """Adds a check; `own=True` when its failure means Vigie itself is broken (503)."""
+    CHECKS[name] = (path, own)
+
 
 _migrations_ok_until = 0.0
 _MIGRATIONS_CACHE_SECONDS = 60
@@ -48,8 +60,8 @@ def check_worker():
     return "ok"
 
 
-def run_checks():
-    """Returns (http status, body)."""
+def run_checks(detail=False):
+    """Returns (http status, body); `detail` keeps the names informational checks give."""
     from django.utils.module_loading import import_string
 
     checks = {}
@@ -59,15 +71,19 @@ def run_checks():
         logger.error("health_database_error", error=str(exc))
         checks["database"] = "error"
         return 503, {"status": "degraded", "checks": checks}
-    named = [("migrations", check_migrations), ("worker", check_worker)]
-    named += [(name, import_string(path)) for name, path in CHECKS.items()]
-    for name, check in named:
+    named = [("migrations", check_migrations, True), ("worker", check_worker, True)]
+    named += [(name, import_string(path), own) for name, (path, own) in CHECKS.items()]
+    healthy = True
+    for name, check, own in named:
         try:
-            checks[name] = check()
+            result = check()
         except Exception as exc:
             logger.exception("health_check_failed", check=name)
-            checks[name] = f"error: {exc.__class__.__name__}"
-    healthy = all(value == "ok" for value in checks.values())
+            result = f"error: {exc.__class__.__name__}"
+        if isinstance(result, dict) and not detail:
+            result = {key: value for key, value in result.items() if key != "problems"}
+        checks[name] = result
+        healthy = healthy and (result == "ok" or not own)
     return (200 if healthy else 503), {
         "status": "healthy" if healthy else "degraded",
         "checks": checks,

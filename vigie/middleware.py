@@ -6,6 +6,7 @@ import structlog
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import Http404, HttpResponseBadRequest
+from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
@@ -122,3 +123,40 @@ class BadInputMiddleware:
         ):
             values += [*request.POST, *(v for _k, vs in request.POST.lists() for v in vs)]
         return any(has_bad_characters(value) for value in values)
+
+
+
+class ProbeHostMiddleware:
+    """Loopback Host names reach only the probe endpoints (/health, /metrics).
+
+    Settings add the loopback names to ALLOWED_HOSTS so a container probe needs no public host
+    name; this middleware, first in the chain, refuses them everywhere else unless the
+    deployment listed them itself.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        host, _port = split_domain_port(request.META.get("HTTP_HOST", ""))
+        if (
+            host in settings.PROBE_HOSTS
+            and request.path_info not in settings.PROBE_PATHS
+            and not validate_host(host, settings.PUBLIC_ALLOWED_HOSTS)
+        ):
+            raise DisallowedHost(f"Invalid HTTP_HOST header: {host!r} serves only the probes.")
+        return self.get_response(request)
+
+
+
+class NoStoreMiddleware:
+    """Pages for a logged-in user are not kept by browsers or proxies (`no-store`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response

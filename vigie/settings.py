@@ -2,7 +2,6 @@
 
 import base64
 import hashlib
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,22 +13,22 @@ from vigie import env
 from vigie.env import ConfigError
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# `make run`'s development settings; the environment wins. VIGIE_ENV_FILE="" reads none.
+env.load_dotenv(env.get_str("VIGIE_ENV_FILE", str(BASE_DIR / ".env")))
 
 DEBUG = env.get_bool("DEBUG", False)
-# Under pytest: tasks run inline and the test client speaks plain HTTP.
-TESTING = "pytest" in sys.modules
 
 SECRET_KEY = env.get_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not (DEBUG or TESTING):
+    if not DEBUG:
         raise ConfigError("SECRET_KEY: required when DEBUG is off (set a long random string)")
-    SECRET_KEY = "django-insecure-vigie-development-and-tests-only"  # noqa: S105
+    SECRET_KEY = "django-insecure-vigie-development-only"  # noqa: S105
 
 # Fernet keys for the secrets stored in the database (vigie/crypto.py): the first encrypts,
-# all decrypt. Development and tests derive one from SECRET_KEY; production must set it.
+# all decrypt. Development derives one from SECRET_KEY; production (and tests) set it.
 VIGIE_ENCRYPTION_KEYS = env.get_list("VIGIE_ENCRYPTION_KEYS")
 if not VIGIE_ENCRYPTION_KEYS:
-    if not (DEBUG or TESTING):
+    if not DEBUG:
         raise ConfigError(
             "VIGIE_ENCRYPTION_KEYS: required when DEBUG is off (a Fernet key; see the README, "
             "'Stored secrets')"
@@ -44,7 +43,12 @@ for _key in VIGIE_ENCRYPTION_KEYS:
             "VIGIE_ENCRYPTION_KEYS: each key must be 32 url-safe base64-encoded bytes (Fernet)"
         ) from None
 
-ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+PUBLIC_ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+# Container probes speak to the loopback address: these names are allowed for PROBE_PATHS only
+# (vigie.middleware.ProbeHostMiddleware), whatever ALLOWED_HOSTS says.
+PROBE_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+PROBE_PATHS = ["/health", "/metrics"]
+ALLOWED_HOSTS = PUBLIC_ALLOWED_HOSTS + [h for h in PROBE_HOSTS if h not in PUBLIC_ALLOWED_HOSTS]
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS")
 for _origin in CSRF_TRUSTED_ORIGINS:
     if "://" not in _origin:
@@ -68,6 +72,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "vigie.middleware.ProbeHostMiddleware",
     "vigie.middleware.RequestIdMiddleware",
     "vigie.metrics.MetricsMiddleware",
     "vigie.middleware.BadInputMiddleware",
@@ -80,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "vigie.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -156,13 +162,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG or TESTING
+        if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
 
 # Development and tests serve files from the apps; production from the collected STATIC_ROOT.
-WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # Security: strict by default, relaxed only by DEBUG for local development.
 SECURE_CSP = {
@@ -185,7 +191,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = 0 if DEBUG else env.get_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", True)
-SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", not (DEBUG or TESTING))
+SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # Probes (load balancer, docker health check, Prometheus) speak plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
 if env.get_bool("SECURE_PROXY_SSL_HEADER", False):
@@ -197,7 +203,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 Q_CLUSTER = {
     "name": "vigie",
     "orm": "default",
-    "workers": env.get_int("VIGIE_WORKERS", 2),
+    "workers": env.get_int("VIGIE_WORKERS", 2, minimum=1),
     "timeout": 300,
     "retry": 360,
     "max_attempts": 3,
@@ -205,7 +211,7 @@ Q_CLUSTER = {
     "catch_up": False,
     "save_limit": 1000,
     "ack_failures": True,
-    "sync": TESTING,
+    "sync": False,
     "label": "Tâches",
 }
 
@@ -237,13 +243,13 @@ DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "vigie@localhost")
 # A worker heartbeat older than this makes /health degraded.
 WORKER_HEARTBEAT_MAX_AGE = env.get_int("VIGIE_WORKER_HEARTBEAT_MAX_AGE", 120)
 
-SENTRY_DSN = env.get_str("SENTRY_DSN")
+SENTRY_DSN = env.get_sentry_dsn("SENTRY_DSN")
 SENTRY_ENVIRONMENT = env.get_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
 SENTRY_RELEASE = env.get_str("SENTRY_RELEASE") or None
 SENTRY_TRACES_SAMPLE_RATE = env.get_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, 0.0, 1.0)
 SENTRY_PROFILES_SAMPLE_RATE = env.get_float("SENTRY_PROFILES_SAMPLE_RATE", 0.0, 0.0, 1.0)
 
-LOG_LEVEL = env.get_str("LOG_LEVEL", "INFO").upper()
+LOG_LEVEL = env.get_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 LOG_FORMAT = env.get_str("LOG_FORMAT", "console" if DEBUG else "json")
 if LOG_FORMAT not in ("console", "json"):
     raise ConfigError(f"LOG_FORMAT: expected 'console' or 'json', got {LOG_FORMAT!r}")
@@ -255,7 +261,7 @@ build_logging(level=LOG_LEVEL, fmt=LOG_FORMAT)
 for _secret in (VIGIE_GITHUB_TOKEN, SENTRY_DSN):
     register_secret(_secret)
 
-if SENTRY_DSN and not TESTING:
+if SENTRY_DSN:
     from vigie.sentry import init_sentry
 
     init_sentry(

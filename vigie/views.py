@@ -11,13 +11,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from vigie.auth import bearer_token
 from vigie.health import run_checks
 from vigie.home import panels as home_panels
 from vigie.metrics import render_latest
 
 
 def home(request):
-    status, health = run_checks()
+    status, health = run_checks(detail=request.user.is_staff)
     return render(
         request,
         "home.html",
@@ -29,7 +30,7 @@ def home(request):
 @require_GET
 @never_cache
 def health(request):
-    status, body = run_checks()
+    status, body = run_checks(detail=request.user.is_staff)
     return JsonResponse(body, status=status)
 
 
@@ -39,7 +40,7 @@ def health(request):
 def metrics(request):
     token = settings.METRICS_TOKEN
     if token:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        given = bearer_token(request) or ""
         if not secrets.compare_digest(given.encode(), token.encode()):
             response = HttpResponse("unauthorized\n", status=401, content_type="text/plain")
             response["WWW-Authenticate"] = 'Bearer realm="metrics"'
@@ -54,5 +55,7 @@ def server_error(request):
     """
     exception = sys.exc_info()[1]
     if isinstance(exception, (OperationalError, InterfaceError)):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"error": "database unavailable"}, status=503)
         return HttpResponse(loader.render_to_string("503_database.html"), status=503)
     return HttpResponseServerError(loader.render_to_string("500.html"))

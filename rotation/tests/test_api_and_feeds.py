@@ -140,3 +140,16 @@ def test_tokens_stored_in_clear_before_are_hashed_and_keep_working(members):
     token.refresh_from_db()
     assert token.key != "an-old-clear-token" and token.hint == "oken"
     assert ApiToken.objects.matching("an-old-clear-token").get() == token
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "BeArEr"])
+def test_the_bearer_scheme_is_case_insensitive(client, rotation, members, scheme):
+    _token, secret = ApiToken.objects.issue(members[0].user, "bot")
+    response = _oncall(client, Authorization=f"{scheme} {secret}")
+    assert response.status_code == 200
+    assert response.json()["now"]["name"] == members[0].name
+
+
+def test_a_bare_scheme_is_refused(client, rotation):
+    assert _oncall(client, Authorization="Bearer").status_code == 401
+    assert _oncall(client, Authorization="Basic abc").status_code == 401

@@ -2,6 +2,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from rotation.models import Team
 from tests.fakes.fixtures import SENTRY_TOKEN_ENV
@@ -136,3 +137,11 @@ def test_addsource_dsn_from_stdin_is_never_printed(monkeypatch):
               monkeypatch=monkeypatch)  # fmt: skip
     assert Source.objects.get(name="jobs").token == dsn
     assert "s3cret" not in out
+
+
+def test_sync_fails_when_a_source_is_already_syncing_elsewhere(sentry_source):
+    Source.objects.filter(pk=sentry_source.pk).update(sync_started_at=timezone.now())
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 source\\(s\\) already syncing elsewhere: prod"):
+        call_command("sync", stdout=out)
+    assert out.getvalue() == "prod: already syncing elsewhere, skipped\n"

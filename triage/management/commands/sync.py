@@ -21,10 +21,11 @@ class Command(BaseCommand):
                 raise CommandError(f"no source named {source!r} (known: {known})")
         else:
             sources = list(Source.objects.filter(enabled=True))
-        failed = []
+        failed, busy = [], []
         for each in sources:
             run = sync_source(each.pk)
             if run is None:
+                busy.append(each.name)
                 self.stdout.write(f"{each.name}: already syncing elsewhere, skipped")
             elif run.error:
                 failed.append(each.name)
@@ -37,3 +38,7 @@ class Command(BaseCommand):
                 )
         if failed:
             raise CommandError(f"{len(failed)} source(s) failed: {', '.join(failed)}")
+        if busy:
+            raise CommandError(
+                f"{len(busy)} source(s) already syncing elsewhere: {', '.join(busy)}"
+            )

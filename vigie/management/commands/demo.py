@@ -20,8 +20,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Load even with DEBUG off (not for production)."
         )
+        parser.add_argument("--url", default="", help="Where Vigie answers, shown with the login.")
 
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, url="", verbosity=1, **options):
         if not settings.DEBUG and not force:
             raise CommandError("demo data is for development: set DEBUG=true or pass --force")
         password = os.environ.get("VIGIE_DEMO_PASSWORD", "vigie-demo")
@@ -41,10 +42,13 @@ class Command(BaseCommand):
                         raise
                     continue
                 summary = module.load()
-                self.stdout.write(f"{app.label}: {summary}")
+                if verbosity >= 1:
+                    self.stdout.write(f"{app.label}: {summary}")
+        # Always printed, even at --verbosity 0: `make run` shows only this line.
         self.stdout.write(
             self.style.SUCCESS(
-                f"Admin login: {DEMO_ADMIN} / "
+                (f"Vigie on {url} — " if url else "")
+                + f"Admin login: {DEMO_ADMIN} / "
                 + (password if created else "(unchanged since the first demo load)")
             )
         )

@@ -64,11 +64,17 @@ class Command(BaseCommand):
         sys.exit(exit_code)
 
 
-def _terminate(children, grace=10):
+def _terminate(children, grace=30):
+    """Stop each child the way it expects: SIGTERM to its main process only.
+
+    django-q2's cluster catches it there and stops its sentinel and workers itself, finishing
+    the tasks in flight; a signal to the whole group would kill those first and leave the
+    cluster waiting for them. What is still alive after `grace` seconds is killed, group and all.
+    """
     children = list(children)
     for child in children:
         if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
+            child.terminate()
     deadline = time.monotonic() + grace
     for child in children:
         try:
