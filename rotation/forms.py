@@ -155,7 +155,7 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         order = []
-        for name in self.fields:
+        for name in list(self.fields):
             order.append(name)
             if name in Profile.SECRETS:
                 self.initial.pop(name, None)

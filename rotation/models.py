@@ -234,7 +234,7 @@ class Profile(models.Model):
         name = display_name(self.user)
         found = []
         if self.user.email:
-            found.append(Destination("email", {"to": self.user.email}, f"{name} · email"))
+            found.append(Destination("email", {"to": self.user.email}, f"{name} · {_('email')}"))
         if self.ntfy_topic:
             found.append(Destination("ntfy", {"url": self.ntfy_topic}, f"{name} · ntfy"))
         if self.slack_webhook:
