@@ -21,7 +21,9 @@ def _visible(prefix, user, team_ids):
     if user.is_superuser:
         return Q()
     if team_ids is None:
-        team_ids = Membership.objects.filter(user=user, active=True).values("team_id")
+        # Each team has its own "today" (Membership.active): filtered here, not in SQL.
+        memberships = Membership.objects.filter(user=user).select_related("team")
+        team_ids = [membership.team_id for membership in memberships if membership.active]
     return Q(**{f"{prefix}team_id__in": team_ids}) | Q(**{f"{prefix}team__share_board": True})
 
 

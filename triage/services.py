@@ -12,12 +12,12 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Q, When
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from rotation.models import Membership, display_name
+from rotation.models import Membership, Profile, display_name
 from triage import github
 from triage.models import Action, Item
 from triage.sources import backend_for
@@ -63,7 +63,8 @@ def qualifying_team_ids(user):
     """Teams whose sources `user` may qualify (None: every source, for superusers)."""
     if user.is_superuser:
         return None
-    return set(Membership.objects.filter(user=user, active=True).values_list("team_id", flat=True))
+    memberships = Membership.objects.filter(user=user).select_related("team")
+    return {m.team_id for m in memberships if m.active}
 
 
 def can_qualify(user, source, team_ids=None):
@@ -90,15 +91,9 @@ def offered_actions(source, kind=Item.Kind.ISSUE):
     return (*offered, "undo")
 
 
-def github_login(user, source):
-    """The GitHub login on `user`'s profile (their membership of the source's team first)."""
-    logins = (
-        Membership.objects.filter(user=user, active=True)
-        .exclude(github_login="")
-        .order_by(Case(When(team_id=source.team_id, then=0), default=1), "pk")
-        .values_list("github_login", flat=True)
-    )
-    login = logins.first()
+def github_login(user):
+    """The GitHub login on `user`'s profile."""
+    login = Profile.of(user).github_login
     if not login:
         raise QualifyError(
             _(
@@ -112,7 +107,7 @@ def github_login(user, source):
 def take_params(item, user, params):
     """Who takes the request and whom they take it from (undo gives it back to them). A
     request assigned to someone else is only taken over once the vigie confirmed."""
-    login = github_login(user, item.source)
+    login = github_login(user)
     previous = [
         who
         for who in (part.strip() for part in item.assignee.split(","))

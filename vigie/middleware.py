@@ -125,7 +125,6 @@ class BadInputMiddleware:
         return any(has_bad_characters(value) for value in values)
 
 
-
 class ProbeHostMiddleware:
     """Loopback Host names reach only the probe endpoints (/health, /metrics).
 
@@ -146,7 +145,6 @@ class ProbeHostMiddleware:
         ):
             raise DisallowedHost(f"Invalid HTTP_HOST header: {host!r} serves only the probes.")
         return self.get_response(request)
-
 
 
 class NoStoreMiddleware:

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from rotation.models import Membership
+from rotation.models import Profile
 from triage.models import Action, Item
 from triage.tests.factories import ItemFactory
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def held(source, member):
     """A request Dominique holds; the member's GitHub login is camille-m."""
-    Membership.objects.filter(user=member).update(github_login="camille-m")
+    Profile.objects.filter(user=member).update(github_login="camille-m")
     return ItemFactory(
         source=source,
         kind=Item.Kind.REQUEST,

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rotation', '0005_hashed_api_tokens'),
+        ('rotation', '0006_profiles'),
     ]
 
     operations = [
