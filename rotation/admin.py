@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from rotation.models import (
     Absence,
@@ -7,6 +8,7 @@ from rotation.models import (
     Handover,
     Membership,
     Override,
+    Profile,
     Shift,
     Team,
 )
@@ -15,16 +17,7 @@ from rotation.models import (
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
-    fields = [
-        "user",
-        "role",
-        "phone",
-        "chat_handle",
-        "github_login",
-        "active",
-        "joined_on",
-        "left_on",
-    ]
+    fields = ["user", "role", "joined_on", "left_on"]
 
 
 class EscalationInline(admin.TabularInline):
@@ -38,6 +31,28 @@ class TeamAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     exclude = ["feed_token"]
     inlines = [MembershipInline, EscalationInline]
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    """Contacts are edited by their owner on "My watches"; the secrets only show their end."""
+
+    list_display = ["user", "phone", "chat_handle", "github_login"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "github_login"]
+    fields = ["user", "phone", "chat_handle", "github_login", "ntfy_topic", "secrets"]
+    readonly_fields = ["user", "secrets"]
+
+    @admin.display(description=_("secrets"))
+    def secrets(self, profile):
+        # Never in full: whoever has them posts or pages in that person's name.
+        return " · ".join(
+            f"{Profile._meta.get_field(name).verbose_name}: {profile.masked(name)}"
+            for name in Profile.SECRETS
+            if profile.masked(name)
+        )
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Absence)

@@ -36,7 +36,8 @@ def _segment(team, segment):
     return {
         "name": segment.membership.name,
         "email": user.email,
-        "phone": segment.membership.phone,
+        "phone": segment.membership.profile.phone,
+        "chat_handle": segment.membership.profile.chat_handle,
         "start": team.local(segment.start).isoformat(),
         "end": team.local(segment.end).isoformat(),
         "override": segment.is_override,

@@ -19,11 +19,11 @@ class CurrentWatch:
         read them here rather than query them again."""
         if not self.user.is_authenticated:
             return []
-        return list(
-            Membership.objects.filter(user=self.user, active=True)
-            .select_related("team", "user")
-            .order_by("pk")
+        memberships = (
+            Membership.objects.filter(user=self.user).select_related("team", "user").order_by("pk")
         )
+        # Each team has its own "today": `active` reads it in the team's time zone.
+        return [m for m in memberships if m.active]
 
     @cached_property
     def membership(self):

@@ -6,7 +6,15 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from rotation import schedule, services
-from rotation.models import EscalationLevel, Handover, Membership, Override, Shift, Team
+from rotation.models import (
+    EscalationLevel,
+    Handover,
+    Membership,
+    Override,
+    Profile,
+    Shift,
+    Team,
+)
 
 PEOPLE = [
     # username, first name, last name, phone, role
@@ -37,15 +45,16 @@ def load():
         if created:
             user.set_password("vigie-demo")
             user.save()
-        membership, _ = Membership.objects.get_or_create(
-            team=team,
+        Profile.objects.get_or_create(
             user=user,
             defaults={
-                "role": role,
                 "phone": phone,
                 "chat_handle": f"@{username}",
                 "github_login": f"{username}-demo",
             },
+        )
+        membership, _ = Membership.objects.get_or_create(
+            team=team, user=user, defaults={"role": role}
         )
         members.append(membership)
     EscalationLevel.objects.filter(team=team, order=2, membership=None).update(

@@ -40,8 +40,8 @@ def _calendar(team, name, timeline):
             if segment.is_override:
                 summary += " " + _("(covering)")
             event.add("summary", summary)
-            if segment.membership.phone:
-                event.add("description", segment.membership.phone)
+            if segment.membership.profile.phone:
+                event.add("description", segment.membership.profile.phone)
             event.add("transp", "TRANSPARENT")
             cal.add_component(event)
     return cal
@@ -71,12 +71,8 @@ def team_feed(request, token):
 @login_not_required
 @require_GET
 def member_feed(request, token):
-    membership = (
-        Membership.objects.filter(feed_token=token, active=True)
-        .select_related("team", "user")
-        .first()
-    )
-    if membership is None:
+    membership = Membership.objects.filter(feed_token=token).select_related("team", "user").first()
+    if membership is None or not membership.active:
         raise Http404("unknown feed")
     team = membership.team
     timeline = [s for s in team_segments(team, *_window()) if s.membership.pk == membership.pk]

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from rotation.models import Absence, Membership, Override, Shift
+from rotation.models import Absence, Membership, Override, Profile, Shift
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -25,7 +25,7 @@ class OverrideForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.team = team
         self.team, self.actor = team, actor
-        members = Membership.objects.filter(team=team, active=True).select_related("user")
+        members = Membership.objects.filter(team=team).active(team.today()).select_related("user")
         self.fields["membership"].queryset = members
         self.fields["covered"].queryset = Membership.objects.filter(team=team).select_related(
             "user"
@@ -74,9 +74,9 @@ class AbsenceForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.team = team
         self.fields["membership"].label = _("member")
-        self.fields["membership"].queryset = Membership.objects.filter(
-            team=team, active=True
-        ).select_related("user")
+        self.fields["membership"].queryset = (
+            Membership.objects.filter(team=team).active(team.today()).select_related("user")
+        )
         self.fields["membership"].label_from_instance = lambda m: m.name
 
     def clean(self):
@@ -131,14 +131,56 @@ class PeriodForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
-    """What the team and the tools need to reach someone, kept on each of their memberships."""
+    """What the team, the tools and the paging need to reach someone: one profile per person.
+
+    A secret (webhook, routing key) is never sent back to the browser: its field stays empty
+    and says what is stored as "••••abcd"; left empty it keeps the stored value, and its
+    "remove" box clears it."""
 
     class Meta:
-        model = Membership
-        fields = ["phone", "chat_handle", "github_login"]
+        model = Profile
+        fields = [
+            "phone",
+            "chat_handle",
+            "github_login",
+            "ntfy_topic",
+            "slack_webhook",
+            "pagerduty_routing_key",
+        ]
+        widgets = {
+            name: forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
+            for name in Profile.SECRETS
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        order = []
+        for name in list(self.fields):
+            order.append(name)
+            if name in Profile.SECRETS:
+                self.initial.pop(name, None)
+                stored = self.instance.masked(name)
+                if stored:
+                    self.fields[name].help_text = _("Saved: %(end)s. Leave empty to keep it.") % {
+                        "end": stored
+                    }
+                    self.fields[f"remove_{name}"] = forms.BooleanField(
+                        label=_("Remove it"), required=False
+                    )
+                    order.append(f"remove_{name}")
+        self.order_fields(order)
 
     def clean_github_login(self):
         return self.cleaned_data["github_login"].strip().removeprefix("@")
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in Profile.SECRETS:
+            if cleaned.get(f"remove_{name}"):
+                cleaned[name] = ""
+            elif not cleaned.get(name) and name not in self.errors:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
 
 
 class ApiTokenForm(forms.Form):

@@ -87,6 +87,10 @@ class Team(models.Model):
     def local(self, at):
         return timezone.localtime(at, self.tzinfo)
 
+    def today(self, at=None):
+        """The team's local calendar day at `at` (now by default)."""
+        return self.local(at or timezone.now()).date()
+
     def handover_at(self, day):
         """The handover instant on a local calendar day, in UTC.
 
@@ -112,6 +116,43 @@ class Team(models.Model):
         self.feed_token = new_token()
         self.save(update_fields=["feed_token"])
 
+    def escalation_chain(self, at):
+        """Who each escalation level reaches at `at`, as JSON to freeze on an incident.
+
+        `[{"order", "label", "delay_minutes", "user_id", "name", "phone", "chat_handle"}]`:
+        the vigie level is whoever is effectively on watch at `at` (an override included); a
+        named member who has left by then, or a level with nobody, has `user_id` None and
+        empty strings. Three queries: the levels with their members, then who is on watch.
+        """
+        from rotation.schedule import on_watch
+
+        levels = list(
+            self.escalation_levels.select_related("membership__user__profile").order_by("order")
+        )
+        vigie = None
+        if any(level.is_vigie for level in levels):
+            now = on_watch(self, at).now
+            vigie = now.membership if now else None
+        today = self.today(at)
+        chain = []
+        for level in levels:
+            member = vigie if level.is_vigie else level.membership
+            if member is not None and member.has_left_by(today):
+                member = None
+            profile = member.profile if member else None
+            chain.append(
+                {
+                    "order": level.order,
+                    "label": level.label,
+                    "delay_minutes": level.delay_minutes,
+                    "user_id": member.user_id if member else None,
+                    "name": member.name if member else "",
+                    "phone": profile.phone if profile else "",
+                    "chat_handle": profile.chat_handle if profile else "",
+                }
+            )
+        return chain
+
 
 # GitHub's own rule: letters, digits and single hyphens inside, at most 39 characters.
 GITHUB_LOGIN = RegexValidator(
@@ -124,9 +165,100 @@ def display_name(user):
     return user.get_full_name() or user.get_username()
 
 
+class Profile(models.Model):
+    """One person's contacts: shown to the team on watch, used by the tools and to page them.
+
+    One per user, whatever the number of teams; `Profile.of(user)` returns it (created empty
+    the first time). The Slack/Mattermost webhook and the PagerDuty routing key are secrets:
+    whoever has them posts or pages in that person's name, so they are never shown back."""
+
+    SECRETS = ("slack_webhook", "pagerduty_routing_key")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    chat_handle = models.CharField(_("chat handle"), max_length=100, blank=True)
+    github_login = models.CharField(
+        _("GitHub login"),
+        max_length=100,
+        blank=True,
+        validators=[GITHUB_LOGIN],
+        help_text=_("Who GitHub assigns when you take a small request."),
+    )
+    ntfy_topic = models.URLField(
+        _("ntfy topic"),
+        max_length=300,
+        blank=True,
+        help_text=_("The server and the topic, e.g. https://ntfy.sh/my-secret-topic."),
+    )
+    slack_webhook = models.URLField(
+        _("Slack or Mattermost webhook"),
+        max_length=500,
+        blank=True,
+        help_text=_("An incoming webhook posting to you directly."),
+    )
+    pagerduty_routing_key = models.CharField(
+        _("PagerDuty routing key"),
+        max_length=64,
+        blank=True,
+        help_text=_("The integration key of an Events API v2 service that pages you."),
+    )
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self):
+        return display_name(self.user)
+
+    @classmethod
+    def of(cls, user):
+        """The user's profile: the one already fetched (select_related), else read or created."""
+        try:
+            return user.profile
+        except cls.DoesNotExist:
+            profile, _created = cls.objects.get_or_create(user=user)
+            user.profile = profile
+            return profile
+
+    def masked(self, name):
+        """A secret field as it may be shown: its last four characters only."""
+        value = getattr(self, name)
+        return f"••••{value[-4:]}" if value else ""
+
+    def destinations(self):
+        """Where to page this person: their email always, then each personal contact set."""
+        from vigie.notify import Destination
+
+        name = display_name(self.user)
+        found = []
+        if self.user.email:
+            found.append(Destination("email", {"to": self.user.email}, f"{name} · {_('email')}"))
+        if self.ntfy_topic:
+            found.append(Destination("ntfy", {"url": self.ntfy_topic}, f"{name} · ntfy"))
+        if self.slack_webhook:
+            found.append(Destination("slack", {"url": self.slack_webhook}, f"{name} · Slack"))
+        if self.pagerduty_routing_key:
+            found.append(
+                Destination(
+                    "pagerduty",
+                    {"routing_key": self.pagerduty_routing_key},
+                    f"{name} · PagerDuty",
+                )
+            )
+        return found
+
+
+def still_member_on(day):
+    """The rule of `Membership.active` in SQL: `left_on` is the first local day without them."""
+    return Q(left_on__isnull=True) | Q(left_on__gt=day)
+
+
 class MembershipQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(active=True)
+    def active(self, on):
+        """Memberships that have not ended by the local day `on` (see `Membership.active`)."""
+        return self.filter(still_member_on(on))
 
 
 class Membership(models.Model):
@@ -140,17 +272,9 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=10, choices=Role, default=Role.MEMBER)
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
-    chat_handle = models.CharField(_("chat handle"), max_length=100, blank=True)
-    github_login = models.CharField(
-        _("GitHub login"),
-        max_length=100,
-        blank=True,
-        validators=[GITHUB_LOGIN],
-        help_text=_("Who GitHub assigns when you take a small request."),
-    )
-    active = models.BooleanField(_("active"), default=True)
     joined_on = models.DateField(_("joined on"), null=True, blank=True)
+    # The first local day the member is no longer in the team (today when removed, or a
+    # planned departure); empty while they stay.
     left_on = models.DateField(_("left on"), null=True, blank=True)
     # A newcomer starts level with the least loaded member instead of owing the team every
     # watch it did before they joined (set once, when they first enter the rotation).
@@ -181,13 +305,23 @@ class Membership(models.Model):
     def short_name(self):
         return self.user.first_name or self.name
 
+    @property
+    def profile(self):
+        """The member's contacts (one profile per person, shared by all their teams)."""
+        return Profile.of(self.user)
+
+    def has_left_by(self, day):
+        """True from the local day `left_on` on (the same rule as `still_member_on`)."""
+        return self.left_on is not None and self.left_on <= day
+
+    @property
+    def active(self):
+        """Still in the team today, in the team's time zone."""
+        return not self.has_left_by(self.team.today())
+
     def in_rotation_on(self, day):
-        """Active, already joined and not yet gone on that local day."""
-        return (
-            self.active
-            and (self.joined_on is None or self.joined_on <= day)
-            and (self.left_on is None or self.left_on > day)
-        )
+        """Already joined and not yet gone on that local day."""
+        return (self.joined_on is None or self.joined_on <= day) and not self.has_left_by(day)
 
     def regenerate_feed_token(self):
         self.feed_token = new_token()
@@ -305,7 +439,7 @@ class Override(models.Model):
             return
         if self.end <= self.start:
             raise ValidationError(_("An override must end after it starts."))
-        if self.membership_id and not self.membership.active:
+        if self.membership_id and self.membership.has_left_by(self.team.today()):
             raise ValidationError(
                 _("%(name)s is no longer active."), params={"name": self.membership.name}
             )

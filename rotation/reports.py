@@ -15,14 +15,16 @@ PALETTE_SIZE = 8
 
 
 def team_segments(team, start, end):
-    """The effective vigies over [start, end), in two queries."""
+    """The effective vigies over [start, end), with their profiles, in two queries."""
     shifts = (
-        Shift.objects.filter(team=team).overlapping(start, end).select_related("membership__user")
+        Shift.objects.filter(team=team)
+        .overlapping(start, end)
+        .select_related("membership__user__profile")
     )
     overrides = (
         Override.objects.filter(team=team)
         .overlapping(start, end)
-        .select_related("membership__user")
+        .select_related("membership__user__profile")
     )
     return segments(list(shifts), list(overrides), start, end)
 

@@ -76,14 +76,14 @@ def on_watch(team, at=None):
     # an override hands the rest of the current watch to the one who follows.
     shifts = list(
         Shift.objects.filter(team=team, end__gt=at)
-        .select_related("membership__user")
+        .select_related("membership__user__profile")
         .order_by("start")[:3]
     )
     horizon = shifts[-1].end if shifts else at + HORIZON
     overrides = list(
         Override.objects.filter(team=team)
         .overlapping(at, horizon)
-        .select_related("membership__user")
+        .select_related("membership__user__profile")
     )
     timeline = segments(shifts, overrides, start=at)
     now = timeline[0] if timeline and timeline[0].covers(at) else None
@@ -144,8 +144,14 @@ def generate(team, now=None, horizon=HORIZON, first_end=None):
 
         members = list(Membership.objects.filter(team=team).select_related("user").order_by("pk"))
         load, last_end = _history(team, members, now)
+        today = team.today(now)
         baseline = min(
-            (load[m.pk] for m in members if m.active and m.watch_credit is not None), default=None
+            (
+                load[m.pk]
+                for m in members
+                if not m.has_left_by(today) and m.watch_credit is not None
+            ),
+            default=None,
         )
         absences = {}
         for absence in Absence.objects.filter(membership__team=team).overlapping(cursor, until):

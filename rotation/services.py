@@ -171,9 +171,8 @@ def leave_team(membership, now=None):
     now = now or timezone.now()
     team = membership.team
     with transaction.atomic():
-        membership.active = False
-        membership.left_on = team.local(now).date()
-        membership.save(update_fields=["active", "left_on"])
+        membership.left_on = team.today(now)
+        membership.save(update_fields=["left_on"])
         current = Shift.objects.filter(team=team, membership=membership).covering(now).first()
         first_end = None
         if current is not None:

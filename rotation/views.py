@@ -28,6 +28,7 @@ from rotation.models import (
     Handover,
     Membership,
     Override,
+    Profile,
     Shift,
     SwapRequest,
     Team,
@@ -95,7 +96,9 @@ def team_calendar(request, slug):
             "can_manage": can_manage,
             "overrides": overrides,
             "grid": grid,
-            "legend": [(m, i % PALETTE_SIZE) for i, m in enumerate(members) if m.active],
+            "legend": [
+                (m, i % PALETTE_SIZE) for i, m in enumerate(members) if not m.has_left_by(today)
+            ],
             "weekdays": [formats.date_format(date(2024, 1, d), "D") for d in range(1, 8)],
             "months": months,
             "previous": _shift_month(first, -months),
@@ -114,10 +117,10 @@ def list_members(request, slug):
     team, membership = _team(request, slug)
     can_manage = _can_manage(request.user, membership)
     now = timezone.now()
-    members = (
-        Membership.objects.filter(team=team)
-        .select_related("user")
-        .order_by("-active", "user__first_name")
+    # The team's own related manager: each member's `team` (for `active`) costs no query.
+    members = sorted(
+        team.memberships.select_related("user__profile").order_by("user__first_name"),
+        key=lambda m: not m.active,
     )
     absences = (
         Absence.objects.filter(membership__team=team, end__gt=now)
@@ -157,7 +160,7 @@ def remove_member(request, slug, pk):
     team, membership = _team(request, slug)
     if not _can_manage(request.user, membership):
         return _forbidden(request, team)
-    leaving = get_object_or_404(Membership, team=team, pk=pk, active=True)
+    leaving = get_object_or_404(Membership.objects.active(team.today()), team=team, pk=pk)
     result = services.leave_team(leaving)
     messages.success(
         request,
@@ -300,16 +303,14 @@ def regenerate_feed_token(request, slug):
 def my_watches(request):
     """Upcoming watches, the profile (saved on a POST) and the API tokens."""
     memberships = Membership.objects.filter(user=request.user).select_related("team")
-    first = memberships.order_by("pk").first()
-    if request.method == "POST" and first is not None:
-        # One membership stands for all: the profile is kept equal on each.
-        profile = ProfileForm(request.POST, instance=first)
+    if request.method == "POST":
+        profile = ProfileForm(request.POST, instance=Profile.of(request.user))
         if profile.is_valid():
-            memberships.update(**{name: profile.cleaned_data[name] for name in profile.Meta.fields})
+            profile.save()
             messages.success(request, _("Profile saved."))
             return redirect("rotation:my-watches")
         return _my_watches_page(request, memberships, profile=profile, status=400)
-    return _my_watches_page(request, memberships, profile=ProfileForm(instance=first))
+    return _my_watches_page(request, memberships)
 
 
 @require_POST
@@ -353,7 +354,7 @@ def _my_watches_page(
             "overrides": overrides,
             "memberships": memberships,
             "teams": {m.team_id: m.team for m in memberships},
-            "profile": profile or ProfileForm(instance=memberships.order_by("pk").first()),
+            "profile": profile or ProfileForm(instance=Profile.of(request.user)),
             "tokens": ApiToken.objects.filter(user=request.user),
             "token_form": token_form or ApiTokenForm(),
             "new_token": new_token,
@@ -497,5 +498,7 @@ def watch_context(request):
     if team is None:
         return {}
     return {
-        "escalation": team.escalation_levels.select_related("membership__user").order_by("order")
+        "escalation": team.escalation_levels.select_related("membership__user__profile").order_by(
+            "order"
+        )
     }

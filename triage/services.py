@@ -12,12 +12,12 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Q, When
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from rotation.models import Membership, display_name
+from rotation.models import Membership, Profile, display_name
 from triage import github
 from triage.models import Action, Item
 from triage.sources import backend_for
@@ -58,7 +58,8 @@ def qualifying_team_ids(user):
     """Teams whose sources `user` may qualify (None: every source, for superusers)."""
     if user.is_superuser:
         return None
-    return set(Membership.objects.filter(user=user, active=True).values_list("team_id", flat=True))
+    memberships = Membership.objects.filter(user=user).select_related("team")
+    return {m.team_id for m in memberships if m.active}
 
 
 def can_qualify(user, source, team_ids=None):
@@ -85,15 +86,9 @@ def offered_actions(source, kind=Item.Kind.ISSUE):
     return (*offered, "undo")
 
 
-def github_login(user, source):
-    """The GitHub login on `user`'s profile (their membership of the source's team first)."""
-    logins = (
-        Membership.objects.filter(user=user, active=True)
-        .exclude(github_login="")
-        .order_by(Case(When(team_id=source.team_id, then=0), default=1), "pk")
-        .values_list("github_login", flat=True)
-    )
-    login = logins.first()
+def github_login(user):
+    """The GitHub login on `user`'s profile."""
+    login = Profile.of(user).github_login
     if not login:
         raise QualifyError(
             _(
@@ -169,7 +164,7 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
     elif action == "temporary":
         params = {"ignoreCount": 1}
     elif action == "take":
-        params = {"assignee": github_login(user, item.source)}
+        params = {"assignee": github_login(user)}
     elif action in ("done", "too_big"):
         params = {"comment": free_comment(params.get("comment"))}
     else:

@@ -33,7 +33,7 @@ def test_oncall_with_a_session(client, rotation, members):
     body = _oncall(client).json()
     assert body["now"]["name"] == members[0].name
     assert body["now"]["email"] == members[0].user.email
-    assert body["now"]["phone"] == members[0].phone
+    assert body["now"]["phone"] == members[0].profile.phone
     assert body["now"]["end"] == "2026-12-07T10:00:00+01:00"
     assert body["now"]["override"] is False
     assert body["next"]["name"] == members[1].name

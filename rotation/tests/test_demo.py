@@ -14,7 +14,7 @@ def test_demo_team_is_complete_and_idempotent():
     team = Team.objects.get(slug="demo")
     members = Membership.objects.filter(team=team)
     assert members.count() == 6
-    assert all(m.phone.startswith("+33 ") for m in members)
+    assert all(m.profile.phone.startswith("+33 ") for m in members)
     assert Override.objects.filter(team=team).count() == 1
     assert Handover.objects.filter(shift__team=team).count() == 2
     assert Handover.objects.exclude(note="").count() == 1

@@ -93,7 +93,7 @@ def test_skips_members_absent_more_than_half_of_the_watch(team, members):
 
 @time_machine.travel(paris(2026, 11, 25, 15, 0), tick=False)
 def test_a_team_with_no_active_member_gets_no_watch_and_says_so(team):
-    MembershipFactory(team=team, active=False)
+    MembershipFactory(team=team, left_on=paris(2026, 11, 1, 0, 0).date())
     result = schedule.generate(team)
     assert result.created == 0
     assert result.skipped_slots > 0

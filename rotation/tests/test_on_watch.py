@@ -59,7 +59,7 @@ def test_who_is_on_watch_costs_two_queries_whatever_the_history(
     with django_assert_num_queries(2):
         state = schedule.on_watch(rotation, NOW)
         assert state.now.membership.user.first_name == "Camille"
-        assert state.next.membership.phone
+        assert state.next.membership.profile.phone
 
 
 def test_nobody_on_watch_in_a_hole(team, members):

@@ -18,7 +18,7 @@ def test_home_says_who_is_on_watch_until_when_and_who_is_next(client, rotation, 
     client.force_login(members[1].user)
     page = client.get(reverse("home")).content.decode()
     assert "Camille" in page
-    assert members[0].phone in page
+    assert members[0].profile.phone in page
     assert "jusqu'au lundi 7 décembre 10:00" in page
     assert "Ensuite : Dominique" in page
     assert "L2 · Tech lead" in page

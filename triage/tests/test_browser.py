@@ -127,7 +127,7 @@ def test_a_small_request_is_taken_then_closed_on_github_with_the_typed_comment(
     page = browser_page
     team_source = SourceFactory(name="prod")
     user = UserFactory(username="vigie")
-    MembershipFactory(team=team_source.team, user=user, github_login="camille-m")
+    MembershipFactory(team=team_source.team, user=user, profile__github_login="camille-m")
     fake_github.add_collaborator("acme/app", "camille-m")
     fake_github.add_issue("acme/app", "Le lien <b>Aide</b> est cassé", labels=["vigie"])
     source = Source.objects.create(

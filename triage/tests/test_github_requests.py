@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rotation.models import Membership
+from rotation.models import Profile
 from triage import github
 from triage.models import Action, Item, Source
 from triage.sync import sync_source
@@ -28,7 +28,7 @@ def requests_source(fake_github, source):
 
 @pytest.fixture
 def vigie(member, fake_github):
-    Membership.objects.filter(user=member).update(github_login="camille-m")
+    Profile.objects.filter(user=member).update(github_login="camille-m")
     fake_github.add_collaborator(REPO, "camille-m")
     return member
 
@@ -129,7 +129,7 @@ def test_je_prends_assigns_the_vigie_and_github_confirms(
 def test_je_prends_with_a_login_github_ignores_fails_visibly_with_a_retry(
     member_client, member, fake_github, requests_source
 ):
-    Membership.objects.filter(user=member).update(github_login="not-a-collaborator")
+    Profile.objects.filter(user=member).update(github_login="not-a-collaborator")
     _issue, item = mirrored(fake_github, requests_source)
     response = click(member_client, item, "take", "k1")
     page = response.content.decode()

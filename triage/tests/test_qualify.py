@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -167,7 +169,7 @@ def test_outsiders_get_403_with_a_message(client, item, flaky_backend):
     outsider = UserFactory()
     MembershipFactory(user=outsider)  # a member of another team
     inactive = UserFactory()
-    MembershipFactory(user=inactive, team=item.source.team, active=False)
+    MembershipFactory(user=inactive, team=item.source.team, left_on=date(2026, 1, 1))
     for user in (outsider, inactive):
         client.force_login(user)
         response = post(client, item, "resolved")

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from rotation.models import Membership
+from rotation.models import Profile
 from rotation.tests.factories import MembershipFactory
 from triage.models import Action, Item, Source
 from triage.tests.factories import ItemFactory
@@ -71,7 +71,7 @@ def test_je_prends_without_a_github_login_says_where_to_add_it(member_client, re
 def test_je_prends_assigns_the_login_of_the_profile_then_undo_unassigns(
     member_client, member, request_item
 ):
-    Membership.objects.filter(user=member).update(github_login="camille-m")
+    Profile.objects.filter(user=member).update(github_login="camille-m")
     response = click(member_client, request_item, "take", "k1")
     assert response.status_code == 200
     request_item.refresh_from_db()
@@ -122,22 +122,20 @@ def test_the_board_with_requests_stays_at_eight_queries(
         member_client.get("/board")
 
 
-def test_the_profile_keeps_the_github_login_on_every_membership(client, user):
-    first = MembershipFactory(user=user)
-    second = MembershipFactory(user=user)
+def test_one_profile_holds_the_github_login_for_every_team(client, user):
+    MembershipFactory(user=user)
+    MembershipFactory(user=user)
     client.force_login(user)
     page = client.get("/rotation/mine/").content.decode()
     assert 'name="github_login"' in page
 
     bad = client.post("/rotation/mine/", {"github_login": "-not valid-", "phone": ""})
     assert bad.status_code == 400 and "GitHub" in bad.content.decode()
-    assert Membership.objects.get(pk=first.pk).github_login == ""
+    assert Profile.objects.get(user=user).github_login == ""
 
     client.post("/rotation/mine/", {"github_login": "@camille-m", "phone": "+33 6 00"})
-    logins = set(
-        Membership.objects.filter(pk__in=[first.pk, second.pk]).values_list("github_login", "phone")
-    )
-    assert logins == {("camille-m", "+33 6 00")}
+    saved = Profile.objects.filter(user=user).values_list("github_login", "phone").get()
+    assert saved == ("camille-m", "+33 6 00")
 
 
 def test_addsource_github(capsys):
