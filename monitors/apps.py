@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class MonitorsConfig(AppConfig):
     name = "monitors"
     verbose_name = _("Monitors")
+
+    def ready(self):
+        from rotation import handover
+        from vigie import health, metrics, schedules
+
+        # Every minute; the task works one slot every 10 s until the minute ends.
+        schedules.declare("monitors.tick", "monitors.tasks.tick", 1)
+        schedules.declare("monitors.fold_and_prune", "monitors.tasks.fold_and_prune", 24 * 60)
+        health.CHECKS["scheduler"] = "monitors.health.check_scheduler"
+        metrics.register_gauges("monitors.health.check_gauges")
+        handover.register("alerts", "monitors.health.alerts")
+        handover.register("incidents", "monitors.health.incidents")

@@ -33,7 +33,11 @@ def site():
         "/ping-b": (301, {"Location": "/ping-a"}, ""),
         "/moved": (302, {"Location": "/ok"}, ""),
         "/slow": slow_page,
-        "/echo": lambda handler, site: (200, {}, handler.command + " " + repr(handler.request_body)),
+        "/echo": lambda handler, site: (
+            200,
+            {},
+            handler.command + " " + repr(handler.request_body),
+        ),
     }
     for hop in range(10):
         routes[f"/chain/{hop}"] = (302, {"Location": f"/chain/{hop + 1}"}, "")
@@ -176,4 +180,3 @@ def test_guard_address_refuses(host, kind):
 
 def test_guard_address_lets_public_addresses_through():
     assert guard_address("93.184.216.34", allow_private=False) == "93.184.216.34"
-
