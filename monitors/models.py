@@ -388,7 +388,9 @@ def fold_results(now):
             row.failures += failures
             row.latency_sum += lsum
             row.latency_count += lcount
-            row.histogram = [a + b for a, b in zip(row.histogram or [0] * len(hist), hist)]
+            row.histogram = [
+                a + b for a, b in zip(row.histogram or [0] * len(hist), hist, strict=True)
+            ]
             row.save()
         folded = old.delete()[0] if folds else 0
         keep = now - timedelta(days=_setting("MONITORS_HOURLY_RETENTION_DAYS", 90))
@@ -680,7 +682,7 @@ class Incident(models.Model):
     def _tell_pagerduty(self, event, at):
         """PagerDuty acknowledge/resolve for each PagerDuty destination that was triggered."""
         from vigie.models import Notification
-        from vigie.notify import Destination
+        from vigie.notify import Destination, enqueue
 
         sent = Notification.objects.filter(group=self.group, kind="pagerduty", event="trigger")
         seen = set()
@@ -689,8 +691,6 @@ class Incident(models.Model):
                 continue
             seen.add(row.label)
             dest = Destination(row.kind, row.config, row.label)
-            from vigie.notify import enqueue
-
             enqueue(
                 dest,
                 self._message(event=event),
