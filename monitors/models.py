@@ -681,8 +681,9 @@ class Incident(models.Model):
 
     def _tell_pagerduty(self, event, at):
         """PagerDuty acknowledge/resolve for each PagerDuty destination that was triggered."""
-        from vigie.models import Notification
         from vigie.notify import Destination, enqueue
+
+        from vigie.models import Notification
 
         sent = Notification.objects.filter(group=self.group, kind="pagerduty", event="trigger")
         seen = set()
