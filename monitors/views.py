@@ -91,7 +91,10 @@ def incident_list(request):
         output_field=IntegerField(),
     )
     incidents = Incident.objects.select_related("team").order_by(order, "-opened_at")[:100]
-    return render(request, "monitors/incidents.html", {"incidents": incidents})
+    template = "monitors/incidents.html"
+    if request.headers.get("HX-Request"):
+        template += "#incident-table"
+    return render(request, template, {"incidents": incidents})
 
 
 def _notifications(incident):

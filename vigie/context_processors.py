@@ -7,6 +7,7 @@ NAVIGATION = [
     (_("Board"), "triage:board"),
     (_("Rotation"), "rotation:calendar"),
     (_("Monitors"), "monitors:overview"),
+    (_("Incidents"), "monitors:incidents"),
     (_("History"), "rotation:history"),
 ]
 
