@@ -80,7 +80,9 @@ def test_api_refuses_an_outsider(client, incident):
     assert client.post(url, HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 404
 
 
-@pytest.mark.parametrize(("suffix", "kind"), [("", "success"), ("/fail", "fail"), ("/start", "start")])
+@pytest.mark.parametrize(
+    ("suffix", "kind"), [("", "success"), ("/fail", "fail"), ("/start", "start")]
+)
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_ping_endpoints(client, suffix, kind, method):
     check = make_check(kind=Check.Kind.HEARTBEAT, config={"period": 3600, "grace": 60})

@@ -13,7 +13,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def people():
-    return [UserFactory(username=name, first_name=name, last_name="X") for name in ("camille", "dominique", "emma")]
+    return [
+        UserFactory(username=name, first_name=name, last_name="X")
+        for name in ("camille", "dominique", "emma")
+    ]
 
 
 def chain(people, first=True):

@@ -38,7 +38,9 @@ def test_overview_filters_by_state_and_serves_the_partial(user_client):
     up.record(OK, T0)
     down = make_check(team, name="down-one", alert_after=1)
     down.record(FAIL, T0)
-    response = user_client.get(reverse("monitors:overview"), {"state": "down"}, HTTP_HX_REQUEST="true")
+    response = user_client.get(
+        reverse("monitors:overview"), {"state": "down"}, HTTP_HX_REQUEST="true"
+    )
     body = response.content.decode()
     assert "down-one" in body and "up-one" not in body
     assert "<html" not in body
