@@ -8,12 +8,14 @@ class MonitorsConfig(AppConfig):
 
     def ready(self):
         from rotation import handover
-        from vigie import health, metrics, schedules
+        from vigie import health, metrics, navigation, schedules
 
+        navigation.register(_("Monitors"), "monitors:overview", order=30)
+        navigation.register(_("Incidents"), "monitors:incidents", order=35)
         # Every minute; the task works one slot every 10 s until the minute ends.
         schedules.declare("monitors.tick", "monitors.tasks.tick", 1)
         schedules.declare("monitors.fold_and_prune", "monitors.tasks.fold_and_prune", 24 * 60)
         health.CHECKS["scheduler"] = "monitors.health.check_scheduler"
         metrics.register_gauges("monitors.health.check_gauges")
-        handover.register("alerts", "monitors.health.alerts")
-        handover.register("incidents", "monitors.health.incidents")
+        handover.register("alerts", "monitors.health.alerts", _("Alerts"))
+        handover.register("incidents", "monitors.health.incidents", _("Incidents"))

@@ -1,36 +1,28 @@
 """The handover snapshot: what happened during a watch, filled by the other apps.
 
 An app registers a section provider, a callable taking `(team, start, end)` and returning
-JSON-able data (a list of rows, or a dict with a "count"). The snapshot is computed once, when
-the handover is created, and stored: later changes upstream do not rewrite what the watch saw.
+JSON-able data (a list of rows, or a dict with a "count"), with the section's label. Sections
+are shown in the order they are registered (apps' ready() run in INSTALLED_APPS order). The
+snapshot is computed once, when the handover is created, and stored: later changes upstream do
+not rewrite what the watch saw.
 
     from rotation import handover
-    handover.register("qualified", "triage.handover.qualified_items")
+    handover.register("qualified", "triage.handover.qualified_items", _("Items qualified"))
 """
 
 import structlog
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext_lazy as _
 
 logger = structlog.get_logger(__name__)
 
-# key -> label, in display order. Sections without a provider stay empty.
-SECTIONS = {
-    "qualified": _("Items qualified, by action"),
-    "bugs": _("Bugs opened"),
-    "unqualified": _("Items left unqualified"),
-    "discarded_jobs": _("Discarded jobs"),
-    "alerts": _("Alerts"),
-    "incidents": _("Incidents"),
-}
-
+# key -> label, in registration (display) order; key -> provider. Both filled by register().
+SECTIONS = {}
 PROVIDERS = {}
 
 
-def register(key, provider, label=None):
-    """Attach a provider (callable or dotted path) to a section; a new key adds a section."""
-    if label is not None or key not in SECTIONS:
-        SECTIONS[key] = label or key
+def register(key, provider, label):
+    """Add a section: its provider (callable or dotted path) and its label."""
+    SECTIONS[key] = label
     PROVIDERS[key] = provider
 
 

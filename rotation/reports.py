@@ -4,14 +4,22 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.apps import apps
-from django.db.models import Count
+from django.utils.module_loading import import_string
 
 from rotation.models import Membership, Override, Shift
 from rotation.schedule import segments
 
 DAY = timedelta(days=1)
 PALETTE_SIZE = 8
+
+# The fairness report's "items handled" column: callables (or dotted paths) taking
+# `(user_ids, start, end)` and returning `(user_id, count)` pairs; the apps that count work done
+# on watch fill it in their AppConfig.ready() (triage counts its board actions).
+ITEMS_HANDLED = []
+
+
+def register_items_handled(provider):
+    ITEMS_HANDLED.append(provider)
 
 
 def team_segments(team, start, end):
@@ -101,7 +109,7 @@ def fairness_rows(team, start, end):
     for user_id, count in _items_handled(members, start, end):
         for row in rows.values():
             if row.membership.user_id == user_id:
-                row.items = count
+                row.items += count
     return sorted(rows.values(), key=lambda r: (-r.days, r.name))
 
 
@@ -117,15 +125,8 @@ def _weekend_days(team, start, end):
 
 
 def _items_handled(members, start, end):
-    """Actions on the triage board, when that app is installed."""
-    if not apps.is_installed("triage"):
-        return []
-    action = apps.get_model("triage", "Action")
-    return (
-        action.objects.filter(
-            user_id__in=[m.user_id for m in members], created_at__gte=start, created_at__lt=end
-        )
-        .values("user_id")
-        .annotate(n=Count("pk"))
-        .values_list("user_id", "n")
-    )
+    """(user_id, count) pairs from every registered provider."""
+    user_ids = [m.user_id for m in members]
+    for provider in ITEMS_HANDLED:
+        func = import_string(provider) if isinstance(provider, str) else provider
+        yield from func(user_ids, start, end)

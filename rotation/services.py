@@ -23,11 +23,6 @@ CATCH_UP = timedelta(days=7)
 REMINDER_AFTER = timedelta(hours=24)
 
 
-def no_one_on_watch(team, at=None):
-    """True when nobody is the vigie of `team` at `at` (the monitors app alerts on it)."""
-    return schedule.no_one_on_watch(team, at)
-
-
 def format_local(team, at):
     """ "lundi 7 décembre 10:00" in the team's time zone and the active language."""
     return formats.date_format(team.local(at), "l j F H:i")

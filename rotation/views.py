@@ -492,13 +492,12 @@ def acknowledge_handover(request, slug, pk):
     return redirect("rotation:handover", team.slug, handover.pk)
 
 
-def watch_context(request):
-    """What the home page adds around "who is on watch": the team's escalation chain."""
-    team = current_watch(request).team
-    if team is None:
-        return {}
-    return {
-        "escalation": team.escalation_levels.select_related("membership__user__profile").order_by(
-            "order"
-        )
-    }
+def home_panel(request):
+    """The home page's "who is on watch" panel and the team's escalation chain."""
+    watch = current_watch(request)
+    if watch.team is None:
+        return None
+    escalation = watch.team.escalation_levels.select_related("membership__user__profile").order_by(
+        "order"
+    )
+    return {"state": watch.state, "team": watch.team, "escalation": escalation}

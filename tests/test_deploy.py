@@ -1,3 +1,8 @@
+import os
+import shlex
+import subprocess
+
+import pytest
 import yaml
 
 from tests.helpers import ROOT, manage, vigie_env
@@ -26,10 +31,27 @@ def test_compose_runs_database_web_and_worker():
     assert "qcluster" in services["worker"]["command"]
 
 
-def test_web_applies_migrations_before_serving():
-    command = _compose()["services"]["web"]["command"]
-    assert command.index("manage.py migrate") < command.index("gunicorn")
-    assert "&&" in command[command.index("migrate") : command.index("gunicorn")]
+def _fake(path, name, body):
+    path.joinpath(name).write_text(f"#!/bin/sh\n{body}\n")
+    path.joinpath(name).chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    ("migrate_status", "ran"), [(0, ["migrate", "gunicorn"]), (1, ["migrate"])]
+)
+def test_web_applies_migrations_before_serving(tmp_path, migrate_status, ran):
+    # The command as the container runs it, with python and gunicorn replaced by recorders.
+    shell, flag, script = shlex.split(_compose()["services"]["web"]["command"])
+    assert (shell, flag) == ("sh", "-c")
+    log = tmp_path / "log"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _fake(bin_dir, "python", f'[ "$2" = migrate ] && echo migrate >> {log}; exit {migrate_status}')
+    _fake(bin_dir, "gunicorn", f"echo gunicorn >> {log}")
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run([shell, flag, script], env=env, capture_output=True, check=False)
+    assert log.read_text().split() == ran
+    assert (result.returncode == 0) is (migrate_status == 0)
 
 
 def test_health_checks_use_health_probes():

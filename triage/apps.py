@@ -7,16 +7,22 @@ class TriageConfig(AppConfig):
     verbose_name = _("Triage")
 
     def ready(self):
-        from rotation import handover
-        from vigie import health, metrics, schedules
+        from rotation import handover, reports
+        from vigie import health, metrics, navigation, schedules
 
+        navigation.register(_("Board"), "triage:board", order=10)
         schedules.declare("triage.sync_due_sources", "triage.tasks.sync_due_sources", 1)
         health.CHECKS["sources"] = "triage.health.check_sources"
         metrics.register_gauges("triage.health.source_gauges")
-        handover.register("qualified", "triage.handover.qualified_items")
-        handover.register("bugs", "triage.handover.bugs_opened")
-        handover.register("unqualified", "triage.handover.unqualified_items")
-        handover.register("discarded_jobs", "triage.handover.discarded_jobs")
+        reports.register_items_handled("triage.reports.items_handled")
+        handover.register(
+            "qualified", "triage.handover.qualified_items", _("Items qualified, by action")
+        )
+        handover.register("bugs", "triage.handover.bugs_opened", _("Bugs opened"))
+        handover.register(
+            "unqualified", "triage.handover.unqualified_items", _("Items left unqualified")
+        )
+        handover.register("discarded_jobs", "triage.handover.discarded_jobs", _("Discarded jobs"))
         handover.register(
             "small_requests", "triage.handover.small_requests", _("Small requests handled")
         )

@@ -51,9 +51,8 @@ def bugs_opened(team, start, end):
 
 def unqualified_items(team, start, end):
     # What the next vigie inherits: the state when the watch ends, not what it was at its start.
-    items = Item.objects.filter(source__team=team, qualification=Item.Qualification.UNQUALIFIED)
-    # Finished upstream (a request closed on GitHub) is nothing left to hand over.
-    items = items.exclude(upstream_status__in=Item.FINISHED_UPSTREAM).order_by("-last_seen")
+    # The board's "to qualify": finished upstream (a request closed on GitHub) is left out.
+    items = Item.objects.to_qualify().filter(source__team=team).order_by("-last_seen")
     items = items[:MAX_ROWS]
     return [_row(item) for item in items]
 

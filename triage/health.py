@@ -1,6 +1,6 @@
 """What /health and /metrics say about the sources."""
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
@@ -37,13 +37,16 @@ def source_gauges():
         "Consecutive failed syncs of the source (0 when the last one succeeded).",
         labels=["source"],
     )
-    waiting = Q(items__qualification=Item.Qualification.UNQUALIFIED) | Q(items__came_back=True)
-    sources = Source.objects.filter(enabled=True).annotate(
-        unqualified=Count("items", filter=waiting)
+    waiting = dict(
+        Item.objects.to_qualify()
+        .filter(source__enabled=True)
+        .values("source_id")
+        .annotate(n=Count("pk"))
+        .values_list("source_id", "n")
     )
-    for source in sources:
+    for source in Source.objects.filter(enabled=True):
         if source.last_success_at is not None:
             age.add_metric([source.name], (now - source.last_success_at).total_seconds())
-        unqualified.add_metric([source.name], source.unqualified)
+        unqualified.add_metric([source.name], waiting.get(source.pk, 0))
         errors.add_metric([source.name], source.consecutive_failures)
     return [age, unqualified, errors]

@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from triage.sources.base import DATA_FIELDS
+
 
 class SourceQuerySet(models.QuerySet):
     def due(self, now):
@@ -129,6 +131,24 @@ class Source(models.Model):
         return (now or timezone.now()) - self.last_success_at > self.stale_after()
 
 
+# Upstream states in which nothing is left to do (a request closed on GitHub needs nobody).
+FINISHED_UPSTREAM = ["resolved", "closed", "roadmap", "unlabelled"]
+
+
+class ItemQuerySet(models.QuerySet):
+    # Not qualified yet and still open upstream.
+    UNQUALIFIED = Q(qualification="") & ~Q(upstream_status__in=FINISHED_UPSTREAM)
+    # What the vigie must look at: the board's default, its metric and the handover's section.
+    TO_QUALIFY = UNQUALIFIED | Q(came_back=True)
+
+    def unqualified(self):
+        return self.filter(self.UNQUALIFIED)
+
+    def to_qualify(self):
+        """Unqualified and still open upstream, or ignored and back since."""
+        return self.filter(self.TO_QUALIFY)
+
+
 class Item(models.Model):
     """One thing the vigie qualifies: a Sentry issue, a group of discarded jobs, a request."""
 
@@ -182,24 +202,7 @@ class Item(models.Model):
     upstream_digest = models.CharField(max_length=40, blank=True, editable=False)
 
     # Upstream fields, the only ones a sync writes: the qualification side stays local.
-    UPSTREAM_FIELDS = [
-        "kind",
-        "title",
-        "culprit",
-        "level",
-        "environment",
-        "upstream_status",
-        "first_seen",
-        "last_seen",
-        "event_count",
-        "user_count",
-        "permalink",
-        "short_id",
-        "assignee",
-        "recent_counts",
-        "payload",
-        "upstream_digest",
-    ]
+    UPSTREAM_FIELDS = [*DATA_FIELDS, "upstream_digest"]
     # Qualifications that leave the issue silenced or closed upstream: a new occurrence that
     # makes it unresolved again means it came back and needs another look.
     SILENCING = [
@@ -213,20 +216,22 @@ class Item(models.Model):
     REOPENED = ["unresolved", "open"]
     # Upstream statuses of an item finished upstream (resolved in Sentry, a request closed or
     # no longer labelled for the vigie): no longer asked about, and nothing left to qualify.
-    FINISHED_UPSTREAM = ["resolved", "closed", "roadmap", "unlabelled"]
+    FINISHED_UPSTREAM = FINISHED_UPSTREAM
 
     # The write-back to the upstream: the board shows a failure and offers a retry. A pending
     # write is a claim (taken by a conditional update) so two tabs never write at once.
     class Writeback(models.TextChoices):
-        DONE = "", _("done")
+        NONE = "", _("nothing pending")  # never written, or the last write was confirmed
         PENDING = "pending", _("pending")
         FAILED = "failed", _("failed")
 
     writeback_state = models.CharField(
-        max_length=10, choices=Writeback, default=Writeback.DONE, blank=True
+        max_length=10, choices=Writeback, default=Writeback.NONE, blank=True
     )
     writeback_error = models.TextField(blank=True)
     writeback_started_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ItemQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("item")

@@ -213,7 +213,7 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
             qualified_at=now if fields["qualification"] else None,
         )
     fields.update(
-        writeback_state=Item.Writeback.DONE,
+        writeback_state=Item.Writeback.NONE,
         writeback_error="",
         writeback_started_at=None,
         came_back=False,
@@ -336,7 +336,7 @@ def _write_bug(item, params, record):
     answer = backend_for(item.source).comment(item, url)
     fields = {
         "qualification": Item.Qualification.BUG,
-        "qualification_params": {"github_issue_url": url},
+        "qualification_params": {},
         "github_issue_url": url,
     }
     return {"github_issue_url": url, "comment": answer}, fields, _("GitHub issue opened.")

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from triage.models import Item, Source, SyncRun
 from triage.sources import backend_for
-from triage.sources.base import SourceError
+from triage.sources.base import DATA_FIELDS, SourceError
 from vigie.logging import redact_text
 
 logger = structlog.get_logger(__name__)
@@ -123,23 +123,7 @@ def _record_failure(source, run, exc, message):
 def digest(data):
     """What identifies one upstream version of an item. A repr, not sorted JSON: cheaper, and
     an upstream serialising keys in another order only costs one needless write."""
-    material = (
-        data.kind,
-        data.title,
-        data.culprit,
-        data.level,
-        data.environment,
-        data.upstream_status,
-        data.first_seen,
-        data.last_seen,
-        data.event_count,
-        data.user_count,
-        data.permalink,
-        data.short_id,
-        data.assignee,
-        data.recent_counts,
-        data.payload,
-    )
+    material = tuple(getattr(data, name) for name in DATA_FIELDS)
     return hashlib.sha1(repr(material).encode(), usedforsecurity=False).hexdigest()
 
 
@@ -170,21 +154,7 @@ def upsert(source, batch):
             Item(
                 source=source,
                 external_id=data.external_id,
-                kind=data.kind,
-                title=data.title,
-                culprit=data.culprit,
-                level=data.level,
-                environment=data.environment,
-                upstream_status=data.upstream_status,
-                first_seen=data.first_seen,
-                last_seen=data.last_seen,
-                event_count=data.event_count,
-                user_count=data.user_count,
-                permalink=data.permalink,
-                short_id=data.short_id,
-                assignee=data.assignee,
-                recent_counts=data.recent_counts,
-                payload=data.payload,
+                **{name: getattr(data, name) for name in DATA_FIELDS},
                 upstream_digest=signature,
             )
         )

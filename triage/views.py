@@ -14,15 +14,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rotation.context_processors import current_watch
 from triage import services
-from triage.models import Item, Source
+from triage.models import Item, ItemQuerySet, Source
 
 PER_PAGE = 50
 LEVELS = ("fatal", "error", "warning", "info", "debug")
 # state filter -> (label, condition); "todo" is what the vigie must look at, the default.
-# Unqualified and still open upstream (a request closed on GitHub needs nobody any more).
-UNQUALIFIED = Q(qualification="") & ~Q(upstream_status__in=Item.FINISHED_UPSTREAM)
+UNQUALIFIED = ItemQuerySet.UNQUALIFIED
 STATES = {
-    "todo": (_("to qualify"), UNQUALIFIED | Q(came_back=True)),
+    "todo": (_("to qualify"), ItemQuerySet.TO_QUALIFY),
     "unqualified": (_("unqualified"), UNQUALIFIED),
     "came_back": (_("came back"), Q(came_back=True)),
     "failed": (_("write-back failed"), Q(writeback_state=Item.Writeback.FAILED)),

@@ -6,6 +6,7 @@ one thing, and no call can hang a worker or hammer a struggling upstream.
 
 import contextlib
 import email.utils
+import functools
 import http.client
 import ipaddress
 import os
@@ -207,7 +208,14 @@ def ca_bundle():
 
 
 def ssl_context(verify=True):
-    context = ssl.create_default_context(cafile=ca_bundle())
+    return _ssl_context(ca_bundle(), verify)
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(cafile, verify):
+    # Parsing a CA bundle costs milliseconds: one context per bundle, shared by every probe
+    # (wrap_socket is thread-safe).
+    context = ssl.create_default_context(cafile=cafile)
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -217,22 +225,21 @@ def ssl_context(verify=True):
 class Deadline:
     """One total time budget for a probe, with a watchdog that shuts the socket down."""
 
-    def __init__(self, timeout, clock=time.monotonic):
+    def __init__(self, timeout):
         self.timeout = timeout
-        self.clock = clock
-        self.start = clock()
+        self.start = time.monotonic()
         self.expired = False
         self._timer = None
 
     def remaining(self):
-        left = self.timeout - (self.clock() - self.start)
+        left = self.timeout - (time.monotonic() - self.start)
         if left <= 0:
             self.expired = True
             raise ProbeError(f"timeout after {format_seconds(self.timeout)}")
         return left
 
     def elapsed(self):
-        return self.clock() - self.start
+        return time.monotonic() - self.start
 
     def watch(self, sock):
         """Shut `sock` down when the budget runs out, whatever call is blocked on it."""
@@ -341,7 +348,12 @@ def _one_hop(method, url, headers, body, *, deadline, allow_private, max_body):
         connection = http.client.HTTPConnection(parts.hostname, port)
         connection.sock = sock
         target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
-        sent = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers}
+        sent = {
+            "Host": parts.netloc.rpartition("@")[2],
+            "User-Agent": USER_AGENT,
+            "Accept-Encoding": "identity",
+            **headers,
+        }
         connection.request(method, target, body=body, headers=sent)
         response = connection.getresponse()
         chunks, size, truncated = [], 0, False
@@ -379,11 +391,10 @@ def probe(
     allow_private=False,
     max_redirects=MAX_REDIRECTS,
     max_body=MAX_BODY,
-    clock=time.monotonic,
 ):
     """Fetch `url` the way a monitor does and return a ProbeResponse, or raise ProbeError with
     a message a person can read ("connection refused", "timeout after 10 s", ...)."""
-    deadline = Deadline(timeout, clock)
+    deadline = Deadline(timeout)
     headers = dict(headers or {})
     seen = [url]
     while True:
@@ -401,7 +412,7 @@ def probe(
             return ProbeResponse(
                 status, response_headers, data, truncated, url, len(seen) - 1, deadline.elapsed()
             )
-        url = urllib.parse.urljoin(url, location)
+        previous, url = url, urllib.parse.urljoin(url, location)
         if url in seen:
             raise ProbeError(f"redirect loop: back to {_display(url)} after {len(seen)} hops")
         if len(seen) > max_redirects:
@@ -410,6 +421,17 @@ def probe(
         if status == 303 or (status in (301, 302) and method == "POST"):
             method, body = "GET", None
             headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        if _origin(url) != _origin(previous):
+            # As requests does: credentials meant for one site are not handed to another.
+            headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIALS}
+
+
+_CREDENTIALS = {"authorization", "cookie", "proxy-authorization"}
+
+
+def _origin(url):
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
 
 
 def _display(url):

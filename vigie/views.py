@@ -12,17 +12,16 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from vigie.health import run_checks
+from vigie.home import panels as home_panels
 from vigie.metrics import render_latest
 
 
 def home(request):
-    from rotation.views import watch_context
-
     status, health = run_checks()
     return render(
         request,
         "home.html",
-        {"health": health, "healthy": status == 200, **watch_context(request)},
+        {"health": health, "healthy": status == 200, "panels": home_panels(request)},
     )
 
 

@@ -44,7 +44,7 @@ def single_select(query):
     keywords = [t for t in statement.flatten() if t.is_keyword]
     for position, token in enumerate(keywords):
         word = token.normalized.upper()
-        if (token.ttype in (T.DML, T.DDL) and word != "SELECT") or token.ttype is T.DCL:
+        if token.ttype in (T.DML, T.DDL) and word != "SELECT":
             raise ValueError(_("only a SELECT is allowed, not %(word)s") % {"word": word})
         if word == "INTO":
             raise ValueError(_("SELECT ... INTO writes a table: not allowed"))
@@ -101,10 +101,14 @@ def validate(config):
 
 
 def _shown(value):
-    if value is None or isinstance(value, bool | int | float):
-        return value
     if isinstance(value, decimal.Decimal):
-        return float(value)
+        value = float(value)
+    if (
+        value is None
+        or isinstance(value, bool | int)
+        or (isinstance(value, float) and math.isfinite(value))
+    ):
+        return value
     text_value = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
     return text_value if len(text_value) <= MAX_VALUE else text_value[: MAX_VALUE - 1] + "…"
 
@@ -196,7 +200,10 @@ def _collect(cursor):
 
 def run(config, *, timeout, allow_private):
     # `allow_private` concerns network targets; the DSN is set by whoever may read that data.
-    sql = single_select(config["query"])  # again: a stored config may predate the rules
+    try:  # again: a stored config may predate the rules or skip validation
+        sql = single_select(config["query"])
+    except ValueError as exc:
+        raise Failure(str(exc)) from None
     resolved = expand(config["dsn"])
     if resolved.startswith("sqlite:///"):
         columns, rows, count = _fetch_sqlite(resolved, sql, timeout)

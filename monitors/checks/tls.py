@@ -68,8 +68,9 @@ def describe(certificate, now):
     }
 
 
-def run(config, *, timeout, allow_private, now=None):
+def run(config, *, timeout, allow_private):
     deadline = Deadline(timeout)
+    now = datetime.now(UTC)
     try:
         certificate = _peer_certificate(
             config, deadline=deadline, allow_private=allow_private, verify=True
@@ -85,10 +86,9 @@ def run(config, *, timeout, allow_private, now=None):
             unverified = _peer_certificate(
                 config, deadline=deadline, allow_private=allow_private, verify=False
             )
-            details = describe(unverified, now or datetime.now(UTC))
+            details = describe(unverified, now)
         reason = _VERIFY_FAILURES.get(cause.verify_code, "certificate verify failed")
         return Outcome(ok=False, message=f"TLS: {reason} ({cause.verify_message})", details=details)
-    now = now or datetime.now(UTC)
     details = describe(certificate, now)
     left = certificate.not_valid_after_utc - now
     expiry = f"certificate expires in {left.days} days ({details['expires_at'][:10]})"

@@ -80,6 +80,16 @@ def drip(conn, server):
         server.sent += 1
 
 
+def drip_headers(conn, server):
+    """The status line and headers one byte every 50 ms, never the end of them."""
+    read_request(conn)
+    for byte in b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"x" * 10_000:
+        if server.stopped.wait(0.05):
+            return
+        conn.sendall(bytes([byte]))
+        server.sent += 1
+
+
 def huge_body(conn, server):
     """Announces 2 GB and streams zeros until the client stops reading."""
     read_request(conn)
@@ -132,7 +142,7 @@ class FakeSite:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self):
         self.thread.start()

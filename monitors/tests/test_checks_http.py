@@ -7,6 +7,7 @@ from monitors.tests.probe_servers import (
     FakeSite,
     RawServer,
     drip,
+    drip_headers,
     free_port,
     huge_body,
     never_answer,
@@ -107,6 +108,21 @@ def test_method_and_body_sent(site):
     assert outcome.ok, outcome.message
 
 
+def test_credentials_not_forwarded_to_another_origin(site):
+    def headers(handler, site):
+        return 200, {}, repr(sorted(k.lower() for k in handler.headers))
+
+    site.routes["/headers"] = headers
+    site.routes["/here"] = (302, {"Location": "/headers"}, "")
+    sent = {"Authorization": "Bearer x", "X-Trace": "1"}
+    same = run(site.url + "/here", headers=sent, keyword="'authorization'")
+    assert same.ok, same.message
+    with FakeSite({"/headers": headers}) as other:  # another port: another origin
+        site.routes["/away"] = (302, {"Location": other.url + "/headers"}, "")
+        away = run(site.url + "/away", headers=sent, keyword="'x-trace'", absent_keyword="auth")
+    assert away.ok, away.message
+
+
 def test_header_from_environment(site, monkeypatch):
     outcome = run(site.url + "/ok", headers={"Authorization": "Bearer ${VIGIE_TEST_TOKEN}"})
     assert outcome.message == "environment variable VIGIE_TEST_TOKEN is not set"
@@ -138,6 +154,14 @@ def test_drip_fails_at_the_deadline():
     assert sent < 100_000  # it did not wait for the whole body
 
 
+def test_dripped_headers_fail_at_the_deadline():
+    with RawServer(drip_headers) as server:
+        outcome = run(server.url + "/", timeout=0.5)
+        sent = server.sent
+    assert outcome.message == "timeout after 0.5 s"
+    assert sent < 10_000
+
+
 def test_huge_body_stops_after_one_megabyte():
     with RawServer(huge_body) as server:
         outcome = run(server.url + "/", timeout=10, keyword="never there")
@@ -167,7 +191,7 @@ def test_private_target_refused_unless_allowed(site):
         ("10.1.2.3", "a private"),
         ("192.168.0.10", "a private"),
         ("::ffff:172.16.0.1", "a private"),
-        ("0.0.0.0", "an unspecified"),  # noqa: S104
+        ("0.0.0.0", "an unspecified"),
         ("224.0.0.1", "a multicast"),
         ("240.0.0.1", "a reserved"),
     ],

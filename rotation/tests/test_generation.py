@@ -98,7 +98,7 @@ def test_a_team_with_no_active_member_gets_no_watch_and_says_so(team):
     assert result.created == 0
     assert result.skipped_slots > 0
     assert "sans personne de disponible" in str(result)
-    assert services.no_one_on_watch(team)
+    assert schedule.no_one_on_watch(team)
 
 
 @time_machine.travel(paris(2026, 11, 25, 15, 0), tick=False)

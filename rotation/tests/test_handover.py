@@ -17,15 +17,27 @@ pytestmark = pytest.mark.django_db
 FIRST_END = paris(2026, 12, 7, 10, 0)
 
 
+class Calls(list):
+    """The provider's calls, and the rows it answers with (`upstream`, changeable)."""
+
+    upstream = ()
+
+
+# What the upstream app holds when the provider is asked; a test may change it afterwards.
+UPSTREAM = [{"title": "TypeError in checkout", "url": "https://sentry.example.org/1/"}]
+
+
 @pytest.fixture
 def provider(monkeypatch):
-    calls = []
+    calls = Calls()
+    upstream = [dict(row) for row in UPSTREAM]
 
     def qualified(team, start, end):
         calls.append((team.slug, start, end))
-        return [{"title": "TypeError in checkout", "url": "https://sentry.example.org/1/"}]
+        return [dict(row) for row in upstream]
 
     monkeypatch.setattr(registry, "PROVIDERS", {"qualified": qualified})
+    calls.upstream = upstream
     return calls
 
 
@@ -56,18 +68,25 @@ def test_a_watch_that_ended_gets_one_frozen_handover_and_a_notification(
     assert Handover.objects.get().notified_at is not None
 
 
-def test_the_snapshot_does_not_follow_later_changes(rotation, provider, monkeypatch):
+def test_the_snapshot_does_not_follow_later_changes(client, rotation, members, provider):
     with time_machine.travel(FIRST_END, tick=False):
         services.create_due_handovers()
-    monkeypatch.setattr(registry, "PROVIDERS", {"qualified": lambda *a: []})
+    # Upstream, the item is renamed and a second one appears after the watch.
+    provider.upstream[0]["title"] = "Renamed since"
+    provider.upstream.append({"title": "Opened the next day"})
     handover = Handover.objects.get()
-    assert handover.snapshot["sections"]["qualified"]["count"] == 1
+    client.force_login(members[1].user)
+    page = client.get(reverse("rotation:handover", args=["core", handover.pk])).content.decode()
+    assert "TypeError in checkout" in page
+    assert "Renamed since" not in page and "Opened the next day" not in page
+    assert len(provider) == 1  # shown from the snapshot: the provider is not asked again
 
 
 def test_a_failing_provider_empties_only_its_section(rotation, monkeypatch):
     def broken(team, start, end):
         raise RuntimeError("triage is down")
 
+    monkeypatch.setitem(registry.SECTIONS, "alerts", "Alerts")
     monkeypatch.setattr(registry, "PROVIDERS", {"bugs": broken, "alerts": lambda *a: {"count": 2}})
     with time_machine.travel(FIRST_END, tick=False):
         services.create_due_handovers()
@@ -113,11 +132,28 @@ def test_note_is_markdown_sanitised_and_only_incoming_acknowledges(client, rotat
     assert handover.acknowledgement_delay is not None
 
 
-def test_the_handover_task_is_scheduled():
+def test_the_scheduled_tasks_run_handovers_reminders_and_generation(rotation, provider):
+    from django.utils.module_loading import import_string
+
     from vigie.schedules import SCHEDULES
 
-    assert SCHEDULES["rotation.handovers"][0] == "rotation.tasks.handover_tick"
-    assert SCHEDULES["rotation.regenerate"][0] == "rotation.tasks.regenerate_rotations"
+    Channel.objects.create(team=rotation, kind="email", name="tech", address="tech@example.org")
+    handovers = import_string(SCHEDULES["rotation.handovers"][0])
+    with time_machine.travel(FIRST_END + timedelta(minutes=3), tick=False):
+        handovers()
+    assert Handover.objects.count() == 1
+    assert [m.subject for m in mail.outbox] == [
+        "Dominique prend la vigie jusqu'au lundi 21 décembre 10:00"
+    ]
+    with time_machine.travel(FIRST_END + timedelta(hours=25), tick=False):
+        handovers()
+    assert mail.outbox[-1].subject == "Rappel : Dominique n'a pas encore lu la passation"
+
+    later = FIRST_END + timedelta(days=200)  # past the six generated months
+    with time_machine.travel(later, tick=False):
+        assert not Shift.objects.filter(team=rotation).covering(later).exists()
+        import_string(SCHEDULES["rotation.regenerate"][0])()
+        assert Shift.objects.filter(team=rotation).covering(later).exists()
 
 
 def test_shifts_never_end_without_their_handover_being_found(rotation):

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from rotation import schedule, services
+from rotation import schedule
 from rotation.models import Override, Shift
 from rotation.tests.conftest import NOW, paris
 
@@ -41,7 +41,7 @@ def test_an_override_wins_and_ends_when_it_ends(rotation, members):
     assert state.now.is_override
     assert state.now.end == paris(2026, 11, 27, 18, 0)
     assert state.next.membership == camille
-    assert not services.no_one_on_watch(rotation, NOW)
+    assert not schedule.no_one_on_watch(rotation, NOW)
 
 
 def test_who_is_on_watch_costs_two_queries_whatever_the_history(
@@ -66,10 +66,10 @@ def test_nobody_on_watch_in_a_hole(team, members):
     Shift.objects.create(
         team=team, membership=members[0], start=paris(2026, 11, 1), end=paris(2026, 11, 2)
     )
-    assert services.no_one_on_watch(team, paris(2026, 11, 3))
+    assert schedule.no_one_on_watch(team, paris(2026, 11, 3))
     state = schedule.on_watch(team, paris(2026, 11, 3))
     assert state.now is None and state.next is None
-    assert not services.no_one_on_watch(team, paris(2026, 11, 1, 12))
+    assert not schedule.no_one_on_watch(team, paris(2026, 11, 1, 12))
 
 
 def _override(team, member, start, end):

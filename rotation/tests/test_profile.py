@@ -121,3 +121,16 @@ def test_destinations_are_the_email_then_each_contact_set():
     ]
     user.email = ""
     assert [d.kind for d in profile.destinations()] == ["ntfy", "slack", "pagerduty"]
+
+
+def test_the_admin_shows_the_secrets_masked_and_the_team_with_its_members(client, camille):
+    Profile.objects.filter(user=camille).update(slack_webhook=WEBHOOK, phone="+33 6 44")
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    profile = Profile.objects.get(user=camille)
+    page = client.get(reverse("admin:rotation_profile_change", args=[profile.pk])).content.decode()
+    assert "••••wxyz" in page and "SECRET" not in page and "+33 6 44" in page
+    team = camille.memberships.first().team
+    response = client.get(reverse("admin:rotation_team_change", args=[team.pk]))
+    assert response.status_code == 200
+    assert 'name="memberships-0-left_on"' in response.content.decode()

@@ -1,7 +1,7 @@
 """The contract every source backend follows; the sync and the board only speak this."""
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 
@@ -37,13 +37,14 @@ def secret_of(source, what, *, required=True, auth=True):
     raise SourceError(f"no {what} configured for this source", auth=auth, permanent=True)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ItemData:
-    """One upstream item as the sync mirrors it into triage.Item."""
+    """One upstream item as the sync mirrors it into triage.Item (a field here is a field
+    there: the sync writes every one of them, and they make the item's digest)."""
 
     external_id: str
-    title: str
     kind: str = "issue"
+    title: str
     culprit: str = ""
     level: str = ""
     environment: str = ""
@@ -57,6 +58,10 @@ class ItemData:
     assignee: str = ""
     recent_counts: list[int] = field(default_factory=list)
     payload: dict = field(default_factory=dict)
+
+
+# What a sync writes onto an Item, in the digest's order: every ItemData field but the key.
+DATA_FIELDS = tuple(f.name for f in fields(ItemData) if f.name != "external_id")
 
 
 @dataclass

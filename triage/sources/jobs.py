@@ -156,7 +156,6 @@ class JobBackend(SourceBackend):
     qualification is Vigie's own: nothing is called upstream."""
 
     qualifications = ("temporary", "bug", "expected")
-    is_not_found_error = staticmethod(is_not_found_error)
 
     def set_status(self, item, status, details=None):
         return UpstreamState(status=status, details=dict(details or {}), raw={"local": True})

@@ -24,24 +24,24 @@ def test_demo_source_is_alive_and_idempotent():
     assert source.kind == Source.Kind.DEMO
     assert source.team == team
     items = Item.objects.filter(source=source)
-    assert 30 <= items.count() <= 50
     assert summary == f'source "demo": {items.count()} items added, {items.count()} in all'
-    assert items.filter(qualification="").count() > 20
-    assert items.exclude(qualification="").count() >= 5
-    assert items.filter(came_back=True).count() == 1
+    # Something of every kind and every state the board shows.
+    assert set(items.values_list("kind", flat=True)) == set(Item.Kind.values)
+    assert items.to_qualify().exists()
+    assert items.exclude(qualification="").exists()
+    assert items.filter(came_back=True).exists()
+    assert items.filter(kind="request", qualification="").exists()
+    assert {"fatal", "error", "warning", "info"} <= set(items.values_list("level", flat=True))
     assert items.filter(title="<script>alert(1)</script>").exists()
     assert items.filter(title="<img src=x onerror=alert(1)>").exists()
     # Small requests have no occurrences, hence no trend.
     assert all(len(item.recent_counts) == 24 for item in items.exclude(kind="request"))
-    assert items.filter(kind="request", qualification="").count() == 4
-    assert {"fatal", "error", "warning", "info"} <= set(items.values_list("level", flat=True))
-    jobs = items.filter(kind=Item.Kind.JOB)
-    assert jobs.count() == 4
-    assert sum(job.not_found_in_job for job in jobs) == 1
+    assert any(job.not_found_in_job for job in items.filter(kind=Item.Kind.JOB))
 
+    before = set(items.values_list("external_id", flat=True))
     items.filter(external_id="demo-1").update(qualification="bug")
     assert demo.load().startswith('source "demo": 0 items added')
-    assert items.count() == len(demo.ISSUES) + len(demo.JOBS) + len(demo.REQUESTS)
+    assert set(items.values_list("external_id", flat=True)) == before
     assert items.get(external_id="demo-1").qualification == "bug"  # not overwritten
 
 

@@ -97,6 +97,7 @@ def test_bug_opens_one_issue_with_what_a_developer_needs_and_comments_its_url(
     assert f'href="{url}"' in response.content.decode()
     item.refresh_from_db()
     assert item.qualification == "bug" and item.github_issue_url == url
+    assert item.qualification_params == {}  # the URL is stored once, in its field
     logged = Action.objects.get()
     assert logged.upstream_ok and logged.upstream_response["github_issue_url"] == url
 

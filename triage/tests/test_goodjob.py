@@ -254,7 +254,7 @@ def test_bug_report_and_local_writes(rails, backend):
     state = backend.set_status(item, "ignored", {"ignoreCount": 1})
     assert (state.status, state.details) == ("ignored", {"ignoreCount": 1})
     assert backend.comment(item, "hello") == {}
-    assert is_not_found_error(item) and backend.is_not_found_error(item)
+    assert is_not_found_error(item)
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ def test_one_click_writes_upstream_swaps_the_row_and_logs_the_action(
     assert item.upstream_status == status
     assert item.qualification_params == (details or {})
     assert item.qualified_by == member and item.qualified_at
-    assert item.writeback_state == Item.Writeback.DONE
+    assert item.writeback_state == Item.Writeback.NONE
     logged = Action.objects.get(item=item)
     assert (logged.user, logged.action, logged.upstream_ok) == (member, action, True)
     assert logged.params == (details or {})

@@ -225,3 +225,17 @@ def test_a_kind_without_a_backend_is_a_clear_error(monkeypatch):
     assert run.error == "no backend for sources of kind 'github'"
     source.refresh_from_db()
     assert source.state == Source.State.ERROR
+
+
+def test_the_sync_writes_every_upstream_field_and_keeps_stored_digests_valid():
+    from triage.sources.base import DATA_FIELDS, ItemData
+    from triage.sync import digest
+
+    model_fields = {f.name for f in Item._meta.get_fields()}
+    assert set(DATA_FIELDS) <= model_fields
+    assert [*DATA_FIELDS, "upstream_digest"] == Item.UPSTREAM_FIELDS
+    # Computed before the field list was derived: items synced earlier are not rewritten.
+    data = ItemData(
+        external_id="1", title="TypeError", level="error", event_count=3, recent_counts=[1, 2]
+    )
+    assert digest(data) == "01047990ebf06633e1373efc99429a0d386a1e88"
