@@ -1,29 +1,47 @@
-import structlog
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-logger = structlog.get_logger(__name__)
+from vigie.notify import Destination, severities_at_most
+
+
+class ChannelQuerySet(models.QuerySet):
+    def hearing(self, severity):
+        """Enabled channels whose `min_severity` lets a message of `severity` through."""
+        return self.filter(enabled=True, min_severity__in=severities_at_most(severity))
 
 
 class Channel(models.Model):
-    """Where a team hears about handovers and alerts: a chat webhook or an email address."""
+    """Where a team hears about handovers and alerts: a chat, a webhook, PagerDuty, ntfy, email.
+
+    `url`, `secret` and `routing_key` are secrets (whoever has them posts as Vigie): never shown
+    back. They may hold `${VAR}` references, resolved from the environment at send time."""
 
     class Kind(models.TextChoices):
         SLACK = "slack", "Slack"
         MATTERMOST = "mattermost", "Mattermost"
         EMAIL = "email", _("email")
+        WEBHOOK = "webhook", _("JSON webhook")
+        PAGERDUTY = "pagerduty", "PagerDuty"
+        NTFY = "ntfy", "ntfy"
+
+    class Severity(models.TextChoices):
+        CRITICAL = "critical", _("critical")
+        WARNING = "warning", _("warning")
+        INFO = "info", _("info")
 
     team = models.ForeignKey("rotation.Team", on_delete=models.CASCADE, related_name="channels")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     name = models.CharField(_("name"), max_length=100)
-    # The webhook URL is a secret (whoever has it posts in the channel): never shown back.
-    url = models.URLField(_("webhook URL"), max_length=500, blank=True)
+    url = models.CharField(_("URL"), max_length=500, blank=True)
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    routing_key = models.CharField(_("routing key"), max_length=200, blank=True)
     address = models.EmailField(_("email address"), blank=True)
+    min_severity = models.CharField(
+        _("minimum severity"), max_length=10, choices=Severity, default=Severity.INFO
+    )
     enabled = models.BooleanField(_("enabled"), default=True)
-    last_error = models.TextField(_("last error"), blank=True)
-    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
-    last_sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
+
+    objects = ChannelQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("channel")
@@ -33,29 +51,18 @@ class Channel(models.Model):
     def __str__(self):
         return self.name
 
-    def notify(self, message):
-        """Send one message; a failure is recorded on the row and returned, never raised."""
-        from monitors.channels import TransportError, send
-
-        try:
-            send(self, message)
-        except TransportError as exc:
-            self.last_error, self.last_error_at = str(exc), timezone.now()
-            self.save(update_fields=["last_error", "last_error_at"])
-            logger.warning("channel_failed", channel=self.pk, permanent=exc.permanent)
-            return exc
-        self.last_error, self.last_sent_at = "", timezone.now()
-        self.save(update_fields=["last_error", "last_sent_at"])
-        return None
+    def destination(self):
+        config = {
+            self.Kind.SLACK: {"url": self.url},
+            self.Kind.MATTERMOST: {"url": self.url},
+            self.Kind.NTFY: {"url": self.url},
+            self.Kind.WEBHOOK: {"url": self.url, "secret": self.secret},
+            self.Kind.PAGERDUTY: {"routing_key": self.routing_key, "url": self.url},
+            self.Kind.EMAIL: {"to": self.address},
+        }[self.kind]
+        return Destination(self.kind, config, label=f"{self.name} (#{self.pk})")
 
 
-def notify_team(team, message):
-    """Send to every enabled channel of the team; one failing does not stop the others.
-
-    Returns the errors (one per failed channel)."""
-    errors = []
-    for channel in Channel.objects.filter(team=team, enabled=True):
-        error = channel.notify(message)
-        if error is not None:
-            errors.append(error)
-    return errors
+def team_destinations(team, severity):
+    """Registered in vigie.notify.TEAM_DESTINATIONS: the team's channels hearing `severity`."""
+    return [channel.destination() for channel in Channel.objects.filter(team=team).hearing(severity)]
