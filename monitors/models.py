@@ -65,4 +65,5 @@ class Channel(models.Model):
 
 def team_destinations(team, severity):
     """Registered in vigie.notify.TEAM_DESTINATIONS: the team's channels hearing `severity`."""
-    return [channel.destination() for channel in Channel.objects.filter(team=team).hearing(severity)]
+    channels = Channel.objects.filter(team=team).hearing(severity)
+    return [channel.destination() for channel in channels]

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeWebhookServer:
-    def __init__(self):
+    def __init__(self, port=0):
         self.posts = []
         # path -> answer; anything else answers 200 "ok" like Slack.
         self.answers = {"/gone": (404, "no_service"), "/broken": (500, "oops")}
@@ -42,7 +42,7 @@ class FakeWebhookServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

@@ -37,9 +37,7 @@ def send(destination, message, *, key):
     try:
         transport = TRANSPORTS[destination.kind]()
     except KeyError:
-        raise TransportError(
-            f"unknown channel kind {destination.kind!r}", permanent=True
-        ) from None
+        raise TransportError(f"unknown channel kind {destination.kind!r}", permanent=True) from None
     config = destination.resolved_config()
     try:
         transport.send(config, message, key=key)

@@ -56,7 +56,8 @@ def deliver(notification, now):
     except Exception as exc:
         # A bug in one transport must not stop the round: keep the row, retry it later.
         logger.exception("notification_crashed", notification=notification.pk)
-        record_failure(notification, TransportError(f"internal error: {exc.__class__.__name__}"), now)
+        error = TransportError(f"internal error: {exc.__class__.__name__}")
+        record_failure(notification, error, now)
         return False
     Notification.objects.filter(pk=notification.pk).update(
         state=Notification.State.SENT, sent_at=now, claimed_until=None, last_error=""
@@ -65,18 +66,22 @@ def deliver(notification, now):
 
 
 def record_failure(notification, error, now):
-    give_up_at = notification.created_at + timedelta(hours=settings.VIGIE_NOTIFY_GIVE_UP_HOURS)
+    """Permanent: failed at once. Transient: retried after Retry-After or the backoff, the last
+    attempt at the give-up deadline (VIGIE_NOTIFY_GIVE_UP_HOURS after it was enqueued)."""
+    hours = settings.VIGIE_NOTIFY_GIVE_UP_HOURS
+    give_up_at = notification.created_at + timedelta(hours=hours)
     reason = str(error)
+    next_attempt_at = now
     if error.permanent:
-        state, next_attempt_at = Notification.State.FAILED, now
+        state = Notification.State.FAILED
+    elif now >= give_up_at:
+        state, reason = Notification.State.FAILED, f"gave up after {hours} h: {reason}"
     else:
-        wait = error.retry_after if error.retry_after is not None else backoff(notification.attempts)
-        next_attempt_at = now + timedelta(seconds=wait)
-        if next_attempt_at > give_up_at:
-            hours = settings.VIGIE_NOTIFY_GIVE_UP_HOURS
-            state, reason = Notification.State.FAILED, f"gave up after {hours} h: {reason}"
-        else:
-            state = Notification.State.PENDING
+        wait = error.retry_after
+        if wait is None:
+            wait = backoff(notification.attempts)
+        state = Notification.State.PENDING
+        next_attempt_at = min(now + timedelta(seconds=wait), give_up_at)
     Notification.objects.filter(pk=notification.pk).update(
         state=state, next_attempt_at=next_attempt_at, claimed_until=None, last_error=reason
     )
