@@ -5,9 +5,9 @@ from monitors.models import Channel, Check, Incident, IncidentEvent, Maintenance
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ["name", "team", "kind", "enabled", "last_sent_at", "last_error_at"]
-    list_filter = ["kind", "enabled", "team"]
-    readonly_fields = ["last_error", "last_error_at", "last_sent_at"]
+    list_display = ["name", "team", "kind", "min_severity", "enabled"]
+    list_filter = ["kind", "min_severity", "enabled", "team"]
+    list_select_related = ["team"]
 
 
 @admin.register(Check)

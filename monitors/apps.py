@@ -8,7 +8,7 @@ class MonitorsConfig(AppConfig):
 
     def ready(self):
         from rotation import handover
-        from vigie import health, metrics, navigation, schedules
+        from vigie import health, metrics, navigation, notify, schedules
 
         navigation.register(_("Monitors"), "monitors:overview", order=30)
         navigation.register(_("Incidents"), "monitors:incidents", order=35)
@@ -19,3 +19,6 @@ class MonitorsConfig(AppConfig):
         metrics.register_gauges("monitors.health.check_gauges")
         handover.register("alerts", "monitors.health.alerts", _("Alerts"))
         handover.register("incidents", "monitors.health.incidents", _("Incidents"))
+
+        if "monitors.models.team_destinations" not in notify.TEAM_DESTINATIONS:
+            notify.TEAM_DESTINATIONS.append("monitors.models.team_destinations")

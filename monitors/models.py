@@ -2,7 +2,6 @@ import bisect
 import uuid
 from datetime import timedelta
 
-import structlog
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -15,27 +14,47 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-logger = structlog.get_logger(__name__)
+from vigie.notify import Destination, Message, destination_key, enqueue, severities_at_most
+
+
+class ChannelQuerySet(models.QuerySet):
+    def hearing(self, severity):
+        """Enabled channels whose `min_severity` lets a message of `severity` through."""
+        return self.filter(enabled=True, min_severity__in=severities_at_most(severity))
 
 
 class Channel(models.Model):
-    """Where a team hears about handovers and alerts: a chat webhook or an email address."""
+    """Where a team hears about handovers and alerts: a chat, a webhook, PagerDuty, ntfy, email.
+
+    `url`, `secret` and `routing_key` are secrets (whoever has them posts as Vigie): never shown
+    back. They may hold `${VAR}` references, resolved from the environment at send time."""
 
     class Kind(models.TextChoices):
         SLACK = "slack", "Slack"
         MATTERMOST = "mattermost", "Mattermost"
         EMAIL = "email", _("email")
+        WEBHOOK = "webhook", _("JSON webhook")
+        PAGERDUTY = "pagerduty", "PagerDuty"
+        NTFY = "ntfy", "ntfy"
+
+    class Severity(models.TextChoices):
+        CRITICAL = "critical", _("critical")
+        WARNING = "warning", _("warning")
+        INFO = "info", _("info")
 
     team = models.ForeignKey("rotation.Team", on_delete=models.CASCADE, related_name="channels")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     name = models.CharField(_("name"), max_length=100)
-    # The webhook URL is a secret (whoever has it posts in the channel): never shown back.
-    url = models.URLField(_("webhook URL"), max_length=500, blank=True)
+    url = models.CharField(_("URL"), max_length=500, blank=True)
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    routing_key = models.CharField(_("routing key"), max_length=200, blank=True)
     address = models.EmailField(_("email address"), blank=True)
+    min_severity = models.CharField(
+        _("minimum severity"), max_length=10, choices=Severity, default=Severity.INFO
+    )
     enabled = models.BooleanField(_("enabled"), default=True)
-    last_error = models.TextField(_("last error"), blank=True)
-    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
-    last_sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
+
+    objects = ChannelQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("channel")
@@ -45,32 +64,16 @@ class Channel(models.Model):
     def __str__(self):
         return self.name
 
-    def notify(self, message):
-        """Send one message; a failure is recorded on the row and returned, never raised."""
-        from monitors.channels import TransportError, send
-
-        try:
-            send(self, message)
-        except TransportError as exc:
-            self.last_error, self.last_error_at = str(exc), timezone.now()
-            self.save(update_fields=["last_error", "last_error_at"])
-            logger.warning("channel_failed", channel=self.pk, permanent=exc.permanent)
-            return exc
-        self.last_error, self.last_sent_at = "", timezone.now()
-        self.save(update_fields=["last_error", "last_sent_at"])
-        return None
-
-
-def notify_team(team, message):
-    """Send to every enabled channel of the team; one failing does not stop the others.
-
-    Returns the errors (one per failed channel)."""
-    errors = []
-    for channel in Channel.objects.filter(team=team, enabled=True):
-        error = channel.notify(message)
-        if error is not None:
-            errors.append(error)
-    return errors
+    def destination(self):
+        config = {
+            self.Kind.SLACK: {"url": self.url},
+            self.Kind.MATTERMOST: {"url": self.url},
+            self.Kind.NTFY: {"url": self.url},
+            self.Kind.WEBHOOK: {"url": self.url, "secret": self.secret},
+            self.Kind.PAGERDUTY: {"routing_key": self.routing_key, "url": self.url},
+            self.Kind.EMAIL: {"to": self.address},
+        }[self.kind]
+        return Destination(self.kind, config, label=f"{self.name} (#{self.pk})")
 
 
 def _setting(name, default):
@@ -575,8 +578,6 @@ class Incident(models.Model):
         return settings.VIGIE_BASE_URL.rstrip("/") + reverse("monitors:incident", args=[self.pk])
 
     def _message(self, event="trigger", text=""):
-        from vigie.notify import Message
-
         return Message(
             subject=f"[{self.get_severity_display()}] {self.title}",
             text=text,
@@ -587,8 +588,6 @@ class Incident(models.Model):
         )
 
     def _send(self, destination, message, key, at, data):
-        from vigie.notify import enqueue
-
         enqueue(destination, message, key=key, group=self.group)
         self.events.create(
             at=at,
@@ -608,7 +607,9 @@ class Incident(models.Model):
             if user is not None:
                 text = gettext("Acknowledge: %(url)s") % {"url": self.ack_url(user.pk)}
                 for dest in Profile.of(user).destinations():
-                    key = f"incident:{self.pk}:L{level['order']}:{self.notify_round}:{dest.label}"
+                    key = destination_key(
+                        f"incident:{self.pk}:L{level['order']}:{self.notify_round}", dest
+                    )
                     self._send(
                         dest,
                         self._message(text=text),
@@ -630,7 +631,7 @@ class Incident(models.Model):
             for dest in import_string(path)(self.team, self.severity):
                 if dest.kind == "pagerduty" and not self.pages_people:
                     continue
-                key = f"incident:{self.pk}:team:0:{dest.label}"
+                key = destination_key(f"incident:{self.pk}:team", dest)
                 self._send(dest, self._message(), key, at, {"team": True})
 
     def start_paging(self, at):
@@ -681,8 +682,6 @@ class Incident(models.Model):
 
     def _tell_pagerduty(self, event, at):
         """PagerDuty acknowledge/resolve for each PagerDuty destination that was triggered."""
-        from vigie.notify import Destination, enqueue
-
         from vigie.models import Notification
 
         sent = Notification.objects.filter(group=self.group, kind="pagerduty", event="trigger")
@@ -695,7 +694,7 @@ class Incident(models.Model):
             enqueue(
                 dest,
                 self._message(event=event),
-                key=f"incident:{self.pk}:{event}:{row.label}",
+                key=destination_key(f"incident:{self.pk}:{event}", dest),
                 group=self.group,
             )
 
@@ -787,3 +786,9 @@ class IncidentEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+def team_destinations(team, severity):
+    """Registered in vigie.notify.TEAM_DESTINATIONS: the team's channels hearing `severity`."""
+    channels = Channel.objects.filter(team=team).hearing(severity)
+    return [channel.destination() for channel in channels]

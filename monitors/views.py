@@ -1,7 +1,7 @@
 from datetime import timedelta
 
-from django.apps import apps
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
@@ -97,21 +97,13 @@ def incident_list(request):
     return render(request, template, {"incidents": incidents})
 
 
-def _notifications(incident):
-    try:
-        model = apps.get_model("vigie", "Notification")
-    except LookupError:  # the outbox comes with branch `notify`
-        return []
-    return model.objects.filter(group=incident.group).order_by("created_at")
-
-
 @require_GET
 def incident_detail(request, pk):
     incident = get_object_or_404(Incident.objects.select_related("team", "monitor"), pk=pk)
     context = {
         "incident": incident,
         "events": incident.events.select_related("actor"),
-        "notifications": _notifications(incident),
+        "notifications": incident.notifications(),
         "may_act": _may_act(request.user, incident.team),
     }
     return render(request, "monitors/incident.html", context)
@@ -149,7 +141,7 @@ def ack_link(request, pk, token):
         return render(request, "monitors/ack_link.html", {"outcome": "used", "incident": incident})
     if request.method == "GET":
         return render(request, "monitors/ack_link.html", {"outcome": "ask", "incident": incident})
-    user = apps.get_model("auth", "User").objects.filter(pk=user_id, is_active=True).first()
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     done = incident.acknowledge(user, Incident.How.LINK)
     outcome = "done" if done else "used"
     return render(request, "monitors/ack_link.html", {"outcome": outcome, "incident": incident})

@@ -6,14 +6,18 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
-from vigie.models import Heartbeat
+from vigie.models import Heartbeat, Notification
 from vigie.tasks import WORKER
 
 logger = structlog.get_logger(__name__)
 
 # Extra checks added by the apps (source freshness, …): name -> dotted path of a callable.
 CHECKS = {}
+
+# A notification due for longer than this means no worker is delivering.
+OUTBOX_STUCK_AFTER = 15 * 60
 
 _migrations_ok_until = 0.0
 _MIGRATIONS_CACHE_SECONDS = 60
@@ -48,6 +52,25 @@ def check_worker():
     return "ok"
 
 
+def check_outbox():
+    """A backlog is normal (retries wait); a row due for 15 min is a worker not delivering."""
+    now = timezone.now()
+    since = Notification.objects.stuck_since(now)
+    if since is not None and (now - since).total_seconds() > OUTBOX_STUCK_AFTER:
+        return f"stuck: a notification due for {int((now - since).total_seconds() // 60)} min"
+    return "ok"
+
+
+def outbox_backlog():
+    """Information for whoever reads /health: pending rows and the age of the oldest due."""
+    now = timezone.now()
+    since = Notification.objects.stuck_since(now)
+    return {
+        "pending": Notification.objects.filter(state=Notification.State.PENDING).count(),
+        "oldest_due_seconds": None if since is None else int((now - since).total_seconds()),
+    }
+
+
 def run_checks():
     """Returns (http status, body)."""
     from django.utils.module_loading import import_string
@@ -59,7 +82,11 @@ def run_checks():
         logger.error("health_database_error", error=str(exc))
         checks["database"] = "error"
         return 503, {"status": "degraded", "checks": checks}
-    named = [("migrations", check_migrations), ("worker", check_worker)]
+    named = [
+        ("migrations", check_migrations),
+        ("worker", check_worker),
+        ("outbox", check_outbox),
+    ]
     named += [(name, import_string(path)) for name, path in CHECKS.items()]
     for name, check in named:
         try:
@@ -71,4 +98,5 @@ def run_checks():
     return (200 if healthy else 503), {
         "status": "healthy" if healthy else "degraded",
         "checks": checks,
+        "outbox": outbox_backlog(),
     }

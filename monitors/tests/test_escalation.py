@@ -45,10 +45,10 @@ def open_incident(monkeypatch, levels, **check_fields):
 def paged(outbox, incident):
     """The users paged, per (level, round), from the outbox keys."""
     found = set()
-    for key in outbox.keys():
+    for key in outbox:
         parts = key.split(":")
         if parts[:2] == ["incident", str(incident.pk)] and parts[2].startswith("L"):
-            found.add((parts[2], int(parts[3]), parts[4].split(" ")[0]))
+            found.add((parts[2], int(parts[3]), parts[5].split(" ")[0]))
     return found
 
 

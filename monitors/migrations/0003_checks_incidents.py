@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitors', '0001_channels'),
+        ('monitors', '0002_channel_kinds'),
         ('rotation', '0006_profiles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
