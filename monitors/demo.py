@@ -54,7 +54,9 @@ def load():
     created = 0
     for name, kind, config, extra in _checks(team):
         check, made = Check.objects.get_or_create(
-            team=team, name=name, defaults={"kind": kind, "config": checks.validate(kind, config), **extra}
+            team=team,
+            name=name,
+            defaults={"kind": kind, "config": checks.validate(kind, config), **extra},
         )
         created += made
         if not made:

@@ -13,7 +13,7 @@ def test_demo_is_idempotent_and_opens_one_incident_with_its_timeline():
     assert CheckResult.objects.count() == 3
     incident = Incident.objects.get()
     assert incident.state == Incident.State.OPEN
-    assert [e.kind for e in incident.events.all()][0] == "opened"
+    assert incident.events.first().kind == "opened"
     assert incident.events.filter(kind="note").count() == 1
     sql = Check.objects.get(name="intervalles-courts")
     assert sql.config["dsn"].startswith(("sqlite:///", "${VIGIE_DEMO_SQL_DSN}"))
