@@ -253,3 +253,30 @@ def fixed_destinations(team, severity):
     destinations, seen = FIXED
     seen.append((team, severity))
     return destinations
+
+
+def test_the_delivery_task_is_scheduled_every_minute(settings, webhook_server):
+    from django.utils.module_loading import import_string
+
+    from vigie.schedules import SCHEDULES
+
+    func, kind, minutes = SCHEDULES["vigie.notify"]
+    assert (func, kind, minutes) == ("vigie.notify.outbox.deliver_task", "I", 1)
+    settings.VIGIE_NOTIFY_WINDOW = 0  # one round, no loop
+    enqueue(slack(webhook_server), MESSAGE, key="k")
+    assert import_string(func)() == 1
+
+
+def test_the_admin_lists_notifications_read_only(admin_client, webhook_server):
+    enqueue(slack(webhook_server, "/gone"), MESSAGE, key="k")
+    deliver_due()
+    page = admin_client.get("/admin/vigie/notification/?state__exact=failed&kind=slack")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "site is down" in html
+    assert webhook_server.url not in html
+    assert admin_client.get("/admin/vigie/notification/add/").status_code == 403
+    row = Notification.objects.get()
+    detail = admin_client.get(f"/admin/vigie/notification/{row.pk}/change/")
+    assert detail.status_code == 200
+    assert webhook_server.url not in detail.content.decode()

@@ -62,9 +62,14 @@ def check_outbox():
 
 
 def outbox_backlog():
-    """Information for whoever reads /health: pending rows and the age of the oldest due."""
+    """Information for whoever reads /health: pending rows and the age of the oldest due.
+
+    None when it cannot be read (the table missing: the migrations check says why)."""
     now = timezone.now()
-    since = Notification.objects.stuck_since(now)
+    try:
+        since = Notification.objects.stuck_since(now)
+    except DatabaseError:
+        return None
     return {
         "pending": Notification.objects.filter(state=Notification.State.PENDING).count(),
         "oldest_due_seconds": None if since is None else int((now - since).total_seconds()),
