@@ -2,6 +2,7 @@ import bisect
 import uuid
 from datetime import timedelta
 
+import structlog
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -15,6 +16,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from vigie.notify import Destination, Message, destination_key, enqueue, severities_at_most
+
+logger = structlog.get_logger(__name__)
 
 
 class ChannelQuerySet(models.QuerySet):
@@ -486,14 +489,19 @@ class IncidentQuerySet(models.QuerySet):
         return incident
 
     def escalate_due(self, now):
-        """Escalate or re-notify every unacknowledged incident that is due; returns how many."""
+        """Escalate or re-notify every unacknowledged incident that is due; returns how many
+        moved."""
         renotify = timedelta(minutes=_setting("MONITORS_RENOTIFY_MINUTES", 30))
         due = self.filter(state=Incident.State.OPEN).filter(
             Q(next_escalation_at__lte=now) | Q(last_notified_at__lte=now - renotify)
         )
+        moved = 0
         for incident in due.select_related("team", "monitor"):
-            incident.escalate_due(now)
-        return len(due)
+            try:
+                moved += incident.escalate_due(now)
+            except Exception:  # one incident failing never stops the others' escalation
+                logger.exception("incident_escalation_failed", incident=incident.pk)
+        return moved
 
 
 class Incident(models.Model):

@@ -121,3 +121,21 @@ def test_each_notification_is_enqueued_once(monkeypatch, outbox, people):
     incident.refresh_from_db()
     assert incident.current_level == 2
     assert len(paged(outbox, incident)) == 2
+
+
+def test_one_incident_failing_does_not_stop_the_others(monkeypatch, outbox, people):
+    first = open_incident(monkeypatch, chain(people))
+    second_check = make_check(name="other", alert_after=1)
+    second_check.record(FAIL, T0)
+    second = Incident.objects.exclude(pk=first.pk).get()
+    original = Incident.escalate_due
+
+    def flaky(self, now):
+        if self.pk == first.pk:
+            raise RuntimeError("boom")
+        return original(self, now)
+
+    monkeypatch.setattr(Incident, "escalate_due", flaky)
+    assert Incident.objects.escalate_due(T0 + timedelta(minutes=15)) == 1
+    second.refresh_from_db()
+    assert second.current_level == 2
