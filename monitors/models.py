@@ -349,6 +349,22 @@ def bucket_of(latency):
     return bisect.bisect_left(LATENCY_BUCKETS, latency)
 
 
+def latency_percentiles(check_pk, since, now):
+    """(p50, p95) over [since, now) as bucket upper bounds (seconds), or (None, None): the
+    raw results bucketed, plus the hourly histograms of the hours already folded."""
+    histogram = [0] * (len(LATENCY_BUCKETS) + 1)
+    raw = CheckResult.objects.filter(monitor_id=check_pk, at__gte=since, at__lt=now)
+    for latency in raw.exclude(latency=None).values_list("latency", flat=True):
+        histogram[bucket_of(latency)] += 1
+    oldest_raw = CheckResult.objects.filter(monitor_id=check_pk).aggregate(m=Min("at"))["m"]
+    hourly = CheckHourly.objects.filter(monitor_id=check_pk, hour__gte=since, hour__lt=now)
+    if oldest_raw is not None:
+        hourly = hourly.filter(hour__lt=oldest_raw.replace(minute=0, second=0, microsecond=0))
+    for folded in hourly.values_list("histogram", flat=True):
+        histogram = [a + b for a, b in zip(histogram, folded, strict=False)]
+    return percentile(histogram, 0.5), percentile(histogram, 0.95)
+
+
 class CheckHourly(models.Model):
     monitor = models.ForeignKey(Check, on_delete=models.CASCADE, related_name="hourly")
     hour = models.DateTimeField(_("hour"))

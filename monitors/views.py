@@ -14,7 +14,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from monitors import charts
-from monitors.models import Check, CheckResult, Incident, read_ack_token, uptime_of
+from monitors.models import (
+    Check,
+    CheckResult,
+    Incident,
+    latency_percentiles,
+    read_ack_token,
+    uptime_of,
+)
 from rotation.api import _api_user
 from rotation.models import Membership, Team
 
@@ -77,6 +84,7 @@ def check_detail(request, pk):
         "line": charts.sparkline([r.latency for r in results], width=600, height=60),
         "incidents": check.incidents.all()[:20],
         "last_failure": check.results.filter(ok=False).first(),
+        "percentiles": latency_percentiles(check.pk, now - timedelta(days=30), now),
     }
     return render(request, "monitors/check.html", context)
 

@@ -7,7 +7,14 @@ from django.db import connection
 
 from monitors import tasks
 from monitors.checks import Outcome
-from monitors.models import Check, CheckHourly, CheckResult, MaintenanceWindow, fold_results
+from monitors.models import (
+    Check,
+    CheckHourly,
+    CheckResult,
+    MaintenanceWindow,
+    fold_results,
+    latency_percentiles,
+)
 from monitors.tests.helpers import OK, T0, make_check, make_team
 from vigie.models import Heartbeat
 
@@ -153,5 +160,9 @@ def test_fold_keeps_uptime_and_percentiles():
 
     assert percentile(row.histogram, 0.5) == 0.05 and percentile(row.histogram, 0.95) == 5
     assert check.uptime(old - timedelta(hours=1), T0) == before == pytest.approx(0.9)
+    check.record(Outcome(ok=True, message="", latency=0.2), T0 - timedelta(minutes=1))
+    # 9 at <= 0.05 s and 1 at <= 5 s folded, 1 at <= 0.25 s raw
+    assert latency_percentiles(check.pk, old - timedelta(hours=1), T0) == (0.05, 5)
     fold_results(T0 + timedelta(days=100))
     assert not CheckHourly.objects.exists()
+    assert not CheckResult.objects.exists()
