@@ -1,11 +1,82 @@
 from django.contrib import admin
 
-from monitors.models import Channel
+from monitors.models import Channel, Check, Incident, IncidentEvent, MaintenanceWindow
 
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ["name", "team", "kind", "enabled", "last_sent_at", "last_error_at"]
+    list_display = ["name", "team", "kind", "min_severity", "enabled"]
+    list_filter = ["kind", "min_severity", "enabled", "team"]
     list_select_related = ["team"]
-    list_filter = ["kind", "enabled", "team"]
-    readonly_fields = ["last_error", "last_error_at", "last_sent_at"]
+
+
+@admin.register(Check)
+class CheckAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "kind", "state", "severity", "enabled", "managed_by"]
+    list_filter = ["kind", "state", "severity", "category", "enabled", "team"]
+    search_fields = ["name"]
+    readonly_fields = [
+        "managed_by",
+        "state",
+        "state_changed_at",
+        "last_message",
+        "last_checked_at",
+        "next_run_at",
+        "ping_token",
+        "last_ping_at",
+    ]
+    fields = [
+        "team",
+        "name",
+        "kind",
+        "config",
+        "interval",
+        "timeout",
+        "alert_after",
+        "recover_after",
+        "severity",
+        "category",
+        "runbook",
+        "public",
+        "allow_private",
+        "enabled",
+        *readonly_fields,
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Reaching private addresses (the database, the metadata service) is for superusers.
+        if request.user.is_superuser:
+            return self.readonly_fields
+        return [*self.readonly_fields, "allow_private"]
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "start", "end", "weekday", "weekly_start", "weekly_end"]
+    list_filter = ["team"]
+    filter_horizontal = ["checks"]
+
+
+class IncidentEventInline(admin.TabularInline):
+    model = IncidentEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "kind", "actor", "text", "data"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    """Read-mostly: incidents move through their page, link and API, which keep the timeline."""
+
+    list_display = ["title", "team", "severity", "state", "opened_at", "current_level"]
+    list_filter = ["state", "severity", "team"]
+    inlines = [IncidentEventInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

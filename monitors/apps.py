@@ -7,8 +7,18 @@ class MonitorsConfig(AppConfig):
     verbose_name = _("Monitors")
 
     def ready(self):
-        from vigie import navigation
+        from rotation import handover
+        from vigie import health, metrics, navigation, notify, schedules
 
-        # Shown once these pages exist (an unresolved URL name is left out of the navigation).
         navigation.register(_("Monitors"), "monitors:overview", order=30)
         navigation.register(_("Incidents"), "monitors:incidents", order=35)
+        # Every minute; the task works one slot every 10 s until the minute ends.
+        schedules.declare("monitors.tick", "monitors.tasks.tick", 1)
+        schedules.declare("monitors.fold_and_prune", "monitors.tasks.fold_and_prune", 24 * 60)
+        health.register("scheduler", "monitors.health.check_scheduler", own=True)
+        metrics.register_gauges("monitors.health.check_gauges")
+        handover.register("alerts", "monitors.health.alerts", _("Alerts"))
+        handover.register("incidents", "monitors.health.incidents", _("Incidents"))
+
+        if "monitors.models.team_destinations" not in notify.TEAM_DESTINATIONS:
+            notify.TEAM_DESTINATIONS.append("monitors.models.team_destinations")

@@ -1,29 +1,63 @@
+import bisect
+import uuid
+from datetime import timedelta
+
 import structlog
-from django.db import models
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models, transaction
+from django.db.models import Count, Min, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from vigie.notify import Destination, Message, destination_key, enqueue, severities_at_most
 
 logger = structlog.get_logger(__name__)
 
 
+class ChannelQuerySet(models.QuerySet):
+    def hearing(self, severity):
+        """Enabled channels whose `min_severity` lets a message of `severity` through."""
+        return self.filter(enabled=True, min_severity__in=severities_at_most(severity))
+
+
 class Channel(models.Model):
-    """Where a team hears about handovers and alerts: a chat webhook or an email address."""
+    """Where a team hears about handovers and alerts: a chat, a webhook, PagerDuty, ntfy, email.
+
+    `url`, `secret` and `routing_key` are secrets (whoever has them posts as Vigie): never shown
+    back. They may hold `${VAR}` references, resolved from the environment at send time."""
 
     class Kind(models.TextChoices):
         SLACK = "slack", "Slack"
         MATTERMOST = "mattermost", "Mattermost"
         EMAIL = "email", _("email")
+        WEBHOOK = "webhook", _("JSON webhook")
+        PAGERDUTY = "pagerduty", "PagerDuty"
+        NTFY = "ntfy", "ntfy"
+
+    class Severity(models.TextChoices):
+        CRITICAL = "critical", _("critical")
+        WARNING = "warning", _("warning")
+        INFO = "info", _("info")
 
     team = models.ForeignKey("rotation.Team", on_delete=models.CASCADE, related_name="channels")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     name = models.CharField(_("name"), max_length=100)
-    # The webhook URL is a secret (whoever has it posts in the channel): never shown back.
-    url = models.URLField(_("webhook URL"), max_length=500, blank=True)
+    url = models.CharField(_("URL"), max_length=500, blank=True)
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    routing_key = models.CharField(_("routing key"), max_length=200, blank=True)
     address = models.EmailField(_("email address"), blank=True)
+    min_severity = models.CharField(
+        _("minimum severity"), max_length=10, choices=Severity, default=Severity.INFO
+    )
     enabled = models.BooleanField(_("enabled"), default=True)
-    last_error = models.TextField(_("last error"), blank=True)
-    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
-    last_sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
+
+    objects = ChannelQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("channel")
@@ -33,29 +67,752 @@ class Channel(models.Model):
     def __str__(self):
         return self.name
 
-    def notify(self, message):
-        """Send one message; a failure is recorded on the row and returned, never raised."""
-        from monitors.channels import TransportError, send
+    def destination(self):
+        config = {
+            self.Kind.SLACK: {"url": self.url},
+            self.Kind.MATTERMOST: {"url": self.url},
+            self.Kind.NTFY: {"url": self.url},
+            self.Kind.WEBHOOK: {"url": self.url, "secret": self.secret},
+            self.Kind.PAGERDUTY: {"routing_key": self.routing_key, "url": self.url},
+            self.Kind.EMAIL: {"to": self.address},
+        }[self.kind]
+        return Destination(self.kind, config, label=f"{self.name} (#{self.pk})")
 
-        try:
-            send(self, message)
-        except TransportError as exc:
-            self.last_error, self.last_error_at = str(exc), timezone.now()
-            self.save(update_fields=["last_error", "last_error_at"])
-            logger.warning("channel_failed", channel=self.pk, permanent=exc.permanent)
-            return exc
-        self.last_error, self.last_sent_at = "", timezone.now()
-        self.save(update_fields=["last_error", "last_sent_at"])
+
+def _setting(name, default):
+    return getattr(settings, name, default)
+
+
+class CheckQuerySet(models.QuerySet):
+    def due(self, now):
+        return self.filter(enabled=True, next_run_at__lte=now).filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+        )
+
+
+class Check(models.Model):
+    """One thing Vigie watches; its state moves with consecutive results."""
+
+    class Kind(models.TextChoices):
+        HTTP = "http", "HTTP"
+        TLS = "tls", "TLS"
+        STATUSPAGE = "statuspage", _("status page")
+        SQL = "sql", "SQL"
+        HEARTBEAT = "heartbeat", _("heartbeat")
+
+    class Severity(models.TextChoices):
+        CRITICAL = "critical", _("critical")
+        WARNING = "warning", _("warning")
+        INFO = "info", _("info")
+
+    class Category(models.TextChoices):
+        TECHNICAL = "technical", _("technical")
+        BUSINESS = "business", _("business")
+
+    class State(models.TextChoices):
+        UP = "up", _("up")
+        DOWN = "down", _("down")
+        UNKNOWN = "unknown", _("unknown")
+
+    team = models.ForeignKey("rotation.Team", on_delete=models.CASCADE, related_name="checks")
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind)
+    config = models.JSONField(_("configuration"), default=dict, blank=True)
+    interval = models.PositiveIntegerField(
+        _("interval (seconds)"), default=60, validators=[MinValueValidator(10)]
+    )
+    timeout = models.PositiveIntegerField(
+        _("timeout (seconds)"), default=10, validators=[MinValueValidator(1)]
+    )
+    alert_after = models.PositiveSmallIntegerField(
+        _("alert after (failures)"), default=2, validators=[MinValueValidator(1)]
+    )
+    recover_after = models.PositiveSmallIntegerField(
+        _("recover after (successes)"), default=1, validators=[MinValueValidator(1)]
+    )
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Severity, default=Severity.CRITICAL
+    )
+    category = models.CharField(
+        _("category"), max_length=10, choices=Category, default=Category.TECHNICAL
+    )
+    runbook = models.CharField(_("runbook"), max_length=500, blank=True)
+    public = models.BooleanField(_("public"), default=False)
+    allow_private = models.BooleanField(_("allow private addresses"), default=False)
+    managed_by = models.CharField(_("managed by file"), max_length=500, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.UNKNOWN)
+    state_changed_at = models.DateTimeField(_("state changed at"), null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    consecutive_successes = models.PositiveIntegerField(default=0)
+    last_ok = models.BooleanField(null=True, blank=True)
+    last_latency = models.FloatField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_message = models.TextField(blank=True)
+    last_details = models.JSONField(default=dict, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    next_run_at = models.DateTimeField(default=timezone.now, db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+
+    ping_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    last_ping_at = models.DateTimeField(null=True, blank=True)
+    last_ping_kind = models.CharField(max_length=10, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CheckQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("check")
+        verbose_name_plural = _("checks")
+        ordering = ["team", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="check_name_unique_per_team")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from monitors import checks
+
+        if self.kind:
+            try:
+                self.config = checks.validate(self.kind, self.config or {})
+            except ValidationError as exc:
+                raise ValidationError(
+                    {"config": [f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()]}
+                ) from None
+
+    @property
+    def incident_key(self):
+        return f"check:{self.pk}"
+
+    def claim(self, now):
+        """Take this check's slot; False when another worker already has it.
+
+        One conditional UPDATE: the slot (next_run_at as read) must still be due and unclaimed."""
+        slot = self.next_run_at
+        token = uuid.uuid4().hex
+        following = slot + timedelta(seconds=self.interval)
+        if following <= now:  # far behind (worker down): no burst of catch-up runs
+            following = now + timedelta(seconds=self.interval)
+        until = now + timedelta(seconds=self.timeout + _setting("MONITORS_CLAIM_MARGIN", 30))
+        won = (
+            Check.objects.filter(pk=self.pk, next_run_at=slot, next_run_at__lte=now)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .update(claimed_until=until, next_run_at=following, claim_token=token)
+        )
+        if won != 1:
+            return False
+        self.claimed_until, self.next_run_at, self.claim_token = until, following, token
+        return True
+
+    def evaluate_heartbeat(self, now):
+        from monitors.checks import heartbeat
+
+        return heartbeat.evaluate(
+            self.config,
+            last_ping_at=self.last_ping_at,
+            last_ping_kind=self.last_ping_kind or None,
+            since=self.started_at or self.created_at,
+            now=now,
+        )
+
+    def record(self, outcome, at):
+        """Store one result, move the state, open or resolve the incident. Returns the result."""
+        with transaction.atomic():
+            result = CheckResult.objects.create(
+                monitor=self,
+                at=at,
+                ok=outcome.ok,
+                latency=outcome.latency,
+                status_code=outcome.status_code,
+                message=outcome.message[:2000],
+                details=outcome.details or {},
+            )
+            if outcome.ok:
+                self.consecutive_successes += 1
+                self.consecutive_failures = 0
+            else:
+                self.consecutive_failures += 1
+                self.consecutive_successes = 0
+            previous = self.state
+            if not outcome.ok and self.consecutive_failures >= self.alert_after:
+                self.state = self.State.DOWN
+            elif outcome.ok and (
+                self.state == self.State.UNKNOWN or self.consecutive_successes >= self.recover_after
+            ):
+                self.state = self.State.UP
+            if self.state != previous:
+                self.state_changed_at = at
+            self.last_ok, self.last_latency = outcome.ok, outcome.latency
+            self.last_status_code, self.last_message = outcome.status_code, outcome.message[:2000]
+            self.last_details, self.last_checked_at = outcome.details or {}, at
+            Check.objects.filter(pk=self.pk, claim_token=self.claim_token).update(
+                claimed_until=None, claim_token=""
+            )
+            self.claimed_until, self.claim_token = None, ""
+            self.save(
+                update_fields=[
+                    "state",
+                    "state_changed_at",
+                    "consecutive_failures",
+                    "consecutive_successes",
+                    "last_ok",
+                    "last_latency",
+                    "last_status_code",
+                    "last_message",
+                    "last_details",
+                    "last_checked_at",
+                ]
+            )
+            if self.state == self.State.DOWN and previous != self.State.DOWN:
+                if not MaintenanceWindow.objects.covering(self, at):
+                    Incident.objects.open_for_check(self, outcome, at)
+            elif self.state == self.State.UP and previous == self.State.DOWN:
+                incident = Incident.objects.open_for(self.incident_key)
+                if incident is not None:
+                    incident.resolve(None, Incident.How.AUTO, at)
+        return result
+
+    def ping(self, kind, at):
+        """A heartbeat ping: "success", "fail" or "start"."""
+        Check.objects.filter(pk=self.pk).update(last_ping_at=at, last_ping_kind=kind)
+
+    def uptime(self, since, now):
+        """Share of successful results since `since` (raw results, then hourly folds)."""
+        return uptime_of([self.pk], since, now).get(self.pk)
+
+
+def uptime_of(check_pks, since, now):
+    """{check pk: uptime ratio | None} over [since, now): raw results plus hourly folds for the
+    hours already folded. Two queries."""
+    totals = {pk: [0, 0] for pk in check_pks}
+    raw = (
+        CheckResult.objects.filter(monitor_id__in=check_pks, at__gte=since, at__lt=now)
+        .values("monitor_id")
+        .annotate(total=Count("id"), failures=Count("id", filter=Q(ok=False)))
+    )
+    oldest_raw = CheckResult.objects.filter(monitor_id__in=check_pks).aggregate(m=Min("at"))["m"]
+    for row in raw:
+        totals[row["monitor_id"]][0] += row["total"]
+        totals[row["monitor_id"]][1] += row["failures"]
+    hourly = CheckHourly.objects.filter(monitor_id__in=check_pks, hour__gte=since, hour__lt=now)
+    if oldest_raw is not None:
+        hourly = hourly.filter(hour__lt=oldest_raw.replace(minute=0, second=0, microsecond=0))
+    for row in hourly.values("monitor_id").annotate(t=Sum("total"), f=Sum("failures")):
+        totals[row["monitor_id"]][0] += row["t"]
+        totals[row["monitor_id"]][1] += row["f"]
+    return {pk: (1 - f / t if t else None) for pk, (t, f) in totals.items()}
+
+
+class CheckResult(models.Model):
+    monitor = models.ForeignKey(Check, on_delete=models.CASCADE, related_name="results")
+    at = models.DateTimeField(_("at"))
+    ok = models.BooleanField(_("ok"))
+    latency = models.FloatField(_("latency (s)"), null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("check result")
+        verbose_name_plural = _("check results")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["monitor", "at"])]
+
+    def __str__(self):
+        return f"{self.monitor_id} {self.at:%Y-%m-%d %H:%M:%S} {'ok' if self.ok else 'fail'}"
+
+
+# Upper bounds (seconds) of the latency histogram buckets; the last bucket is open.
+LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+
+def percentile(histogram, fraction):
+    """The upper bound of the bucket holding the `fraction` quantile (None if empty)."""
+    total = sum(histogram)
+    if not total:
         return None
+    running = 0
+    for index, count in enumerate(histogram):
+        running += count
+        if running >= fraction * total:
+            return LATENCY_BUCKETS[min(index, len(LATENCY_BUCKETS) - 1)]
+    return LATENCY_BUCKETS[-1]
 
 
-def notify_team(team, message):
-    """Send to every enabled channel of the team; one failing does not stop the others.
+def bucket_of(latency):
+    return bisect.bisect_left(LATENCY_BUCKETS, latency)
 
-    Returns the errors (one per failed channel)."""
-    errors = []
-    for channel in Channel.objects.filter(team=team, enabled=True):
-        error = channel.notify(message)
-        if error is not None:
-            errors.append(error)
-    return errors
+
+def latency_percentiles(check_pk, since, now):
+    """(p50, p95) over [since, now) as bucket upper bounds (seconds), or (None, None): the
+    raw results bucketed, plus the hourly histograms of the hours already folded."""
+    histogram = [0] * (len(LATENCY_BUCKETS) + 1)
+    raw = CheckResult.objects.filter(monitor_id=check_pk, at__gte=since, at__lt=now)
+    for latency in raw.exclude(latency=None).values_list("latency", flat=True):
+        histogram[bucket_of(latency)] += 1
+    oldest_raw = CheckResult.objects.filter(monitor_id=check_pk).aggregate(m=Min("at"))["m"]
+    hourly = CheckHourly.objects.filter(monitor_id=check_pk, hour__gte=since, hour__lt=now)
+    if oldest_raw is not None:
+        hourly = hourly.filter(hour__lt=oldest_raw.replace(minute=0, second=0, microsecond=0))
+    for folded in hourly.values_list("histogram", flat=True):
+        histogram = [a + b for a, b in zip(histogram, folded, strict=False)]
+    return percentile(histogram, 0.5), percentile(histogram, 0.95)
+
+
+class CheckHourly(models.Model):
+    monitor = models.ForeignKey(Check, on_delete=models.CASCADE, related_name="hourly")
+    hour = models.DateTimeField(_("hour"))
+    total = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    latency_sum = models.FloatField(default=0)
+    latency_count = models.PositiveIntegerField(default=0)
+    histogram = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("hourly aggregate")
+        verbose_name_plural = _("hourly aggregates")
+        constraints = [models.UniqueConstraint(fields=["monitor", "hour"], name="hourly_unique")]
+
+    def __str__(self):
+        return f"{self.monitor_id} {self.hour:%Y-%m-%d %H:00}"
+
+
+def fold_results(now):
+    """Fold raw results older than the retention into hourly rows, prune both. Returns the
+    number of raw results folded."""
+    cutoff = now - timedelta(days=_setting("MONITORS_RESULT_RETENTION_DAYS", 7))
+    cutoff = cutoff.replace(minute=0, second=0, microsecond=0)
+    old = CheckResult.objects.filter(at__lt=cutoff).order_by("monitor_id", "at")
+    folds = {}
+    for result in old.iterator():
+        hour = result.at.replace(minute=0, second=0, microsecond=0)
+        fold = folds.setdefault(
+            (result.monitor_id, hour), [0, 0, 0.0, 0, [0] * (len(LATENCY_BUCKETS) + 1)]
+        )
+        fold[0] += 1
+        fold[1] += 0 if result.ok else 1
+        if result.latency is not None:
+            fold[2] += result.latency
+            fold[3] += 1
+            fold[4][bucket_of(result.latency)] += 1
+    with transaction.atomic():
+        for (monitor_id, hour), (total, failures, lsum, lcount, hist) in folds.items():
+            row, _created = CheckHourly.objects.get_or_create(
+                monitor_id=monitor_id, hour=hour, defaults={"histogram": [0] * len(hist)}
+            )
+            row.total += total
+            row.failures += failures
+            row.latency_sum += lsum
+            row.latency_count += lcount
+            row.histogram = [
+                a + b for a, b in zip(row.histogram or [0] * len(hist), hist, strict=True)
+            ]
+            row.save()
+        folded = old.delete()[0] if folds else 0
+        keep = now - timedelta(days=_setting("MONITORS_HOURLY_RETENTION_DAYS", 90))
+        CheckHourly.objects.filter(hour__lt=keep).delete()
+    return folded
+
+
+class MaintenanceWindowQuerySet(models.QuerySet):
+    def covering(self, check, at):
+        """The windows of `check` covering `at` (a list): one-off in UTC, weekly in the team's
+        local time."""
+        local = check.team.local(at)
+        found = []
+        for window in self.filter(checks=check).filter(
+            Q(start__isnull=True) | Q(start__lte=at, end__gt=at)
+        ):
+            if window.start is not None or (
+                window.weekday == local.weekday()
+                and window.weekly_start <= local.time().replace(tzinfo=None) < window.weekly_end
+            ):
+                found.append(window)
+        return found
+
+
+class MaintenanceWindow(models.Model):
+    team = models.ForeignKey(
+        "rotation.Team", on_delete=models.CASCADE, related_name="maintenance_windows"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    checks = models.ManyToManyField(Check, related_name="maintenance_windows", blank=True)
+    start = models.DateTimeField(_("start"), null=True, blank=True)
+    end = models.DateTimeField(_("end"), null=True, blank=True)
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"), null=True, blank=True, choices=[(i, str(i)) for i in range(7)]
+    )
+    weekly_start = models.TimeField(_("weekly start"), null=True, blank=True)
+    weekly_end = models.TimeField(_("weekly end"), null=True, blank=True)
+    managed_by = models.CharField(_("managed by file"), max_length=500, blank=True)
+
+    objects = MaintenanceWindowQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("maintenance window")
+        verbose_name_plural = _("maintenance windows")
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="maintenance_unique_per_team")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        one_off = self.start is not None and self.end is not None
+        weekly = None not in (self.weekday, self.weekly_start, self.weekly_end)
+        if one_off == weekly:
+            raise ValidationError(_("Give either a start and an end, or a weekly day and times."))
+        if one_off and self.end <= self.start:
+            raise ValidationError({"end": _("The end must come after the start.")})
+        if weekly and self.weekly_end <= self.weekly_start:
+            raise ValidationError({"weekly_end": _("The end must come after the start.")})
+
+
+class IncidentQuerySet(models.QuerySet):
+    def unresolved(self):
+        return self.exclude(state=Incident.State.RESOLVED)
+
+    def open_for(self, key):
+        return self.unresolved().filter(key=key).first()
+
+    def open_for_check(self, check, outcome, at):
+        """Open the incident of a check going down, or return the open one with its key."""
+        existing = self.open_for(check.incident_key)
+        if existing is not None:
+            return existing
+        severity = outcome.severity or check.severity
+        if check.kind == Check.Kind.STATUSPAGE and severity == Check.Severity.CRITICAL:
+            severity = Check.Severity.WARNING  # a third party never pages as critical
+        incident = self.create(
+            team=check.team,
+            key=check.incident_key,
+            monitor=check,
+            title=f"{check.name}: {outcome.message}"[:300],
+            severity=severity,
+            category=check.category,
+            opened_at=at,
+            escalation=check.team.escalation_chain(at),
+        )
+        incident.events.create(at=at, kind=IncidentEvent.Kind.OPENED, text=outcome.message)
+        incident.start_paging(at)
+        return incident
+
+    def escalate_due(self, now):
+        """Escalate or re-notify every unacknowledged incident that is due; returns how many
+        moved."""
+        renotify = timedelta(minutes=_setting("MONITORS_RENOTIFY_MINUTES", 30))
+        due = self.filter(state=Incident.State.OPEN).filter(
+            Q(next_escalation_at__lte=now) | Q(last_notified_at__lte=now - renotify)
+        )
+        moved = 0
+        for incident in due.select_related("team", "monitor"):
+            try:
+                moved += incident.escalate_due(now)
+            except Exception:  # one incident failing never stops the others' escalation
+                logger.exception("incident_escalation_failed", incident=incident.pk)
+        return moved
+
+
+class Incident(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", _("open")
+        ACKNOWLEDGED = "acknowledged", _("acknowledged")
+        RESOLVED = "resolved", _("resolved")
+
+    class How(models.TextChoices):
+        AUTO = "auto", _("automatically")
+        HAND = "hand", _("by hand")
+        LINK = "link", _("by link")
+        API = "api", _("through the API")
+
+    team = models.ForeignKey("rotation.Team", on_delete=models.CASCADE, related_name="incidents")
+    key = models.CharField(_("key"), max_length=200)
+    monitor = models.ForeignKey(
+        Check, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
+    )
+    title = models.CharField(_("title"), max_length=300)
+    severity = models.CharField(_("severity"), max_length=10, choices=Check.Severity)
+    category = models.CharField(_("category"), max_length=10, choices=Check.Category)
+    state = models.CharField(_("state"), max_length=15, choices=State, default=State.OPEN)
+    opened_at = models.DateTimeField(_("opened at"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acknowledged_how = models.CharField(max_length=10, choices=How, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_how = models.CharField(max_length=10, choices=How, blank=True)
+    # The team's chain frozen when the incident opened (Team.escalation_chain).
+    escalation = models.JSONField(_("escalation chain"), default=list, blank=True)
+    current_level = models.PositiveSmallIntegerField(_("current level"), default=0)
+    notify_round = models.PositiveSmallIntegerField(default=0)
+    next_escalation_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_notified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=~Q(state="resolved"),
+                name="one_unresolved_incident_per_key",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def group(self):
+        return f"incident:{self.pk}"
+
+    @property
+    def pages_people(self):
+        return self.severity == Check.Severity.CRITICAL and not (
+            self.monitor_id and self.monitor.kind == Check.Kind.STATUSPAGE
+        )
+
+    def level(self, order):
+        return next((lv for lv in self.escalation if lv["order"] == order), None)
+
+    def _next_level_after(self, order):
+        return next((lv for lv in self.escalation if lv["order"] > order), None)
+
+    def ack_url(self, user_id):
+        token = signing.dumps({"i": self.pk, "u": user_id}, salt=ACK_SALT, compress=True)
+        return settings.VIGIE_BASE_URL.rstrip("/") + reverse(
+            "monitors:ack-link", args=[self.pk, token]
+        )
+
+    def url(self):
+        return settings.VIGIE_BASE_URL.rstrip("/") + reverse("monitors:incident", args=[self.pk])
+
+    def _message(self, event="trigger", text=""):
+        return Message(
+            subject=f"[{self.get_severity_display()}] {self.title}",
+            text=text,
+            url=self.url(),
+            severity=self.severity,
+            event=event,
+            dedup_key=self.key,
+        )
+
+    def _send(self, destination, message, key, at, data):
+        enqueue(destination, message, key=key, group=self.group)
+        self.events.create(
+            at=at,
+            kind=data.pop("kind", IncidentEvent.Kind.NOTIFIED),
+            text=destination.label,
+            data=data,
+        )
+
+    def _notify_level(self, level, at, kind):
+        """Page the people of `level` (critical only), email carrying an ack link."""
+        from rotation.models import Profile
+
+        self.current_level = level["order"]
+        self.last_notified_at = at
+        if self.pages_people and level.get("user_id"):
+            user = get_user_model().objects.filter(pk=level["user_id"]).first()
+            if user is not None:
+                text = gettext("Acknowledge: %(url)s") % {"url": self.ack_url(user.pk)}
+                for dest in Profile.of(user).destinations():
+                    key = destination_key(
+                        f"incident:{self.pk}:L{level['order']}:{self.notify_round}", dest
+                    )
+                    self._send(
+                        dest,
+                        self._message(text=text),
+                        key,
+                        at,
+                        {"kind": kind, "level": level["order"], "round": self.notify_round},
+                    )
+
+    def _notify_team(self, at):
+        """The team channels whose min_severity allows this incident (never PagerDuty for a
+        third-party status page)."""
+        from django.utils.module_loading import import_string
+
+        from vigie import notify
+
+        if self.severity == Check.Severity.INFO:
+            return
+        for path in notify.TEAM_DESTINATIONS:
+            for dest in import_string(path)(self.team, self.severity):
+                if dest.kind == "pagerduty" and not self.pages_people:
+                    continue
+                key = destination_key(f"incident:{self.pk}:team", dest)
+                self._send(dest, self._message(), key, at, {"team": True})
+
+    def start_paging(self, at):
+        """L1 at once; nobody on watch at L1: the next level at once."""
+        self._notify_team(at)
+        first = self._next_level_after(0)
+        if first is not None and not first.get("user_id"):
+            first = self._next_level_after(first["order"]) or first
+        if first is None:
+            self.save()
+            return
+        self._notify_level(first, at, IncidentEvent.Kind.NOTIFIED)
+        self._plan_next(first)
+        self.save()
+
+    def _plan_next(self, level):
+        following = self._next_level_after(level["order"])
+        self.next_escalation_at = (
+            self.opened_at + timedelta(minutes=following["delay_minutes"]) if following else None
+        )
+        if self.next_escalation_at is not None and self.next_escalation_at < self.last_notified_at:
+            self.next_escalation_at = self.last_notified_at
+
+    def escalate_due(self, now):
+        """Next level when its delay has passed, else re-notify the current level when the
+        re-notification period has passed. Nothing once acknowledged or resolved."""
+        if self.state != self.State.OPEN:
+            return False
+        if self.next_escalation_at is not None and self.next_escalation_at <= now:
+            level = self._next_level_after(self.current_level)
+            self.notify_round = 0
+            self._notify_level(level, now, IncidentEvent.Kind.ESCALATED)
+            self._plan_next(level)
+            self.save()
+            return True
+        renotify = timedelta(minutes=_setting("MONITORS_RENOTIFY_MINUTES", 30))
+        if self.last_notified_at is not None and now - self.last_notified_at >= renotify:
+            level = self.level(self.current_level)
+            if level is None:
+                self.last_notified_at = now
+                self.save(update_fields=["last_notified_at"])
+                return False
+            self.notify_round += 1
+            self._notify_level(level, now, IncidentEvent.Kind.RENOTIFIED)
+            self.save()
+            return True
+        return False
+
+    def _tell_pagerduty(self, event, at):
+        """PagerDuty acknowledge/resolve for each PagerDuty destination that was triggered."""
+        from vigie.models import Notification
+
+        sent = Notification.objects.filter(group=self.group, kind="pagerduty", event="trigger")
+        seen = set()
+        for row in sent:
+            if row.label in seen:
+                continue
+            seen.add(row.label)
+            dest = Destination(row.kind, row.config, row.label)
+            enqueue(
+                dest,
+                self._message(event=event),
+                key=destination_key(f"incident:{self.pk}:{event}", dest),
+                group=self.group,
+            )
+
+    def acknowledge(self, by, how, at=None):
+        """Stop the escalation; False when already acknowledged or resolved."""
+        at = at or timezone.now()
+        won = Incident.objects.filter(pk=self.pk, state=self.State.OPEN).update(
+            state=self.State.ACKNOWLEDGED,
+            acknowledged_at=at,
+            acknowledged_by=by,
+            acknowledged_how=how,
+            next_escalation_at=None,
+        )
+        if won != 1:
+            return False
+        self.refresh_from_db()
+        self.events.create(at=at, kind=IncidentEvent.Kind.ACKNOWLEDGED, actor=by, data={"how": how})
+        self._tell_pagerduty("acknowledge", at)
+        return True
+
+    def resolve(self, by, how, at=None):
+        at = at or timezone.now()
+        won = (
+            Incident.objects.filter(pk=self.pk)
+            .exclude(state=self.State.RESOLVED)
+            .update(
+                state=self.State.RESOLVED,
+                resolved_at=at,
+                resolved_by=by,
+                resolved_how=how,
+                next_escalation_at=None,
+            )
+        )
+        if won != 1:
+            return False
+        self.refresh_from_db()
+        self.events.create(at=at, kind=IncidentEvent.Kind.RESOLVED, actor=by, data={"how": how})
+        self._tell_pagerduty("resolve", at)
+        return True
+
+    def add_note(self, by, text, at=None):
+        return self.events.create(
+            at=at or timezone.now(), kind=IncidentEvent.Kind.NOTE, actor=by, text=text
+        )
+
+    def notifications(self):
+        from vigie.models import Notification
+
+        return Notification.objects.filter(group=self.group).order_by("created_at")
+
+
+ACK_SALT = "monitors.incident-ack"
+
+
+def read_ack_token(incident_pk, token):
+    """The user id a signed acknowledge link was made for; BadSignature/SignatureExpired."""
+    data = signing.loads(
+        token, salt=ACK_SALT, max_age=_setting("MONITORS_ACK_LINK_MAX_AGE", 24 * 3600)
+    )
+    if data.get("i") != incident_pk:
+        raise signing.BadSignature("another incident")
+    return data.get("u")
+
+
+class IncidentEvent(models.Model):
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("opened")
+        NOTIFIED = "notified", _("notified")
+        NOTIFY_FAILED = "notify_failed", _("notification failed")
+        ACKNOWLEDGED = "acknowledged", _("acknowledged")
+        ESCALATED = "escalated", _("escalated")
+        RENOTIFIED = "renotified", _("notified again")
+        NOTE = "note", _("note")
+        RESOLVED = "resolved", _("resolved")
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField(_("text"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("incident event")
+        verbose_name_plural = _("incident events")
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+def team_destinations(team, severity):
+    """Registered in vigie.notify.TEAM_DESTINATIONS: the team's channels hearing `severity`."""
+    channels = Channel.objects.filter(team=team).hearing(severity)
+    return [channel.destination() for channel in channels]

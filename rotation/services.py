@@ -9,11 +9,10 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from monitors.channels import Message
-from monitors.models import notify_team
 from rotation import handover as registry
 from rotation import schedule
 from rotation.models import Handover, Shift, SwapRequest
+from vigie.notify import Message, notify_team
 
 logger = structlog.get_logger(__name__)
 
@@ -77,7 +76,13 @@ def create_handover(shift):
             }
         else:
             subject = taking_over_text(team, incoming)
-        notify_team(team, Message(subject=subject, url=_absolute(handover)))
+        notify_team(
+            team,
+            Message(subject=subject, url=_absolute(handover)),
+            key=f"handover:{handover.pk}:created",
+            group=f"handover:{handover.pk}",
+        )
+    # Enqueued in the outbox: the worker delivers it within seconds and retries it.
     Handover.objects.filter(pk=handover.pk).update(notified_at=timezone.now())
     return handover
 
@@ -98,7 +103,12 @@ def remind_unacknowledged(now=None):
         with translation.override(settings.LANGUAGE_CODE):
             who = handover.incoming.short_name if handover.incoming else _("the new vigie")
             subject = _("Reminder: %(name)s has not acknowledged the handover yet") % {"name": who}
-            notify_team(handover.shift.team, Message(subject=subject, url=_absolute(handover)))
+            notify_team(
+                handover.shift.team,
+                Message(subject=subject, url=_absolute(handover)),
+                key=f"handover:{handover.pk}:reminder",
+                group=f"handover:{handover.pk}",
+            )
         reminded += 1
     return reminded
 

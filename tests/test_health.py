@@ -23,8 +23,10 @@ def test_healthy_when_worker_beat_recently(client):
             "database": "ok",
             "migrations": "ok",
             "worker": "ok",
+            "outbox": "ok",
             "sources": {"ok": 0, "failing": 0},
         },
+        "outbox": {"pending": 0, "oldest_due_seconds": None},
     }
 
 
@@ -41,6 +43,34 @@ def test_degraded_when_the_heartbeat_is_older_than_two_minutes(client):
     body = client.get("/health").json()
     assert body["status"] == "degraded"
     assert body["checks"]["worker"].startswith("stale")
+
+
+def _notification(**fields):
+    from vigie.models import Notification
+
+    defaults = {"key": "k", "kind": "slack", "subject": "s", "severity": "info"}
+    return Notification.objects.create(**(defaults | fields))
+
+
+def test_an_outbox_backlog_is_information_not_a_fault(client):
+    heartbeat()
+    now = timezone.now()
+    _notification(key="due", next_attempt_at=now - timedelta(minutes=14))
+    _notification(key="retry", next_attempt_at=now + timedelta(hours=1))
+    with time_machine.travel(now, tick=False):
+        response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json()["checks"]["outbox"] == "ok"
+    assert response.json()["outbox"] == {"pending": 2, "oldest_due_seconds": 14 * 60}
+
+
+def test_a_notification_due_for_15_minutes_means_delivery_is_stuck(client):
+    heartbeat()
+    now = timezone.now()
+    _notification(next_attempt_at=now - timedelta(minutes=16))
+    with time_machine.travel(now, tick=False):
+        body = client.get("/health").json()
+    assert body["checks"]["outbox"] == "stuck: a notification due for 16 min"
 
 
 def test_heartbeat_keeps_one_row():
@@ -73,7 +103,7 @@ def _health_in_child(data_dir, *setup, database_url=None):
 
 def test_pending_migrations_make_it_degraded(tmp_path):
     status, body = _health_in_child(
-        tmp_path, ("migrate", "--no-input"), ("migrate", "vigie", "zero", "--no-input")
+        tmp_path, ("migrate", "--no-input"), ("migrate", "vigie", "0001_initial", "--no-input")
     )
     assert status == 503
     assert body["checks"]["migrations"] == "pending: 1"

@@ -11,8 +11,6 @@ are left out, and so are the project's settings and URLs, which list the apps by
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("vigie", "rotation", "triage", "monitors")
 ALLOWED = {
@@ -23,15 +21,10 @@ ALLOWED = {
 }
 # The project's wiring lists every app; it is the one place allowed to.
 EXCEPTIONS = {"vigie/settings.py", "vigie/urls.py"}
+
+
 # Known violations, (module, imported package). Each is removed by the branch that fixes it;
 # an entry that no longer matches an import fails the test, so the list only shrinks.
-KNOWN = {
-    # rotation/services.py sends handovers through monitors.channels and
-    # monitors.models.notify_team; the notify branch moves the channels to vigie/notify.
-    ("rotation/services.py", "monitors"),
-}
-
-
 def _modules():
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
@@ -130,14 +123,6 @@ def later():
 def test_imports_run_one_way():
     found = edges()
     broken = sorted(
-        (module, target)
-        for module, target in found
-        if target not in ALLOWED[module.split("/")[0]] and (module, target) not in KNOWN
+        (module, target) for module, target in found if target not in ALLOWED[module.split("/")[0]]
     )
     assert broken == [], f"imports against the direction: {broken}"
-
-
-@pytest.mark.parametrize("entry", sorted(KNOWN))
-def test_each_known_violation_still_exists(entry):
-    # When the fix lands, remove its entry from KNOWN.
-    assert entry in edges()

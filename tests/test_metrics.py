@@ -39,3 +39,17 @@ def test_unknown_methods_do_not_grow_the_label_set(client, settings):
     text = client.get("/metrics").content.decode()
     assert 'method="other"' in text
     assert "BREW" not in text
+
+
+def test_notification_figures_come_from_the_outbox(client, settings):
+    from vigie.models import Notification
+
+    settings.METRICS_TOKEN = ""
+    base = {"kind": "slack", "subject": "s", "severity": "info"}
+    Notification.objects.create(key="a", state="failed", **base)
+    Notification.objects.create(key="b", state="failed", **base)
+    Notification.objects.create(key="c", state="pending", **base)
+    Notification.objects.create(key="d", state="sent", **base)
+    text = client.get("/metrics").content.decode()
+    assert 'vigie_notifications_failed_total{kind="slack"} 2.0' in text
+    assert "vigie_notifications_pending 1.0" in text

@@ -12,8 +12,9 @@ import structlog
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
-from vigie.models import Heartbeat
+from vigie.models import Heartbeat, Notification
 from vigie.tasks import WORKER
 
 logger = structlog.get_logger(__name__)
@@ -26,6 +27,9 @@ def register(name, path, own=False):
     """Adds a check; `own=True` when its failure means Vigie itself is broken (503)."""
     CHECKS[name] = (path, own)
 
+
+# A notification due for longer than this means no worker is delivering.
+OUTBOX_STUCK_AFTER = 15 * 60
 
 _migrations_ok_until = 0.0
 _MIGRATIONS_CACHE_SECONDS = 60
@@ -60,6 +64,30 @@ def check_worker():
     return "ok"
 
 
+def check_outbox():
+    """A backlog is normal (retries wait); a row due for 15 min is a worker not delivering."""
+    now = timezone.now()
+    since = Notification.objects.stuck_since(now)
+    if since is not None and (now - since).total_seconds() > OUTBOX_STUCK_AFTER:
+        return f"stuck: a notification due for {int((now - since).total_seconds() // 60)} min"
+    return "ok"
+
+
+def outbox_backlog():
+    """Information for whoever reads /health: pending rows and the age of the oldest due.
+
+    None when it cannot be read (the table missing: the migrations check says why)."""
+    now = timezone.now()
+    try:
+        since = Notification.objects.stuck_since(now)
+    except DatabaseError:
+        return None
+    return {
+        "pending": Notification.objects.filter(state=Notification.State.PENDING).count(),
+        "oldest_due_seconds": None if since is None else int((now - since).total_seconds()),
+    }
+
+
 def run_checks(detail=False):
     """Returns (http status, body); `detail` keeps the names informational checks give."""
     from django.utils.module_loading import import_string
@@ -71,7 +99,11 @@ def run_checks(detail=False):
         logger.error("health_database_error", error=str(exc))
         checks["database"] = "error"
         return 503, {"status": "degraded", "checks": checks}
-    named = [("migrations", check_migrations, True), ("worker", check_worker, True)]
+    named = [
+        ("migrations", check_migrations, True),
+        ("worker", check_worker, True),
+        ("outbox", check_outbox, True),
+    ]
     named += [(name, import_string(path), own) for name, (path, own) in CHECKS.items()]
     healthy = True
     for name, check, own in named:
@@ -87,4 +119,5 @@ def run_checks(detail=False):
     return (200 if healthy else 503), {
         "status": "healthy" if healthy else "degraded",
         "checks": checks,
+        "outbox": outbox_backlog(),
     }

@@ -82,6 +82,7 @@ def request(
     timeout=DEFAULT_TIMEOUT,
     sleep=time.sleep,
     rate_limit_wait=None,
+    name=None,
     **kwargs,
 ):
     """Send one HTTP request, retrying connection errors, timeouts, 5xx and 429.
@@ -89,13 +90,17 @@ def request(
     Returns the response for any status below 400. Raises UpstreamError otherwise: permanent
     for 4xx other than 408/429, transient once the attempts are spent. `rate_limit_wait`, if
     given, reads an API's own rate-limit headers from a 429 when Retry-After is missing.
+    `name` stands for the URL in errors and logs when the URL itself is a secret (a chat
+    webhook). The last error keeps the upstream's Retry-After, so a caller that retries later
+    (the notification outbox, with `attempts=1`) waits as long as it was asked to.
     """
+    target = name or url
     last_error = None
     for attempt in range(1, policy.attempts + 1):
         try:
             response = session().request(method, url, timeout=timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            last_error = UpstreamError(f"{method} {url}: {exc.__class__.__name__}")
+            last_error = UpstreamError(f"{method} {target}: {exc.__class__.__name__}")
             wait = None
         else:
             status = response.status_code
@@ -104,7 +109,7 @@ def request(
             wait = retry_after_seconds(response)
             if status == 429 and wait is None and rate_limit_wait is not None:
                 wait = rate_limit_wait(response)
-            message = f"{method} {url}: HTTP {status} {response.text[:300]}"
+            message = f"{method} {target}: HTTP {status} {response.text[:300]}"
             if status not in (408, 429) and status < 500:
                 raise UpstreamError(message, permanent=True, status=status)
             last_error = UpstreamError(message, status=status, retry_after=wait)
@@ -116,7 +121,7 @@ def request(
             # Waiting that long inside one task would block the worker: give up now, the next
             # scheduled run comes back after the upstream's delay.
             break
-        logger.warning("upstream_retry", url=url, attempt=attempt, wait=round(wait, 2))
+        logger.warning("upstream_retry", url=target, attempt=attempt, wait=round(wait, 2))
         sleep(wait)
     raise last_error
 

@@ -16,7 +16,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 REQUESTS = Counter(
     "vigie_http_requests_total",
@@ -32,7 +32,7 @@ LATENCY = Histogram(
 
 # Dotted paths of callables returning an iterable of metric families, read at each scrape.
 # Each app adds its own (sync and check figures) in its AppConfig.ready().
-DATABASE_GAUGES = ["vigie.metrics.task_queue_gauges"]
+DATABASE_GAUGES = ["vigie.metrics.task_queue_gauges", "vigie.metrics.notification_gauges"]
 
 
 def register_gauges(dotted_path):
@@ -48,6 +48,31 @@ def task_queue_gauges():
     failed = GaugeMetricFamily("vigie_task_failures", "Failed django-q2 tasks kept for review.")
     failed.add_metric([], Failure.objects.count())
     return [queued, failed]
+
+
+def notification_gauges():
+    from django.db.models import Count
+
+    from vigie.models import Notification
+
+    pending = GaugeMetricFamily(
+        "vigie_notifications_pending", "Notifications waiting in the outbox (due or retrying)."
+    )
+    pending.add_metric([], Notification.objects.filter(state=Notification.State.PENDING).count())
+    # Read from the outbox table, so it adds up across processes; rows are kept, so it only
+    # grows (a counter), until old rows are deleted.
+    failed = CounterMetricFamily(
+        "vigie_notifications_failed", "Notifications given up on, by kind.", labels=["kind"]
+    )
+    counts = (
+        Notification.objects.filter(state=Notification.State.FAILED)
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .order_by("kind")
+    )
+    for kind, count in counts:
+        failed.add_metric([kind], count)
+    return [pending, failed]
 
 
 class _DatabaseCollector:

@@ -5,6 +5,8 @@ from django.utils import timezone
 # name -> (function, schedule type, minutes). Each app appends its own in AppConfig.ready().
 SCHEDULES = {
     "vigie.heartbeat": ("vigie.tasks.heartbeat", "I", 1),
+    # Loops for VIGIE_NOTIFY_WINDOW seconds of its minute, so notifications wait seconds.
+    "vigie.notify": ("vigie.notify.outbox.deliver_task", "I", 1),
 }
 
 

@@ -271,3 +271,7 @@ if SENTRY_DSN:
         traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
         profiles_sample_rate=SENTRY_PROFILES_SAMPLE_RATE,
     )
+# Notifications (the outbox): given up after this many hours of failed attempts; the delivery
+# task runs every minute and keeps delivering for this many seconds of it.
+VIGIE_NOTIFY_GIVE_UP_HOURS = env.get_int("VIGIE_NOTIFY_GIVE_UP_HOURS", 24)
+VIGIE_NOTIFY_WINDOW = env.get_float("VIGIE_NOTIFY_WINDOW", 55.0, minimum=0, maximum=58)

@@ -1,9 +1,15 @@
 import pytest
 
-from monitors.tests.fake_webhook import FakeWebhookServer
+
+class Outbox:
+    """The keys of the outbox rows (vigie.models.Notification) the incidents enqueued."""
+
+    def __iter__(self):
+        from vigie.models import Notification
+
+        return iter(Notification.objects.values_list("key", flat=True))
 
 
 @pytest.fixture
-def webhook_server():
-    with FakeWebhookServer() as server:
-        yield server
+def outbox(db):
+    return Outbox()

@@ -1,16 +1,15 @@
-import pytest
-from django.core import mail
+"""Team channels as notification destinations, routed by severity."""
 
-from monitors.channels import TRANSPORTS, Message, TransportError, send
-from monitors.models import Channel, notify_team
+import pytest
+
+from monitors.models import Channel, team_destinations
 from rotation.tests.factories import TeamFactory
+from vigie import notify
+from vigie.models import Notification
+from vigie.notify import Destination, Message
+from vigie.notify.outbox import deliver_due
 
 pytestmark = pytest.mark.django_db
-
-MESSAGE = Message(
-    subject="Camille prend la vigie jusqu'au lundi 7 décembre 10:00",
-    url="https://vigie.example.org/rotation/core/handovers/1/",
-)
 
 
 @pytest.fixture
@@ -19,62 +18,62 @@ def team():
 
 
 def test_every_kind_has_a_transport():
-    assert set(TRANSPORTS) == set(Channel.Kind.values)
+    assert set(Channel.Kind.values) == set(notify.TRANSPORTS)
 
 
-def test_slack_posts_text_with_a_link(team, webhook_server):
-    channel = Channel(team=team, kind="slack", name="#vigie", url=f"{webhook_server.url}/hook")
-    send(channel, MESSAGE)
-    [post] = webhook_server.posts
-    assert post["content_type"] == "application/json"
-    assert post["json"]["text"].startswith("*Camille prend la vigie")
-    assert f"<{MESSAGE.url}|" in post["json"]["text"]
+def test_monitors_registers_its_channels_as_team_destinations():
+    assert "monitors.models.team_destinations" in notify.TEAM_DESTINATIONS
 
 
-def test_mattermost_posts_markdown_as_vigie(team, webhook_server):
-    channel = Channel(team=team, kind="mattermost", name="vigie", url=f"{webhook_server.url}/h")
-    send(channel, MESSAGE)
-    [post] = webhook_server.posts
-    assert post["json"]["username"] == "Vigie"
-    assert post["json"]["text"].startswith("**Camille")
-
-
-def test_a_gone_webhook_is_a_permanent_error(team, webhook_server):
-    channel = Channel(team=team, kind="slack", name="old", url=f"{webhook_server.url}/gone")
-    with pytest.raises(TransportError) as info:
-        send(channel, MESSAGE)
-    assert info.value.permanent
-
-
-def test_a_failing_server_is_retried_once_then_transient(team, webhook_server):
-    channel = Channel(team=team, kind="slack", name="x", url=f"{webhook_server.url}/broken")
-    with pytest.raises(TransportError) as info:
-        send(channel, MESSAGE)
-    assert not info.value.permanent
-    assert len(webhook_server.posts) == 2
-
-
-def test_email_goes_through_django_mail(team):
-    channel = Channel(team=team, kind="email", name="équipe", address="tech@example.org")
-    send(channel, MESSAGE)
-    [email] = mail.outbox
-    assert email.to == ["tech@example.org"]
-    assert email.subject == MESSAGE.subject
-    assert MESSAGE.url in email.body
-
-
-def test_one_failing_channel_does_not_stop_the_others(team, webhook_server):
-    broken = Channel.objects.create(
-        team=team, kind="slack", name="old", url=f"{webhook_server.url}/gone"
+@pytest.mark.parametrize(
+    ("fields", "config"),
+    [
+        ({"kind": "slack", "url": "${SLACK_URL}"}, {"url": "${SLACK_URL}"}),
+        ({"kind": "ntfy", "url": "https://ntfy.sh/t"}, {"url": "https://ntfy.sh/t"}),
+        (
+            {"kind": "webhook", "url": "https://x.example/in", "secret": "${HOOK_SECRET}"},
+            {"url": "https://x.example/in", "secret": "${HOOK_SECRET}"},
+        ),
+        ({"kind": "pagerduty", "routing_key": "${PD}"}, {"routing_key": "${PD}", "url": ""}),
+        ({"kind": "email", "address": "tech@example.org"}, {"to": "tech@example.org"}),
+    ],
+)
+def test_destination_carries_the_kind_keys_unresolved(team, fields, config):
+    channel = Channel.objects.create(team=team, name="équipe", **fields)
+    assert channel.destination() == Destination(
+        fields["kind"], config, label=f"équipe (#{channel.pk})"
     )
-    Channel.objects.create(team=team, kind="email", name="mail", address="tech@example.org")
+
+
+def test_a_channel_hears_messages_at_or_above_its_min_severity(team):
+    Channel.objects.create(team=team, kind="email", name="all", address="a@example.org")
     Channel.objects.create(
-        team=team, kind="slack", name="off", url=f"{webhook_server.url}/x", enabled=False
+        team=team, kind="email", name="warn", address="w@example.org", min_severity="warning"
     )
-    errors = notify_team(team, MESSAGE)
-    assert len(errors) == 1
-    assert len(mail.outbox) == 1
-    assert [p["path"] for p in webhook_server.posts] == ["/gone"]
-    broken.refresh_from_db()
-    assert "404" in broken.last_error
-    assert broken.last_error_at is not None
+    Channel.objects.create(
+        team=team, kind="pagerduty", name="pd", routing_key="R", min_severity="critical"
+    )
+    Channel.objects.create(
+        team=team, kind="email", name="off", address="o@example.org", enabled=False
+    )
+    Channel.objects.create(
+        team=TeamFactory(slug="other"), kind="email", name="x", address="x@e.org"
+    )
+
+    def names(severity):
+        return sorted(d.label.split(" ")[0] for d in team_destinations(team, severity))
+
+    assert names("info") == ["all"]
+    assert names("warning") == ["all", "warn"]
+    assert names("critical") == ["all", "pd", "warn"]
+
+
+def test_notify_team_reaches_the_channels_through_the_outbox(team, webhook_server):
+    Channel.objects.create(team=team, kind="slack", name="#vigie", url=f"{webhook_server.url}/h")
+    Channel.objects.create(team=team, kind="slack", name="old", url=f"{webhook_server.url}/gone")
+    message = Message(subject="site is down", severity="warning")
+    notify.notify_team(team, message, key="incident:1:open", group="incident:1")
+    assert deliver_due() == 1
+    states = dict(Notification.objects.filter(group="incident:1").values_list("label", "state"))
+    assert sorted(states.values()) == ["failed", "sent"]
+    assert sorted(p["path"] for p in webhook_server.posts) == ["/gone", "/h"]

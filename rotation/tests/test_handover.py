@@ -5,12 +5,13 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 
-from monitors.models import Channel
-from monitors.tests.fake_webhook import FakeWebhookServer
 from rotation import handover as registry
 from rotation import services
 from rotation.models import Handover, Shift
 from rotation.tests.conftest import paris
+from tests.fakes.webhook import FakeWebhookServer
+from vigie import notify
+from vigie.notify.outbox import deliver_due
 
 pytestmark = pytest.mark.django_db
 
@@ -47,14 +48,35 @@ def webhook():
         yield server
 
 
+# The team's destinations, as an app registers them in vigie.notify.TEAM_DESTINATIONS.
+CHANNELS = []
+
+
+def team_channels(team, severity):
+    return list(CHANNELS)
+
+
+@pytest.fixture
+def channels(monkeypatch):
+    monkeypatch.setattr(notify, "TEAM_DESTINATIONS", [f"{__name__}.team_channels"])
+    monkeypatch.setattr(f"{__name__}.CHANNELS", [])
+    return CHANNELS
+
+
+EMAIL = notify.Destination("email", {"to": "tech@example.org"}, label="tech")
+
+
 def test_a_watch_that_ended_gets_one_frozen_handover_and_a_notification(
-    rotation, members, provider, webhook
+    rotation, members, provider, webhook, channels
 ):
-    Channel.objects.create(team=rotation, kind="slack", name="#vigie", url=f"{webhook.url}/h")
-    Channel.objects.create(team=rotation, kind="email", name="tech", address="tech@example.org")
+    channels.append(notify.Destination("slack", {"url": f"{webhook.url}/h"}, label="#vigie"))
+    channels.append(EMAIL)
     with time_machine.travel(FIRST_END + timedelta(minutes=3), tick=False):
         assert services.create_due_handovers() == 1
         assert services.create_due_handovers() == 0
+        # Enqueued in the outbox, nothing sent inline; the worker's round delivers both.
+        assert webhook.posts == [] and mail.outbox == []
+        assert deliver_due() == 2
     handover = Handover.objects.get()
     assert handover.shift.membership == members[0]
     assert handover.incoming == members[1]
@@ -95,16 +117,18 @@ def test_a_failing_provider_empties_only_its_section(rotation, monkeypatch):
     assert sections["alerts"]["count"] == 2
 
 
-def test_reminder_after_24_hours_once(rotation, provider):
-    Channel.objects.create(team=rotation, kind="email", name="tech", address="tech@example.org")
+def test_reminder_after_24_hours_once(rotation, provider, channels):
+    channels.append(EMAIL)
     with time_machine.travel(FIRST_END, tick=False):
         services.create_due_handovers()
+        deliver_due()
     mail.outbox.clear()
     with time_machine.travel(FIRST_END + timedelta(hours=23), tick=False):
         assert services.remind_unacknowledged() == 0
     with time_machine.travel(FIRST_END + timedelta(hours=25), tick=False):
         assert services.remind_unacknowledged() == 1
         assert services.remind_unacknowledged() == 0
+        assert deliver_due() == 1
     assert mail.outbox[0].subject == "Rappel : Dominique n'a pas encore lu la passation"
 
 
@@ -132,21 +156,23 @@ def test_note_is_markdown_sanitised_and_only_incoming_acknowledges(client, rotat
     assert handover.acknowledgement_delay is not None
 
 
-def test_the_scheduled_tasks_run_handovers_reminders_and_generation(rotation, provider):
+def test_the_scheduled_tasks_run_handovers_reminders_and_generation(rotation, provider, channels):
     from django.utils.module_loading import import_string
 
     from vigie.schedules import SCHEDULES
 
-    Channel.objects.create(team=rotation, kind="email", name="tech", address="tech@example.org")
+    channels.append(EMAIL)
     handovers = import_string(SCHEDULES["rotation.handovers"][0])
     with time_machine.travel(FIRST_END + timedelta(minutes=3), tick=False):
         handovers()
+        deliver_due()
     assert Handover.objects.count() == 1
     assert [m.subject for m in mail.outbox] == [
         "Dominique prend la vigie jusqu'au lundi 21 décembre 10:00"
     ]
     with time_machine.travel(FIRST_END + timedelta(hours=25), tick=False):
         handovers()
+        deliver_due()
     assert mail.outbox[-1].subject == "Rappel : Dominique n'a pas encore lu la passation"
 
     later = FIRST_END + timedelta(days=200)  # past the six generated months

@@ -31,3 +31,12 @@ def sentry_source(db, fake_sentry, monkeypatch):
         token_env=SENTRY_TOKEN_ENV,
         github_repository="betagouv/rdv-service-public",
     )
+
+
+@pytest.fixture
+def webhook_server():
+    """A loopback receiver for the notification transports."""
+    from tests.fakes.webhook import FakeWebhookServer
+
+    with FakeWebhookServer() as server:
+        yield server

@@ -1,9 +1,11 @@
 """Slack incoming webhooks: `{"text": ...}` with mrkdwn links `<url|label>`."""
 
-from .webhook import WebhookTransport
+from .chat import ChatTransport
 
 
-class SlackTransport(WebhookTransport):
+class SlackTransport(ChatTransport):
+    name = "Slack webhook"
+
     def payload(self, message):
         text = f"*{message.subject}*"
         if message.text:

@@ -2,18 +2,27 @@
 
 import smtplib
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 
 from .base import Transport, TransportError
 
 
 class EmailTransport(Transport):
-    def send(self, channel, message):
-        if not channel.address:
+    secret_keys = ()
+
+    def send(self, config, message, *, key):
+        to = config.get("to")
+        if not to:
             raise TransportError("no email address configured", permanent=True)
+        email = EmailMessage(
+            message.subject,
+            message.as_plain_text(),
+            to=[to],
+            headers={"X-Vigie-Idempotency-Key": key},
+        )
         try:
-            send_mail(message.subject, message.as_plain_text(), None, [channel.address])
+            email.send()
         except smtplib.SMTPRecipientsRefused as exc:
-            raise TransportError(f"recipient refused: {channel.address}", permanent=True) from exc
+            raise TransportError(f"recipient refused: {to}", permanent=True) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise TransportError(f"email not sent: {exc.__class__.__name__}") from exc

@@ -1,9 +1,11 @@
 """Mattermost incoming webhooks: `{"text": ...}` in Markdown, posted as "Vigie"."""
 
-from .webhook import WebhookTransport
+from .chat import ChatTransport
 
 
-class MattermostTransport(WebhookTransport):
+class MattermostTransport(ChatTransport):
+    name = "Mattermost webhook"
+
     def payload(self, message):
         text = f"**{message.subject}**"
         if message.text:

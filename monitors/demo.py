@@ -1,0 +1,78 @@
+"""Demo checks, offline and idempotent: Vigie's own /health, a local port that refuses, a
+heartbeat the demo pings, an SQL invariant on Vigie's own database, and one open incident.
+
+The SQL check reads `VIGIE_DEMO_SQL_DSN` when set (a read-only DSN, kept as `${...}`), else
+Vigie's own SQLite file; on PostgreSQL without the variable it says the variable is missing."""
+
+import os
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from monitors import checks
+from monitors.checks import Outcome
+from monitors.models import Check, Incident
+from rotation.models import Team
+
+SQL_DSN_VARIABLE = "VIGIE_DEMO_SQL_DSN"
+
+
+def _sql_dsn():
+    database = settings.DATABASES["default"]
+    if os.environ.get(SQL_DSN_VARIABLE) or not database["ENGINE"].endswith("sqlite3"):
+        return "${" + SQL_DSN_VARIABLE + "}"
+    return f"sqlite:///{database['NAME']}"
+
+
+def _checks(team):
+    base = settings.VIGIE_BASE_URL.rstrip("/")
+    return [
+        ("vigie-health", Check.Kind.HTTP, {"url": f"{base}/health"}, {"allow_private": True}),
+        (
+            "port-ferme",
+            Check.Kind.HTTP,
+            {"url": "http://127.0.0.1:9/"},
+            {"allow_private": True, "severity": Check.Severity.WARNING},
+        ),
+        ("export-nocturne", Check.Kind.HEARTBEAT, {"period": 86400, "grace": 3600}, {}),
+        (
+            "intervalles-courts",
+            Check.Kind.SQL,
+            {
+                "dsn": _sql_dsn(),
+                "query": "SELECT id, name, interval FROM monitors_check WHERE interval < 10",
+            },
+            {"category": Check.Category.BUSINESS, "allow_private": True},
+        ),
+    ]
+
+
+def load():
+    team, _ = Team.objects.get_or_create(slug="demo", defaults={"name": "Démo"})
+    now = timezone.now()
+    created = 0
+    for name, kind, config, extra in _checks(team):
+        check, made = Check.objects.get_or_create(
+            team=team,
+            name=name,
+            defaults={"kind": kind, "config": checks.validate(kind, config), **extra},
+        )
+        created += made
+        if not made:
+            continue
+        if kind == Check.Kind.HEARTBEAT:
+            check.started_at = now - timedelta(hours=1)
+            check.save(update_fields=["started_at"])
+            check.ping("success", now - timedelta(minutes=20))
+    refused = Check.objects.get(team=team, name="port-ferme")
+    if not refused.results.exists():
+        for minutes in (3, 2, 1):
+            refused.record(
+                Outcome(ok=False, message="connection refused (127.0.0.1:9)"),
+                now - timedelta(minutes=minutes),
+            )
+    incident = Incident.objects.open_for(refused.incident_key)
+    if incident is not None and not incident.events.filter(kind="note").exists():
+        incident.add_note(None, "Port 9 fermé exprès : c'est l'incident de démonstration.")
+    return f"{created} checks created, {Incident.objects.unresolved().count()} open incident(s)"

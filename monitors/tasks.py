@@ -1,0 +1,94 @@
+"""The monitors' background work: the tick that runs due checks, escalation, the daily fold."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+
+import structlog
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from monitors import checks
+from monitors.models import Check, Incident, fold_results
+from vigie.models import Heartbeat
+
+logger = structlog.get_logger(__name__)
+
+SCHEDULER = "check-scheduler"
+TICK_SECONDS = 10
+_pool = None
+
+
+def pool():
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(
+            max_workers=getattr(settings, "MONITORS_THREADS", 32), thread_name_prefix="check"
+        )
+    return _pool
+
+
+def _run(check):
+    """In a pool thread: the network part only, no database."""
+    return checks.run(
+        check.kind, check.config, timeout=check.timeout, allow_private=check.allow_private
+    )
+
+
+def _record(check, future):
+    try:
+        check.record(future.result(), timezone.now())
+    except Exception:  # one check failing to record never stops the others
+        logger.exception("check_record_failed", check=check.pk)
+
+
+def step(now, pending):
+    """One 10-second slot: record what finished, claim what is due, start it, escalate.
+
+    `pending` maps running futures to their check; returns it."""
+    for future in [f for f in pending if f.done()]:
+        _record(pending.pop(future), future)
+    for check in Check.objects.due(now).select_related("team"):
+        if not check.claim(now):
+            continue  # another worker has this slot
+        if check.kind == Check.Kind.HEARTBEAT:
+            try:
+                check.record(check.evaluate_heartbeat(now), now)
+            except Exception:
+                logger.exception("check_record_failed", check=check.pk)
+            continue
+        pending[pool().submit(_run, check)] = check
+    Incident.objects.escalate_due(now)
+    Heartbeat.beat(SCHEDULER)
+    return pending
+
+
+def finish(pending):
+    """Wait for the checks still running (each bounded by its own timeout) and record them."""
+    wait(list(pending))
+    for future, check in list(pending.items()):
+        _record(check, future)
+    pending.clear()
+
+
+def run_due(now=None):
+    """One slot, waiting for its checks: what tests and `tick` build on."""
+    finish(step(now or timezone.now(), {}))
+
+
+def tick(clock=time.monotonic, sleep=time.sleep):
+    """Declared every minute; works one slot every 10 s until the minute ends, so a check can
+    run every 10 s. A slow check only delays its own recording, never the next slot."""
+    pending = {}
+    start = clock()
+    for index in range(60 // TICK_SECONDS):
+        close_old_connections()
+        step(timezone.now(), pending)
+        delay = start + (index + 1) * TICK_SECONDS - clock()
+        if index < 60 // TICK_SECONDS - 1 and delay > 0:
+            sleep(delay)
+    finish(pending)
+
+
+def fold_and_prune():
+    return fold_results(timezone.now())

@@ -1,0 +1,114 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from monitors.checks import Outcome
+from monitors.models import Incident
+from monitors.tests.helpers import FAIL, OK, T0, make_check, make_team
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_chain(monkeypatch, outbox):
+    monkeypatch.setattr("rotation.models.Team.escalation_chain", lambda team, at: [])
+
+
+def test_overview_lists_checks_escaped_with_a_bounded_query_count(
+    user_client, django_assert_max_num_queries
+):
+    team = make_team()
+    for index in range(5):
+        check = make_check(team, name=f"<script>alert({index})</script>")
+        check.record(OK, T0)
+    # session+user, checks, 3 × (raw, oldest raw, hourly), recent results, teams, watch badge
+    with django_assert_max_num_queries(20):
+        response = user_client.get(reverse("monitors:overview"))
+    body = response.content.decode()
+    assert "<script>alert(" not in body
+    assert "&lt;script&gt;alert(0)" in body
+    assert reverse("monitors:check", args=[check.pk]) in body
+    assert "<polyline" not in body  # one result: no sparkline yet
+
+
+def test_overview_filters_by_state_and_serves_the_partial(user_client):
+    team = make_team()
+    up = make_check(team, name="up-one")
+    up.record(OK, T0)
+    down = make_check(team, name="down-one", alert_after=1)
+    down.record(FAIL, T0)
+    response = user_client.get(
+        reverse("monitors:overview"), {"state": "down"}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert "down-one" in body and "up-one" not in body
+    assert "<html" not in body
+
+
+def test_check_page_shows_the_offending_rows_and_the_file_mark(
+    user_client, django_assert_max_num_queries
+):
+    check = make_check(name="stock", managed_by="monitors.yaml", alert_after=1)
+    now = check.next_run_at
+    for minutes in range(3):
+        check.record(OK, now + timedelta(minutes=minutes))
+    rows = Outcome(
+        ok=False,
+        message="2 rows",
+        details={"row_count": 2, "columns": ["sku"], "rows": [["<b>A</b>"], ["B"]]},
+    )
+    check.record(rows, now + timedelta(minutes=5))
+    with django_assert_max_num_queries(12):
+        response = user_client.get(reverse("monitors:check", args=[check.pk]))
+    body = response.content.decode()
+    assert "&lt;b&gt;A&lt;/b&gt;" in body
+    assert "monitors.yaml" in body
+    assert reverse("monitors:incident", args=[Incident.objects.get().pk]) in body
+
+
+def test_incidents_open_first_and_resolved_says_so(user_client, django_assert_max_num_queries):
+    first = make_check(name="first", alert_after=1)
+    first.record(FAIL, T0)
+    Incident.objects.get(monitor=first).resolve(None, Incident.How.HAND, T0)
+    second = make_check(name="second", alert_after=1)
+    second.record(FAIL, T0 - timedelta(days=1))
+    with django_assert_max_num_queries(8):
+        response = user_client.get(reverse("monitors:incidents"), HTTP_ACCEPT_LANGUAGE="fr")
+    body = response.content.decode()
+    assert body.index("second:") < body.index("first:")
+    assert "résolu" in body
+
+
+def test_incident_page_timeline_and_hand_acknowledge(user, user_client):
+    from rotation.models import Membership
+
+    check = make_check(name="site", alert_after=1)
+    check.record(FAIL, T0)
+    incident = Incident.objects.get()
+    Membership.objects.create(team=check.team, user=user)
+    response = user_client.get(reverse("monitors:incident", args=[incident.pk]))
+    assert reverse("monitors:ack", args=[incident.pk]) in response.content.decode()
+    user_client.post(reverse("monitors:ack", args=[incident.pk]))
+    user_client.post(reverse("monitors:note", args=[incident.pk]), {"text": "<i>on it</i>"})
+    incident.refresh_from_db()
+    assert incident.state == Incident.State.ACKNOWLEDGED
+    assert (incident.acknowledged_by, incident.acknowledged_how) == (user, "hand")
+    body = user_client.get(reverse("monitors:incident", args=[incident.pk])).content.decode()
+    assert "&lt;i&gt;on it&lt;/i&gt;" in body
+    user_client.post(reverse("monitors:resolve", args=[incident.pk]))
+    incident.refresh_from_db()
+    assert incident.state == Incident.State.RESOLVED
+
+
+def test_outsider_cannot_acknowledge(user_client):
+    check = make_check(alert_after=1)
+    check.record(FAIL, T0)
+    incident = Incident.objects.get()
+    response = user_client.post(reverse("monitors:ack", args=[incident.pk]))
+    assert response.status_code == 403
+
+
+def test_pages_need_a_login(client):
+    assert client.get(reverse("monitors:overview")).status_code == 302
+    assert client.get(reverse("monitors:incidents")).status_code == 302
