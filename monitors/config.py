@@ -294,7 +294,7 @@ def _check(reader):
     common = {
         "kind": kind,
         "interval": reader.duration("interval", 60.0, minimum=MIN_INTERVAL),
-        "timeout": reader.duration("timeout", 10.0, minimum=0.1),
+        "timeout": reader.duration("timeout", 10.0, minimum=1),
         "alert_after": reader.integer("alert_after", 2),
         "recover_after": reader.integer("recover_after", 1),
         "severity": reader.choice("severity", SEVERITIES, "critical"),
@@ -345,7 +345,7 @@ def _maintenance(reader):
         start, end = (_clock(inner, key) for key in ("start", "end"))
         if start == end:
             inner.fail("'start' and 'end' are the same time", "end")
-        fields.update(weekday=WEEKDAYS.index(day), start_time=start, end_time=end)
+        fields.update(weekday=WEEKDAYS.index(day), weekly_start=start, weekly_end=end)
     else:
         start, end = (_local_minute(reader, key) for key in ("start", "end"))
         if end <= start:
@@ -461,7 +461,7 @@ def plan(document, *, prune=False, managed_by=None):
                 raise ConfigError(document.filename, entry.line, f"unknown team {entry.team!r}")
             wanted[section].add((team.pk, entry.name))
             values = _row_values(entry, team)
-            if section == "check":
+            if section != "channel":
                 values["managed_by"] = managed_by
             row = model.objects.filter(team=team, name=entry.name).first()
             if row is None:
@@ -526,7 +526,7 @@ def apply(document, *, prune=False, dry_run=False, managed_by=None):
             for entry in entries:
                 team = teams[entry.team]
                 values = _row_values(entry, team)
-                if section == "check":
+                if section != "channel":
                     values["managed_by"] = managed_by
                 row, _ = models[section].objects.update_or_create(
                     team=team, name=entry.name, defaults=values
@@ -615,8 +615,8 @@ def export(teams=None):
         if window.weekday is not None:
             item["weekly"] = {
                 "day": WEEKDAYS[window.weekday],
-                "start": window.start_time.strftime("%H:%M"),
-                "end": window.end_time.strftime("%H:%M"),
+                "start": window.weekly_start.strftime("%H:%M"),
+                "end": window.weekly_end.strftime("%H:%M"),
             }
         else:
             item["start"] = window.team.local(window.start).strftime(_LOCAL_MINUTE)

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 
 from monitors import config
 from monitors.models import Channel, Check, MaintenanceWindow
-from tests.factories import TeamFactory
+from rotation.tests.factories import TeamFactory
 
 EXAMPLE = (Path(__file__).parent / "data" / "example.yaml").read_text()
 
@@ -101,7 +101,7 @@ def test_prune_deletes_what_the_file_no_longer_names(demo_team, secrets_env, mon
 @pytest.mark.parametrize(
     ("change", "line", "named"),
     [
-        (("interval: 60s", "intervall: 60s"), 9, "unknown key 'intervall'"),
+        (("interval: 60s", "intervall: 60s"), 9, "'intervall': unknown key"),
         (("timeout: 10s", "timeout: ten seconds"), 10, "bad duration"),
         (("interval: 60s", "interval: 5s"), 9, "at least 10s"),
         (("SELECT id, sku, qty FROM stock WHERE qty < 0", "DELETE FROM stock"), 22, "query"),

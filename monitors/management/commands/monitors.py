@@ -3,6 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
+from django.utils import translation
 
 from monitors import config
 
@@ -25,6 +26,11 @@ class Command(BaseCommand):
         export.add_argument("--team", action="append", dest="teams", help="Only this team.")
 
     def handle(self, *args, action, **options):
+        # One language on the operator's terminal, whatever LANGUAGE_CODE says.
+        with translation.override("en"):
+            self.run(action, options)
+
+    def run(self, action, options):
         if action == "apply":
             self.apply(options["file"], dry_run=options["dry_run"], prune=options["prune"])
         else:
