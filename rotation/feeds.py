@@ -61,7 +61,7 @@ def _window():
 @login_not_required
 @require_GET
 def team_feed(request, token):
-    team = Team.objects.filter(feed_token=token).first() if "\x00" not in token else None
+    team = Team.objects.filter(feed_token=token).first()
     if team is None:
         raise Http404("unknown feed")
     timeline = team_segments(team, *_window())
@@ -71,11 +71,7 @@ def team_feed(request, token):
 @login_not_required
 @require_GET
 def member_feed(request, token):
-    membership = (
-        Membership.objects.filter(feed_token=token).select_related("team", "user").first()
-        if "\x00" not in token  # no stored token has one, and PostgreSQL refuses to compare it
-        else None
-    )
+    membership = Membership.objects.filter(feed_token=token).select_related("team", "user").first()
     if membership is None or not membership.active:
         raise Http404("unknown feed")
     team = membership.team

@@ -110,8 +110,16 @@ def _free_port():
 
 
 def _make_test_command(*variables):
+    # Not the variables of a `make test` this suite may itself be running under.
+    inherited = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTEST_ARGS", "NPROC")
+    env = {k: v for k, v in os.environ.items() if k not in inherited}
     result = subprocess.run(
-        ["make", "-n", "test", *variables], cwd=ROOT, capture_output=True, text=True, check=True
+        ["make", "-n", "test", *variables],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return [line for line in result.stdout.splitlines() if " pytest" in line][-1].split()
 

@@ -203,7 +203,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 Q_CLUSTER = {
     "name": "vigie",
     "orm": "default",
-    "workers": env.get_int("VIGIE_WORKERS", 2, minimum=1),
+    # Two workers hold the one-minute rounds of the check scheduler and of the outbox; the others
+    # run syncs and qualifications.
+    "workers": env.get_int("VIGIE_WORKERS", 4, minimum=1),
     "timeout": 300,
     "retry": 360,
     "max_attempts": 3,

@@ -16,7 +16,7 @@ _TEST_ENVIRONMENT = {
 }
 with mock.patch.dict(os.environ, _TEST_ENVIRONMENT):
     from vigie.settings import *  # noqa: F403
-    from vigie.settings import Q_CLUSTER, STORAGES
+    from vigie.settings import PUBLIC_ALLOWED_HOSTS, Q_CLUSTER, STORAGES
 
 # Tasks run inline, in the test's transaction.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
@@ -28,3 +28,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+# The browser tests' live server answers on localhost like any page.
+PUBLIC_ALLOWED_HOSTS = [*PUBLIC_ALLOWED_HOSTS, "localhost", "127.0.0.1"]

@@ -64,12 +64,14 @@ class Command(BaseCommand):
         sys.exit(exit_code)
 
 
-def _terminate(children, grace=30):
+def _terminate(children, grace=75):
     """Stop each child the way it expects: SIGTERM to its main process only.
 
     django-q2's cluster catches it there and stops its sentinel and workers itself, finishing
     the tasks in flight; a signal to the whole group would kill those first and leave the
-    cluster waiting for them. What is still alive after `grace` seconds is killed, group and all.
+    cluster waiting for them. The check scheduler and the outbox each work in one-minute rounds
+    (django-q2 schedules at most once a minute), so a clean stop can take up to a minute. What
+    is still alive after `grace` seconds is killed, group and all.
     """
     children = list(children)
     for child in children:
