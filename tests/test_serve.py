@@ -37,7 +37,9 @@ def _get(url):
 
 @pytest.fixture
 def vigie_server(tmp_path):
-    env = vigie_env(VIGIE_DATA_DIR=str(tmp_path), VIGIE_WORKERS="2")
+    env = vigie_env(
+        VIGIE_DATA_DIR=str(tmp_path), VIGIE_WORKERS="4"
+    )  # two hold the monitors and outbox rounds
     manage("migrate", "--no-input", env=env, check=True, timeout=120)
     manage("demo", env=env, check=True, timeout=120)
     port = _free_port()
