@@ -184,7 +184,7 @@ def create_override(request, slug):
     if membership is None and not request.user.is_superuser:
         raise Http404
     actor = None if _can_manage(request.user, membership) else membership
-    form = OverrideForm(request.POST or None, team=team, actor=actor)
+    form = OverrideForm(request.POST or None, team=team, actor=actor, user=request.user)
     if request.method == "POST" and form.is_valid():
         override = form.save(commit=False)
         override.created_by = request.user
