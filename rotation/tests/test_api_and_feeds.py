@@ -2,6 +2,7 @@ import importlib
 import re
 
 import pytest
+import time_machine
 from django.apps import apps as django_apps
 from django.urls import reverse
 from icalendar import Calendar
@@ -140,3 +141,23 @@ def test_tokens_stored_in_clear_before_are_hashed_and_keep_working(members):
     token.refresh_from_db()
     assert token.key != "an-old-clear-token" and token.hint == "oken"
     assert ApiToken.objects.matching("an-old-clear-token").get() == token
+
+
+def test_oncall_gives_the_real_start_and_end_of_the_current_segment(client, rotation, members):
+    client.force_login(members[1].user)
+    # Camille's watch began on Monday 23 November, not at the request instant.
+    assert _oncall(client).json()["now"]["start"] == "2026-11-23T10:00:00+01:00"
+    # Sacha's override cuts Dominique's watch (7 → 21 December) into three segments.
+    with time_machine.travel(paris(2026, 12, 11, 15), tick=False):
+        client.force_login(members[1].user)  # the session of NOW has expired by then
+        body = _oncall(client).json()
+    assert (body["now"]["name"], body["now"]["override"]) == (members[2].name, True)
+    assert body["now"]["start"] == "2026-12-10T10:00:00+01:00"
+    assert body["now"]["end"] == "2026-12-12T10:00:00+01:00"
+    assert body["next"]["name"] == members[1].name
+    assert body["next"]["start"] == "2026-12-12T10:00:00+01:00"
+    assert body["next"]["end"] == "2026-12-21T10:00:00+01:00"
+    with time_machine.travel(paris(2026, 12, 13, 15), tick=False):
+        client.force_login(members[1].user)
+        body = _oncall(client).json()
+    assert body["now"]["start"] == "2026-12-12T10:00:00+01:00"
