@@ -375,9 +375,8 @@ def show_history(request):
 
 
 def team_history(request, slug):
-    team, membership = _team(request, slug)
-    if not _can_manage(request.user, membership):
-        return _forbidden(request, team)
+    """Read-only for every member of the team."""
+    team, _membership = _team(request, slug)
     shifts = (
         Shift.objects.filter(team=team, end__lte=timezone.now())
         .select_related("membership__user", "handover__incoming__user", "handover__acknowledged_by")
@@ -396,9 +395,8 @@ def team_history(request, slug):
 
 
 def show_fairness(request, slug):
-    team, membership = _team(request, slug)
-    if not _can_manage(request.user, membership):
-        return _forbidden(request, team)
+    """Read-only for every member of the team."""
+    team, _membership = _team(request, slug)
     today = team.local(timezone.now()).date()
     form = PeriodForm(request.GET or {"start": today - timedelta(days=182), "end": today})
     rows = []
