@@ -317,15 +317,20 @@ def my_watches(request):
     return _my_watches_page(request, memberships, profile=ProfileForm(instance=first))
 
 
+# The session key holding a just-issued token until the page after the redirect shows it.
+NEW_TOKEN_KEY = "rotation:new-api-token"
+
+
 @require_POST
 def issue_api_token(request):
-    """A new API token, shown once on the page that answers (never put in a redirect)."""
-    memberships = Membership.objects.filter(user=request.user).select_related("team")
+    """A new API token, then a redirect: the next page shows it once, from the session."""
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
+        memberships = Membership.objects.filter(user=request.user).select_related("team")
         return _my_watches_page(request, memberships, token_form=form, status=400)
     _token, secret = ApiToken.objects.issue(request.user, form.cleaned_data["name"])
-    return _my_watches_page(request, memberships, new_token=secret, status=201)
+    request.session[NEW_TOKEN_KEY] = secret
+    return redirect(reverse("rotation:my-watches") + "#api-tokens")
 
 
 @require_POST
@@ -336,9 +341,7 @@ def revoke_api_token(request, pk):
     return redirect(reverse("rotation:my-watches") + "#api-tokens")
 
 
-def _my_watches_page(
-    request, memberships, *, profile=None, token_form=None, new_token=None, status=200
-):
+def _my_watches_page(request, memberships, *, profile=None, token_form=None, status=200):
     now = timezone.now()
     shifts = (
         Shift.objects.filter(membership__in=memberships, end__gt=now)
@@ -361,7 +364,8 @@ def _my_watches_page(
             "profile": profile or ProfileForm(instance=memberships.order_by("pk").first()),
             "tokens": ApiToken.objects.filter(user=request.user),
             "token_form": token_form or ApiTokenForm(),
-            "new_token": new_token,
+            # Shown once: popped, so a reload does not show it again.
+            "new_token": request.session.pop(NEW_TOKEN_KEY, None),
         },
         status=status,
     )

@@ -114,13 +114,15 @@ def test_bad_or_revoked_feed_tokens_are_404(client, rotation, members):
 def test_a_member_issues_a_token_sees_it_once_and_revokes_it(client, rotation, members):
     camille, dominique, _sacha = members
     client.force_login(camille.user)
-    response = client.post(reverse("rotation:issue-api-token"), {"name": "chat bot"})
-    assert response.status_code == 201
+    response = client.post(reverse("rotation:issue-api-token"), {"name": "chat bot"}, follow=True)
+    assert response.redirect_chain == [(reverse("rotation:my-watches") + "#api-tokens", 302)]
     token = ApiToken.objects.get(user=camille.user)
     secret = re.search(r'class="new-token">([^<]+)<', response.content.decode()).group(1)
     assert _oncall(client.__class__(), Authorization=f"Bearer {secret}").status_code == 200
+    # A reload neither creates a second token nor shows this one again.
     page = client.get(reverse("rotation:my-watches")).content.decode()
     assert "chat bot" in page and f"…{token.hint}" in page and secret not in page
+    assert ApiToken.objects.filter(user=camille.user).count() == 1
 
     assert client.post(reverse("rotation:issue-api-token"), {"name": ""}).status_code == 400
     client.force_login(dominique.user)  # someone else's token: not theirs to revoke
