@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from rotation import schedule, services
 from rotation.context_processors import current_watch
@@ -157,12 +157,24 @@ def list_members(request, slug):
     )
 
 
-@require_POST
+def _confirm(request, question, back):
+    """The GET of a destructive action: a page whose POST form (same URL) does it."""
+    return render(request, "rotation/confirm.html", {"question": question, "back": back})
+
+
+# Destructive actions: a GET asks for confirmation (works without JavaScript), a POST does it.
+confirmed_by_post = require_http_methods(["GET", "POST"])
+
+
+@confirmed_by_post
 def remove_member(request, slug, pk):
     team, membership = _team(request, slug)
     if not _can_manage(request.user, membership):
         return _forbidden(request, team)
     leaving = get_object_or_404(Membership, team=team, pk=pk, active=True)
+    if request.method == "GET":
+        question = _("Remove %(name)s from the rotation?") % {"name": leaving.name}
+        return _confirm(request, question, reverse("rotation:members", args=[team.slug]))
     result = services.leave_team(leaving)
     messages.success(
         request,
@@ -202,7 +214,7 @@ def create_override(request, slug):
     return render(request, "rotation/override_form.html", {"team": team, "form": form})
 
 
-@require_POST
+@confirmed_by_post
 def delete_override(request, slug, pk):
     team, membership = _team(request, slug)
     override = get_object_or_404(Override, team=team, pk=pk)
@@ -211,6 +223,13 @@ def delete_override(request, slug, pk):
         override.covered,
     ):
         return _forbidden(request, team)
+    if request.method == "GET":
+        question = _("Remove the override of %(name)s from %(start)s to %(end)s?") % {
+            "name": override.membership.name,
+            "start": services.format_local(team, override.start),
+            "end": services.format_local(team, override.end),
+        }
+        return _confirm(request, question, reverse("rotation:team-calendar", args=[team.slug]))
     override.delete()
     messages.success(request, _("Override removed."))
     return redirect("rotation:team-calendar", team.slug)
@@ -276,11 +295,14 @@ def decide_swap(request, slug, pk):
     return redirect("rotation:swap-shifts", team.slug)
 
 
-@require_POST
+@confirmed_by_post
 def generate_shifts(request, slug):
     team, membership = _team(request, slug)
     if not _can_manage(request.user, membership):
         return _forbidden(request, team)
+    if request.method == "GET":
+        back = reverse("rotation:team-calendar", args=[team.slug])
+        return _confirm(request, _("Regenerate the future watches?"), back)
     result = schedule.generate(team)
     if result.created == 0 and result.skipped_slots:
         messages.error(request, _("No active member can take a watch: add members first."))
@@ -333,9 +355,12 @@ def issue_api_token(request):
     return redirect(reverse("rotation:my-watches") + "#api-tokens")
 
 
-@require_POST
+@confirmed_by_post
 def revoke_api_token(request, pk):
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    if request.method == "GET":
+        question = _("Revoke the token %(name)s?") % {"name": token.name}
+        return _confirm(request, question, reverse("rotation:my-watches") + "#api-tokens")
     ApiToken.objects.filter(pk=token.pk).update(revoked=True)
     messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
     return redirect(reverse("rotation:my-watches") + "#api-tokens")
