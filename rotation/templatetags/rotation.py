@@ -8,7 +8,7 @@ register = template.Library()
 
 @register.filter
 def team_time(value, team):
-    """A UTC instant as the team reads it: "lundi 7 décembre 10:00" (with the year if not this one)."""
+    """A UTC instant as the team reads it: "lundi 7 décembre 10:00" (a year if not this one)."""
     if value is None:
         return ""
     return format_local(team, value)
