@@ -3,6 +3,7 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rotation.models import Absence, Membership, Override, Profile, Shift
@@ -39,15 +40,23 @@ class OverrideForm(forms.ModelForm):
 
     start = LocalDateTimeField(label=_("from"))
     end = LocalDateTimeField(label=_("to"))
+    correct_past = forms.BooleanField(
+        label=_("Correct the past"),
+        required=False,
+        help_text=_("Managers only: record an override that has already ended."),
+    )
 
     class Meta:
         model = Override
         fields = ["membership", "covered", "start", "end", "reason"]
 
-    def __init__(self, *args, team, actor, **kwargs):
+    def __init__(self, *args, team, actor, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.team = team
-        self.team, self.actor = team, actor
+        self.team, self.actor, self.user = team, actor, user
+        if actor is not None:
+            # Only managers may rewrite the past.
+            del self.fields["correct_past"]
         members = Membership.objects.filter(team=team).active(team.today()).select_related("user")
         self.fields["membership"].queryset = members
         self.fields["covered"].queryset = Membership.objects.filter(team=team).select_related(
@@ -80,6 +89,10 @@ class OverrideForm(forms.ModelForm):
                 raise ValidationError(
                     _("Members create overrides for themselves only: cover someone, or be covered.")
                 )
+        if cleaned.get("correct_past"):
+            # Recorded on the override; the model accepts an ended override only then.
+            self.instance.corrected_by = self.user
+            self.instance.corrected_at = timezone.now()
         return cleaned
 
 

@@ -433,6 +433,16 @@ class Override(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Set when a manager deliberately rewrites the past (an override that has already ended).
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("past corrected by"),
+    )
+    corrected_at = models.DateTimeField(_("past corrected at"), null=True, blank=True)
 
     objects = IntervalQuerySet.as_manager()
 
@@ -454,6 +464,11 @@ class Override(models.Model):
             return
         if self.end <= self.start:
             raise ValidationError({"end": _("An override must end after it starts.")})
+        if self.end <= timezone.now() and self.corrected_at is None:
+            # It would silently rewrite watches that already happened (fairness, iCal feed).
+            raise ValidationError(
+                {"end": _("This override ends in the past: only a manager can correct the past.")}
+            )
         if self.membership_id and self.membership.has_left_by(self.team.today()):
             raise ValidationError(
                 _("%(name)s is no longer active."), params={"name": self.membership.name}

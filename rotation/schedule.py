@@ -80,16 +80,35 @@ def on_watch(team, at=None):
         .order_by("start")[:3]
     )
     horizon = shifts[-1].end if shifts else at + HORIZON
+    # From the current watch's start: an earlier override may have cut it.
+    since = min(shifts[0].start, at) if shifts else at
     overrides = list(
         Override.objects.filter(team=team)
-        .overlapping(at, horizon)
+        .overlapping(since, horizon)
         .select_related("membership__user__profile")
     )
-    timeline = segments(shifts, overrides, start=at)
-    now = timeline[0] if timeline and timeline[0].covers(at) else None
-    following = timeline[1:] if now else timeline
-    nxt = next((s for s in following if now is None or s.membership != now.membership), None)
+    # Not clipped at `at`: the current segment keeps its real start.
+    timeline = _by_vigie(segments(shifts, overrides))
+    now = next((s for s in timeline if s.covers(at)), None)
+    nxt = next((s for s in timeline if s.start >= (now.end if now else at)), None)
     return OnWatch(now, nxt)
+
+
+def _by_vigie(timeline):
+    """Contiguous segments with the same vigie joined: the watch segments the API reports.
+
+    The joined segment keeps the override (or shift) of its first part.
+    """
+    result = []
+    for segment in timeline:
+        last = result[-1] if result else None
+        if last and last.end == segment.start and last.membership == segment.membership:
+            result[-1] = Segment(
+                last.membership, last.start, segment.end, last.override, last.shift
+            )
+        else:
+            result.append(segment)
+    return result
 
 
 def no_one_on_watch(team, at=None):

@@ -23,8 +23,13 @@ REMINDER_AFTER = timedelta(hours=24)
 
 
 def format_local(team, at):
-    """ "lundi 7 décembre 10:00" in the team's time zone and the active language."""
-    return formats.date_format(team.local(at), "l j F H:i")
+    """ "lundi 7 décembre 10:00" in the team's time zone and the active language.
+
+    The year is added when it is not the current one: "lundi 4 janvier 2027 10:00".
+    """
+    local = team.local(at)
+    this_year = team.local(timezone.now()).year
+    return formats.date_format(local, "l j F H:i" if local.year == this_year else "l j F Y H:i")
 
 
 def taking_over_text(team, segment):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from rotation import schedule, services
 from rotation.context_processors import current_watch
@@ -160,12 +160,24 @@ def list_members(request, slug):
     )
 
 
-@require_POST
+def _confirm(request, question, back):
+    """The GET of a destructive action: a page whose POST form (same URL) does it."""
+    return render(request, "rotation/confirm.html", {"question": question, "back": back})
+
+
+# Destructive actions: a GET asks for confirmation (works without JavaScript), a POST does it.
+confirmed_by_post = require_http_methods(["GET", "POST"])
+
+
+@confirmed_by_post
 def remove_member(request, slug, pk):
     team, membership = _team(request, slug)
     if not _can_manage(request.user, membership):
         return _forbidden(request, team)
     leaving = get_object_or_404(Membership.objects.active(team.today()), team=team, pk=pk)
+    if request.method == "GET":
+        question = _("Remove %(name)s from the rotation?") % {"name": leaving.name}
+        return _confirm(request, question, reverse("rotation:members", args=[team.slug]))
     result = services.leave_team(leaving)
     messages.success(
         request,
@@ -187,7 +199,7 @@ def create_override(request, slug):
     if membership is None and not request.user.is_superuser:
         raise Http404
     actor = None if _can_manage(request.user, membership) else membership
-    form = OverrideForm(request.POST or None, team=team, actor=actor)
+    form = OverrideForm(request.POST or None, team=team, actor=actor, user=request.user)
     if request.method == "POST" and form.is_valid():
         override = form.save(commit=False)
         override.created_by = request.user
@@ -205,7 +217,7 @@ def create_override(request, slug):
     return render(request, "rotation/override_form.html", {"team": team, "form": form})
 
 
-@require_POST
+@confirmed_by_post
 def delete_override(request, slug, pk):
     team, membership = _team(request, slug)
     override = get_object_or_404(Override, team=team, pk=pk)
@@ -214,6 +226,13 @@ def delete_override(request, slug, pk):
         override.covered,
     ):
         return _forbidden(request, team)
+    if request.method == "GET":
+        question = _("Remove the override of %(name)s from %(start)s to %(end)s?") % {
+            "name": override.membership.name,
+            "start": services.format_local(team, override.start),
+            "end": services.format_local(team, override.end),
+        }
+        return _confirm(request, question, reverse("rotation:team-calendar", args=[team.slug]))
     override.delete()
     messages.success(request, _("Override removed."))
     return redirect("rotation:team-calendar", team.slug)
@@ -279,11 +298,14 @@ def decide_swap(request, slug, pk):
     return redirect("rotation:swap-shifts", team.slug)
 
 
-@require_POST
+@confirmed_by_post
 def generate_shifts(request, slug):
     team, membership = _team(request, slug)
     if not _can_manage(request.user, membership):
         return _forbidden(request, team)
+    if request.method == "GET":
+        back = reverse("rotation:team-calendar", args=[team.slug])
+        return _confirm(request, _("Regenerate the future watches?"), back)
     result = schedule.generate(team)
     if result.created == 0 and result.skipped_slots:
         messages.error(request, _("No active member can take a watch: add members first."))
@@ -318,28 +340,34 @@ def my_watches(request):
     return _my_watches_page(request, memberships)
 
 
+# The session key holding a just-issued token until the page after the redirect shows it.
+NEW_TOKEN_KEY = "rotation:new-api-token"  # noqa: S105 (a session key, not a secret)
+
+
 @require_POST
 def issue_api_token(request):
-    """A new API token, shown once on the page that answers (never put in a redirect)."""
-    memberships = Membership.objects.filter(user=request.user).select_related("team")
+    """A new API token, then a redirect: the next page shows it once, from the session."""
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
+        memberships = Membership.objects.filter(user=request.user).select_related("team")
         return _my_watches_page(request, memberships, token_form=form, status=400)
     _token, secret = ApiToken.objects.issue(request.user, form.cleaned_data["name"])
-    return _my_watches_page(request, memberships, new_token=secret, status=201)
+    request.session[NEW_TOKEN_KEY] = secret
+    return redirect(reverse("rotation:my-watches") + "#api-tokens")
 
 
-@require_POST
+@confirmed_by_post
 def revoke_api_token(request, pk):
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    if request.method == "GET":
+        question = _("Revoke the token %(name)s?") % {"name": token.name}
+        return _confirm(request, question, reverse("rotation:my-watches") + "#api-tokens")
     ApiToken.objects.filter(pk=token.pk).update(revoked=True)
     messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
     return redirect(reverse("rotation:my-watches") + "#api-tokens")
 
 
-def _my_watches_page(
-    request, memberships, *, profile=None, token_form=None, new_token=None, status=200
-):
+def _my_watches_page(request, memberships, *, profile=None, token_form=None, status=200):
     now = timezone.now()
     shifts = (
         Shift.objects.filter(membership__in=memberships, end__gt=now)
@@ -362,7 +390,8 @@ def _my_watches_page(
             "profile": profile or ProfileForm(instance=Profile.of(request.user)),
             "tokens": ApiToken.objects.filter(user=request.user),
             "token_form": token_form or ApiTokenForm(),
-            "new_token": new_token,
+            # Shown once: popped, so a reload does not show it again.
+            "new_token": request.session.pop(NEW_TOKEN_KEY, None),
         },
         status=status,
     )
@@ -376,9 +405,8 @@ def show_history(request):
 
 
 def team_history(request, slug):
-    team, membership = _team(request, slug)
-    if not _can_manage(request.user, membership):
-        return _forbidden(request, team)
+    """Read-only for every member of the team."""
+    team, _membership = _team(request, slug)
     shifts = (
         Shift.objects.filter(team=team, end__lte=timezone.now())
         .select_related("membership__user", "handover__incoming__user", "handover__acknowledged_by")
@@ -397,9 +425,8 @@ def team_history(request, slug):
 
 
 def show_fairness(request, slug):
-    team, membership = _team(request, slug)
-    if not _can_manage(request.user, membership):
-        return _forbidden(request, team)
+    """Read-only for every member of the team."""
+    team, _membership = _team(request, slug)
     today = team.local(timezone.now()).date()
     form = PeriodForm(request.GET or {"start": today - timedelta(days=182), "end": today})
     rows = []

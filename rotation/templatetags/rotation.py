@@ -1,15 +1,17 @@
 from django import template
 from django.utils import formats
 
+from rotation.services import format_local
+
 register = template.Library()
 
 
 @register.filter
 def team_time(value, team):
-    """A UTC instant as the team reads it: "lundi 7 décembre 10:00"."""
+    """A UTC instant as the team reads it: "lundi 7 décembre 10:00" (a year if not this one)."""
     if value is None:
         return ""
-    return formats.date_format(team.local(value), "l j F H:i")
+    return format_local(team, value)
 
 
 @register.filter

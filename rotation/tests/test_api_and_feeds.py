@@ -2,6 +2,7 @@ import importlib
 import re
 
 import pytest
+import time_machine
 from django.apps import apps as django_apps
 from django.urls import reverse
 from icalendar import Calendar
@@ -113,13 +114,15 @@ def test_bad_or_revoked_feed_tokens_are_404(client, rotation, members):
 def test_a_member_issues_a_token_sees_it_once_and_revokes_it(client, rotation, members):
     camille, dominique, _sacha = members
     client.force_login(camille.user)
-    response = client.post(reverse("rotation:issue-api-token"), {"name": "chat bot"})
-    assert response.status_code == 201
+    response = client.post(reverse("rotation:issue-api-token"), {"name": "chat bot"}, follow=True)
+    assert response.redirect_chain == [(reverse("rotation:my-watches") + "#api-tokens", 302)]
     token = ApiToken.objects.get(user=camille.user)
     secret = re.search(r'class="new-token">([^<]+)<', response.content.decode()).group(1)
     assert _oncall(client.__class__(), Authorization=f"Bearer {secret}").status_code == 200
+    # A reload neither creates a second token nor shows this one again.
     page = client.get(reverse("rotation:my-watches")).content.decode()
     assert "chat bot" in page and f"…{token.hint}" in page and secret not in page
+    assert ApiToken.objects.filter(user=camille.user).count() == 1
 
     assert client.post(reverse("rotation:issue-api-token"), {"name": ""}).status_code == 400
     client.force_login(dominique.user)  # someone else's token: not theirs to revoke
@@ -153,3 +156,23 @@ def test_the_bearer_scheme_is_case_insensitive(client, rotation, members, scheme
 def test_a_bare_scheme_is_refused(client, rotation):
     assert _oncall(client, Authorization="Bearer").status_code == 401
     assert _oncall(client, Authorization="Basic abc").status_code == 401
+
+
+def test_oncall_gives_the_real_start_and_end_of_the_current_segment(client, rotation, members):
+    client.force_login(members[1].user)
+    # Camille's watch began on Monday 23 November, not at the request instant.
+    assert _oncall(client).json()["now"]["start"] == "2026-11-23T10:00:00+01:00"
+    # Sacha's override cuts Dominique's watch (7 → 21 December) into three segments.
+    with time_machine.travel(paris(2026, 12, 11, 15), tick=False):
+        client.force_login(members[1].user)  # the session of NOW has expired by then
+        body = _oncall(client).json()
+    assert (body["now"]["name"], body["now"]["override"]) == (members[2].name, True)
+    assert body["now"]["start"] == "2026-12-10T10:00:00+01:00"
+    assert body["now"]["end"] == "2026-12-12T10:00:00+01:00"
+    assert body["next"]["name"] == members[1].name
+    assert body["next"]["start"] == "2026-12-12T10:00:00+01:00"
+    assert body["next"]["end"] == "2026-12-21T10:00:00+01:00"
+    with time_machine.travel(paris(2026, 12, 13, 15), tick=False):
+        client.force_login(members[1].user)
+        body = _oncall(client).json()
+    assert body["now"]["start"] == "2026-12-12T10:00:00+01:00"

@@ -84,6 +84,7 @@ def test_an_override_ending_before_it_starts_is_refused(rotation, members):
         _override(rotation, members[2], paris(2026, 11, 28), paris(2026, 11, 27))
 
 
+@pytest.mark.usefixtures("frozen")
 def test_overlapping_overrides_are_refused_with_who_and_when(rotation, members):
     _override(rotation, members[2], paris(2026, 11, 26, 9), paris(2026, 11, 28, 9))
     with pytest.raises(ValidationError, match="chevauche le remplacement de Sacha"):
