@@ -72,10 +72,10 @@ def test_web_and_worker_share_one_sqlite_file(vigie_server):
         time.sleep(0.5)
     assert body.get("status") == "healthy", body
 
-    # The worker writes (200 tasks and their results) while the web server writes sessions.
+    # The worker writes (100 tasks and their results) while the web server writes sessions.
     enqueue = (
         "from django_q.tasks import async_task\n"
-        "for _ in range(200): async_task('vigie.tasks.heartbeat', group='load')"
+        "for _ in range(100): async_task('vigie.tasks.heartbeat', group='load')"
     )
     manage("shell", "-c", enqueue, env=env, check=True)
 
@@ -86,17 +86,17 @@ def test_web_and_worker_share_one_sqlite_file(vigie_server):
         statuses = list(pool.map(login_page, range(200)))
     assert set(statuses) == {200}
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a bound on the wait, not a speed target
     done = 0
     while time.monotonic() < deadline:
         with sqlite3.connect(db_path, timeout=20) as conn:
             done = conn.execute(
                 "SELECT count(*) FROM django_q_task WHERE \"group\" = 'load' AND success"
             ).fetchone()[0]
-        if done == 200:
+        if done == 100:
             break
         time.sleep(0.5)
-    assert done == 200
+    assert done == 100
 
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=30)
