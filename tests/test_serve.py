@@ -99,7 +99,7 @@ def test_web_and_worker_share_one_sqlite_file(vigie_server):
     assert done == 100
 
     process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=30)
+    output, _ = process.communicate(timeout=100)  # a monitors round ends within 60 s
     assert "database is locked" not in output
     assert process.returncode == 0
     with pytest.raises(OSError):
