@@ -59,7 +59,9 @@ def vigie_server(tmp_path):
 
 def test_web_and_worker_share_one_sqlite_file(vigie_server):
     process, base, db_path, env = vigie_server
-    deadline = time.monotonic() + 60
+    # The monitors' scheduler reports "never seen" until django-q2's scheduler (every 30 s)
+    # has run the first tick; on a loaded 2-core machine that takes more than a minute.
+    deadline = time.monotonic() + 150
     body = {}
     while time.monotonic() < deadline:
         try:
