@@ -612,7 +612,8 @@ class Incident(models.Model):
         )
 
     def _send(self, destination, message, key, at, data):
-        enqueue(destination, message, key=key, group=self.group)
+        notification = enqueue(destination, message, key=key, group=self.group)
+        data["notification"] = notification.pk
         self.events.create(
             at=at,
             kind=data.pop("kind", IncidentEvent.Kind.NOTIFIED),
@@ -810,6 +811,40 @@ class IncidentEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+def record_notification_outcome(sender, notification, at, **kwargs):
+    """Receiver of vigie.notify.outbox.settled: an incident's notification, sent or failed for
+    good, on the incident's timeline with its recipient (and the reason of a failure)."""
+    from vigie.models import Notification
+
+    prefix, _sep, pk = notification.group.partition(":")
+    if prefix != "incident" or not pk.isdigit():
+        return
+    incident = Incident.objects.filter(pk=int(pk)).first()
+    if incident is None:
+        return
+    if notification.state == Notification.State.FAILED:
+        incident.events.create(
+            at=at,
+            kind=IncidentEvent.Kind.NOTIFY_FAILED,
+            text=notification.label,
+            data={"notification": notification.pk, "reason": notification.last_error},
+        )
+        return
+    # The paging already wrote "notified" (or "escalated") when it enqueued the row: mark it
+    # sent rather than write the recipient twice.
+    event = incident.events.filter(data__notification=notification.pk).first()
+    if event is None:
+        incident.events.create(
+            at=at,
+            kind=IncidentEvent.Kind.NOTIFIED,
+            text=notification.label,
+            data={"notification": notification.pk, "event": notification.event, "sent": True},
+        )
+    else:
+        event.data["sent"] = True
+        event.save(update_fields=["data"])
 
 
 def team_destinations(team, severity):

@@ -11,6 +11,7 @@ from datetime import timedelta
 import structlog
 from django.conf import settings
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
 from vigie.models import Notification
@@ -24,6 +25,22 @@ BACKOFF_BASE = 30  # seconds before the second attempt, doubled each time
 BACKOFF_MAX = 3600
 BATCH = 50
 POLL = 2.0  # seconds between two looks at the outbox while a task's window lasts
+
+# Sent once a row is settled, sent or failed for good, with `notification=` (state, label and
+# last_error up to date) and `at=`: the apps that enqueued it record the outcome where their
+# users look (monitors: the incident's timeline) without the core knowing them.
+settled = Signal()
+
+
+def _settle(notification, now):
+    for receiver, result in settled.send_robust(Notification, notification=notification, at=now):
+        if isinstance(result, Exception):
+            logger.error(
+                "notification_settled_receiver_failed",
+                notification=notification.pk,
+                receiver=getattr(receiver, "__qualname__", repr(receiver)),
+                error=repr(result),
+            )
 
 
 def backoff(attempts):
@@ -62,6 +79,12 @@ def deliver(notification, now):
     Notification.objects.filter(pk=notification.pk).update(
         state=Notification.State.SENT, sent_at=now, claimed_until=None, last_error=""
     )
+    notification.state, notification.sent_at, notification.last_error = (
+        Notification.State.SENT,
+        now,
+        "",
+    )
+    _settle(notification, now)
     return True
 
 
@@ -93,6 +116,9 @@ def record_failure(notification, error, now):
         state=state,
         error=reason,
     )
+    if state == Notification.State.FAILED:
+        notification.state, notification.last_error = state, reason
+        _settle(notification, now)
 
 
 def deliver_round(now):
