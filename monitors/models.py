@@ -79,10 +79,6 @@ class Channel(models.Model):
         return Destination(self.kind, config, label=f"{self.name} (#{self.pk})")
 
 
-def _setting(name, default):
-    return getattr(settings, name, default)
-
-
 class CheckQuerySet(models.QuerySet):
     def due(self, now):
         return self.filter(enabled=True, next_run_at__lte=now).filter(
@@ -199,7 +195,7 @@ class Check(models.Model):
         following = slot + timedelta(seconds=self.interval)
         if following <= now:  # far behind (worker down): no burst of catch-up runs
             following = now + timedelta(seconds=self.interval)
-        until = now + timedelta(seconds=self.timeout + _setting("MONITORS_CLAIM_MARGIN", 30))
+        until = now + timedelta(seconds=self.timeout + settings.MONITORS_CLAIM_MARGIN)
         won = (
             Check.objects.filter(pk=self.pk, next_run_at=slot, next_run_at__lte=now)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
@@ -386,7 +382,7 @@ class CheckHourly(models.Model):
 def fold_results(now):
     """Fold raw results older than the retention into hourly rows, prune both. Returns the
     number of raw results folded."""
-    cutoff = now - timedelta(days=_setting("MONITORS_RESULT_RETENTION_DAYS", 7))
+    cutoff = now - timedelta(days=settings.MONITORS_RESULT_RETENTION_DAYS)
     cutoff = cutoff.replace(minute=0, second=0, microsecond=0)
     old = CheckResult.objects.filter(at__lt=cutoff).order_by("monitor_id", "at")
     folds = {}
@@ -415,7 +411,7 @@ def fold_results(now):
             ]
             row.save()
         folded = old.delete()[0] if folds else 0
-        keep = now - timedelta(days=_setting("MONITORS_HOURLY_RETENTION_DAYS", 90))
+        keep = now - timedelta(days=settings.MONITORS_HOURLY_RETENTION_DAYS)
         CheckHourly.objects.filter(hour__lt=keep).delete()
     return folded
 
@@ -507,7 +503,7 @@ class IncidentQuerySet(models.QuerySet):
     def escalate_due(self, now):
         """Escalate or re-notify every unacknowledged incident that is due; returns how many
         moved."""
-        renotify = timedelta(minutes=_setting("MONITORS_RENOTIFY_MINUTES", 30))
+        renotify = timedelta(minutes=settings.MONITORS_RENOTIFY_MINUTES)
         due = self.filter(state=Incident.State.OPEN).filter(
             Q(next_escalation_at__lte=now) | Q(last_notified_at__lte=now - renotify)
         )
@@ -692,7 +688,7 @@ class Incident(models.Model):
             self._plan_next(level)
             self.save()
             return True
-        renotify = timedelta(minutes=_setting("MONITORS_RENOTIFY_MINUTES", 30))
+        renotify = timedelta(minutes=settings.MONITORS_RENOTIFY_MINUTES)
         if self.last_notified_at is not None and now - self.last_notified_at >= renotify:
             level = self.level(self.current_level)
             if level is None:
@@ -776,9 +772,7 @@ ACK_SALT = "monitors.incident-ack"
 
 def read_ack_token(incident_pk, token):
     """The user id a signed acknowledge link was made for; BadSignature/SignatureExpired."""
-    data = signing.loads(
-        token, salt=ACK_SALT, max_age=_setting("MONITORS_ACK_LINK_MAX_AGE", 24 * 3600)
-    )
+    data = signing.loads(token, salt=ACK_SALT, max_age=settings.MONITORS_ACK_LINK_MAX_AGE)
     if data.get("i") != incident_pk:
         raise signing.BadSignature("another incident")
     return data.get("u")

@@ -23,7 +23,7 @@ def pool():
     global _pool
     if _pool is None:
         _pool = ThreadPoolExecutor(
-            max_workers=getattr(settings, "MONITORS_THREADS", 32), thread_name_prefix="check"
+            max_workers=settings.MONITORS_THREADS, thread_name_prefix="check"
         )
     return _pool
 
