@@ -203,8 +203,16 @@ class Check(models.Model):
         )
         if won != 1:
             return False
+        self.claimed_slot = slot
         self.claimed_until, self.next_run_at, self.claim_token = until, following, token
         return True
+
+    def release(self):
+        """Give back a slot claimed but not run (the worker is stopping): due again at once."""
+        Check.objects.filter(pk=self.pk, claim_token=self.claim_token).update(
+            claimed_until=None, claim_token="", next_run_at=self.claimed_slot
+        )
+        self.claimed_until, self.claim_token, self.next_run_at = None, "", self.claimed_slot
 
     def evaluate_heartbeat(self, now):
         from monitors.checks import heartbeat

@@ -5,7 +5,6 @@ A row is claimed with a conditional UPDATE (pending and due, or sending with an 
 middle of a send leaves a row that becomes claimable again when its lease runs out."""
 
 import random
-import time
 from datetime import timedelta
 
 import structlog
@@ -14,6 +13,7 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
+from vigie import shutdown
 from vigie.models import Notification
 from vigie.notify import TransportError, send
 
@@ -130,6 +130,8 @@ def deliver_round(now):
     )
     sent = 0
     for pk in due:
+        if shutdown.requested.is_set():
+            break  # the rows not claimed yet stay pending for the next worker
         if not claim(pk, now):
             continue  # another worker has it
         if deliver(Notification.objects.get(pk=pk), now):
@@ -137,9 +139,10 @@ def deliver_round(now):
     return sent
 
 
-def deliver_due(*, window=0.0, clock=timezone.now, sleep=time.sleep):
+def deliver_due(*, window=0.0, clock=timezone.now, sleep=shutdown.sleep):
     """Deliver due notifications, then keep looking for `window` seconds; returns how many
-    were sent. `window=0` is one round (tests, a manual run)."""
+    were sent. `window=0` is one round (tests, a manual run). `sleep` answers True when the
+    worker is stopping (vigie.shutdown): the window ends there."""
     started = clock()
     deadline = started + timedelta(seconds=window)
     sent = 0
@@ -157,7 +160,8 @@ def deliver_due(*, window=0.0, clock=timezone.now, sleep=time.sleep):
         )
         # Wake for the next retry if it is close, else poll for rows enqueued meanwhile.
         wait = POLL if upcoming is None else (upcoming - clock()).total_seconds()
-        sleep(max(0.05, min(wait, POLL, remaining)))
+        if sleep(max(0.05, min(wait, POLL, remaining))):
+            return sent
 
 
 def deliver_task():
