@@ -25,8 +25,7 @@ def _sql_dsn():
     return f"sqlite:///{database['NAME']}"
 
 
-def _checks(team):
-    base = settings.VIGIE_BASE_URL.rstrip("/")
+def _checks(base):
     return [
         ("vigie-health", Check.Kind.HTTP, {"url": f"{base}/health"}, {"allow_private": True}),
         (
@@ -48,11 +47,13 @@ def _checks(team):
     ]
 
 
-def load():
+def load(url=""):
+    """`url`: where Vigie is served (`make run` passes its ADDR), else VIGIE_BASE_URL."""
     team, _ = Team.objects.get_or_create(slug="demo", defaults={"name": "Démo"})
     now = timezone.now()
     created = 0
-    for name, kind, config, extra in _checks(team):
+    base = (url or settings.VIGIE_BASE_URL).rstrip("/")
+    for name, kind, config, extra in _checks(base):
         check, made = Check.objects.get_or_create(
             team=team,
             name=name,
@@ -60,6 +61,10 @@ def load():
         )
         created += made
         if not made:
+            if name == "vigie-health" and check.config.get("url") != config["url"]:
+                # Served on another address since the last run: follow it.
+                check.config = checks.validate(kind, {**check.config, **config})
+                check.save(update_fields=["config"])
             continue
         if kind == Check.Kind.HEARTBEAT:
             check.started_at = now - timedelta(hours=1)

@@ -1,0 +1,31 @@
+from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def since(value, now=None):
+    """How long ago `value` was, "< 1 min" under a minute (timesince says "0 minutes")."""
+    if value is None:
+        return "—"
+    now = now or timezone.now()
+    if (now - value).total_seconds() < 60:
+        return _("< 1 min")
+    return timesince(value, now, depth=2)
+
+
+@register.inclusion_tag("monitors/latency.html")
+def latency(check):
+    """The last latency when it was measured, else "—" and why not."""
+    if check.last_latency is not None:
+        return {"seconds": check.last_latency}
+    if check.last_checked_at is None:
+        reason = _("not run yet")
+    elif check.kind == check.Kind.HEARTBEAT:
+        reason = _("a heartbeat has no latency")
+    else:
+        reason = _("no answer measured")
+    return {"reason": reason}
