@@ -9,11 +9,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from monitors import checks
 from monitors.checks import Outcome
 from monitors.models import Check, Incident
 from rotation.models import Team
+from vigie.phrases import Phrase
 
 SQL_DSN_VARIABLE = "VIGIE_DEMO_SQL_DSN"
 
@@ -74,7 +76,7 @@ def load(url=""):
     if not refused.results.exists():
         for minutes in (3, 2, 1):
             refused.record(
-                Outcome(ok=False, message="connection refused (127.0.0.1:9)"),
+                Outcome(ok=False, message=Phrase(gettext_noop("connection refused"))),
                 now - timedelta(minutes=minutes),
             )
     incident = Incident.objects.open_for(refused.incident_key)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from vigie.notify import Destination, Message, destination_key, enqueue, severities_at_most
+from vigie.phrases import said
 
 logger = structlog.get_logger(__name__)
 
@@ -227,6 +228,9 @@ class Check(models.Model):
 
     def record(self, outcome, at):
         """Store one result, move the state, open or resolve the incident. Returns the result."""
+        details = outcome.details or {}
+        if said(outcome.message):  # what a page needs to say it in its reader's language
+            details = {**details, "said": said(outcome.message)}
         with transaction.atomic():
             result = CheckResult.objects.create(
                 monitor=self,
@@ -235,7 +239,7 @@ class Check(models.Model):
                 latency=outcome.latency,
                 status_code=outcome.status_code,
                 message=outcome.message[:2000],
-                details=outcome.details or {},
+                details=details,
             )
             if outcome.ok:
                 self.consecutive_successes += 1
@@ -254,7 +258,7 @@ class Check(models.Model):
                 self.state_changed_at = at
             self.last_ok, self.last_latency = outcome.ok, outcome.latency
             self.last_status_code, self.last_message = outcome.status_code, outcome.message[:2000]
-            self.last_details, self.last_checked_at = outcome.details or {}, at
+            self.last_details, self.last_checked_at = details, at
             Check.objects.filter(pk=self.pk, claim_token=self.claim_token).update(
                 claimed_until=None, claim_token=""
             )
@@ -504,7 +508,12 @@ class IncidentQuerySet(models.QuerySet):
             opened_at=at,
             escalation=check.team.escalation_chain(at),
         )
-        incident.events.create(at=at, kind=IncidentEvent.Kind.OPENED, text=outcome.message)
+        incident.events.create(
+            at=at,
+            kind=IncidentEvent.Kind.OPENED,
+            text=outcome.message,
+            data={"said": said(outcome.message)} if said(outcome.message) else {},
+        )
         incident.start_paging(at)
         return incident
 

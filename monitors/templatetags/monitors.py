@@ -3,6 +3,8 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
+from vigie.phrases import spoken
+
 register = template.Library()
 
 
@@ -29,3 +31,14 @@ def latency(check):
     else:
         reason = _("no answer measured")
     return {"reason": reason}
+
+
+@register.filter
+def message_of(item):
+    """A check's last message, a result's or an incident event's, in the reader's language
+    when it was written as a Phrase (vigie.phrases), else as stored."""
+    for text, extra in (("last_message", "last_details"), ("message", "details"), ("text", "data")):
+        if hasattr(item, text):
+            stored = getattr(item, text)
+            return spoken((getattr(item, extra) or {}).get("said"), stored)
+    return ""
