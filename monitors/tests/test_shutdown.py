@@ -39,6 +39,8 @@ def test_the_tick_ends_at_the_next_slot_once_stopping(monkeypatch, call):
 
 def test_a_stopping_tick_records_what_it_ran_and_settles_every_claim(monkeypatch):
     monkeypatch.setattr("monitors.checks.run", lambda kind, config, **kw: OK)
+    # The test's transaction is the connection: a worker's reconnect would close it.
+    monkeypatch.setattr(tasks, "close_old_connections", lambda: None)
     check = make_check(interval=10)
     with time_machine.travel(T0 + timedelta(seconds=1), tick=False):
         tasks.tick(clock=lambda: 0, sleep=stop_at(1))
