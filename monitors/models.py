@@ -12,11 +12,11 @@ from django.db import models, transaction
 from django.db.models import Count, Min, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from vigie.notify import Destination, Message, destination_key, enqueue, severities_at_most
-from vigie.phrases import said
+from vigie.phrases import Phrase, said
 
 logger = structlog.get_logger(__name__)
 
@@ -498,11 +498,15 @@ class IncidentQuerySet(models.QuerySet):
         severity = outcome.severity or check.severity
         if check.kind == Check.Kind.STATUSPAGE and severity == Check.Severity.CRITICAL:
             severity = Check.Severity.WARNING  # a third party never pages as critical
+        title = Phrase(
+            gettext_noop("%(name)s: %(message)s"), name=check.name, message=outcome.message
+        )
         incident = self.create(
             team=check.team,
             key=check.incident_key,
             monitor=check,
-            title=f"{check.name}: {outcome.message}"[:300],
+            title=title[:300],
+            title_said=title.said(),
             severity=severity,
             category=check.category,
             opened_at=at,
@@ -551,6 +555,8 @@ class Incident(models.Model):
         Check, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
     )
     title = models.CharField(_("title"), max_length=300)
+    # The title as vigie.phrases stores it, for pages in another language than English.
+    title_said = models.JSONField(default=dict, blank=True)
     severity = models.CharField(_("severity"), max_length=10, choices=Check.Severity)
     category = models.CharField(_("category"), max_length=10, choices=Check.Category)
     state = models.CharField(_("state"), max_length=15, choices=State, default=State.OPEN)

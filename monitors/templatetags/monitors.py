@@ -35,10 +35,14 @@ def latency(check):
 
 @register.filter
 def message_of(item):
-    """A check's last message, a result's or an incident event's, in the reader's language
-    when it was written as a Phrase (vigie.phrases), else as stored."""
-    for text, extra in (("last_message", "last_details"), ("message", "details"), ("text", "data")):
+    """A check's last message, a result's, an incident event's or an incident's title, in the
+    reader's language when it was written as a Phrase (vigie.phrases), else as stored."""
+    for text, stored in (
+        ("last_message", lambda: item.last_details.get("said")),
+        ("message", lambda: item.details.get("said")),
+        ("text", lambda: item.data.get("said")),
+        ("title", lambda: item.title_said),
+    ):
         if hasattr(item, text):
-            stored = getattr(item, text)
-            return spoken((getattr(item, extra) or {}).get("said"), stored)
+            return spoken(stored(), getattr(item, text))
     return ""

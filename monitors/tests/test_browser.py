@@ -75,7 +75,7 @@ def test_monitors_list_incident_timeline_and_acknowledge(live_server, world, bro
     page.wait_for_load_state("networkidle")
     assert page.url.endswith(f"/monitors/{world['down'].pk}")
     assert page.inner_text("h1").startswith(SCRIPT_NAME)
-    page.get_by_role("link", name=f"{SCRIPT_NAME}: connection refused").click()
+    page.get_by_role("link", name=f"{SCRIPT_NAME} : connexion refusée").click()
     page.wait_for_load_state("networkidle")
 
     incident = world["incident"]

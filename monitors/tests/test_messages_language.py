@@ -48,6 +48,7 @@ def test_a_refused_connection_is_english_in_the_database_and_french_on_the_pages
     assert check.last_message == "connection refused"
     assert check.results.get().message == "connection refused"
     incident = Incident.objects.get()
+    assert incident.title == "site: connection refused"
     for url in (
         reverse("monitors:overview"),
         reverse("monitors:check", args=[check.pk]),
@@ -55,6 +56,9 @@ def test_a_refused_connection_is_english_in_the_database_and_french_on_the_pages
     ):
         body = user_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
         assert "connexion refusée" in body, url
+    for url in (reverse("monitors:incidents"), reverse("monitors:incident", args=[incident.pk])):
+        body = user_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+        assert "site : connexion refusée" in body, url
 
 
 def test_heartbeat_silence_in_french(user_client):

@@ -77,7 +77,7 @@ def test_incidents_open_first_and_resolved_says_so(user_client, django_assert_ma
     with django_assert_max_num_queries(8):
         response = user_client.get(reverse("monitors:incidents"), HTTP_ACCEPT_LANGUAGE="fr")
     body = response.content.decode()
-    assert body.index("second:") < body.index("first:")
+    assert body.index("second :") < body.index("first :")  # French: a space before the colon
     assert "résolu" in body
 
 
