@@ -20,5 +20,9 @@ class MonitorsConfig(AppConfig):
         handover.register("alerts", "monitors.health.alerts", _("Alerts"))
         handover.register("incidents", "monitors.health.incidents", _("Incidents"))
 
+        from monitors.models import record_notification_outcome
+        from vigie.notify import outbox
+
+        outbox.settled.connect(record_notification_outcome, dispatch_uid="monitors.timeline")
         if "monitors.models.team_destinations" not in notify.TEAM_DESTINATIONS:
             notify.TEAM_DESTINATIONS.append("monitors.models.team_destinations")

@@ -9,11 +9,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from monitors import checks
 from monitors.checks import Outcome
 from monitors.models import Check, Incident
 from rotation.models import Team
+from vigie.phrases import Phrase
 
 SQL_DSN_VARIABLE = "VIGIE_DEMO_SQL_DSN"
 
@@ -25,8 +27,7 @@ def _sql_dsn():
     return f"sqlite:///{database['NAME']}"
 
 
-def _checks(team):
-    base = settings.VIGIE_BASE_URL.rstrip("/")
+def _checks(base):
     return [
         ("vigie-health", Check.Kind.HTTP, {"url": f"{base}/health"}, {"allow_private": True}),
         (
@@ -48,11 +49,13 @@ def _checks(team):
     ]
 
 
-def load():
+def load(url=""):
+    """`url`: where Vigie is served (`make run` passes its ADDR), else VIGIE_BASE_URL."""
     team, _ = Team.objects.get_or_create(slug="demo", defaults={"name": "Démo"})
     now = timezone.now()
     created = 0
-    for name, kind, config, extra in _checks(team):
+    base = (url or settings.VIGIE_BASE_URL).rstrip("/")
+    for name, kind, config, extra in _checks(base):
         check, made = Check.objects.get_or_create(
             team=team,
             name=name,
@@ -60,6 +63,10 @@ def load():
         )
         created += made
         if not made:
+            if name == "vigie-health" and check.config.get("url") != config["url"]:
+                # Served on another address since the last run: follow it.
+                check.config = checks.validate(kind, {**check.config, **config})
+                check.save(update_fields=["config"])
             continue
         if kind == Check.Kind.HEARTBEAT:
             check.started_at = now - timedelta(hours=1)
@@ -69,7 +76,7 @@ def load():
     if not refused.results.exists():
         for minutes in (3, 2, 1):
             refused.record(
-                Outcome(ok=False, message="connection refused (127.0.0.1:9)"),
+                Outcome(ok=False, message=Phrase(gettext_noop("connection refused"))),
                 now - timedelta(minutes=minutes),
             )
     incident = Incident.objects.open_for(refused.incident_key)

@@ -13,7 +13,7 @@ def check_scheduler():
     age = Heartbeat.age(SCHEDULER)
     if age is None:
         return "never seen" if Check.objects.filter(enabled=True).exists() else "ok"
-    if age > getattr(settings, "MONITORS_SCHEDULER_MAX_AGE", 90):
+    if age > settings.MONITORS_SCHEDULER_MAX_AGE:
         return f"stale: last tick {int(age)} s ago"
     return "ok"
 

@@ -12,10 +12,11 @@ from django.db import models, transaction
 from django.db.models import Count, Min, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from vigie.notify import Destination, Message, destination_key, enqueue, severities_at_most
+from vigie.phrases import Phrase, said
 
 logger = structlog.get_logger(__name__)
 
@@ -77,10 +78,6 @@ class Channel(models.Model):
             self.Kind.EMAIL: {"to": self.address},
         }[self.kind]
         return Destination(self.kind, config, label=f"{self.name} (#{self.pk})")
-
-
-def _setting(name, default):
-    return getattr(settings, name, default)
 
 
 class CheckQuerySet(models.QuerySet):
@@ -199,7 +196,7 @@ class Check(models.Model):
         following = slot + timedelta(seconds=self.interval)
         if following <= now:  # far behind (worker down): no burst of catch-up runs
             following = now + timedelta(seconds=self.interval)
-        until = now + timedelta(seconds=self.timeout + _setting("MONITORS_CLAIM_MARGIN", 30))
+        until = now + timedelta(seconds=self.timeout + settings.MONITORS_CLAIM_MARGIN)
         won = (
             Check.objects.filter(pk=self.pk, next_run_at=slot, next_run_at__lte=now)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
@@ -207,8 +204,16 @@ class Check(models.Model):
         )
         if won != 1:
             return False
+        self.claimed_slot = slot
         self.claimed_until, self.next_run_at, self.claim_token = until, following, token
         return True
+
+    def release(self):
+        """Give back a slot claimed but not run (the worker is stopping): due again at once."""
+        Check.objects.filter(pk=self.pk, claim_token=self.claim_token).update(
+            claimed_until=None, claim_token="", next_run_at=self.claimed_slot
+        )
+        self.claimed_until, self.claim_token, self.next_run_at = None, "", self.claimed_slot
 
     def evaluate_heartbeat(self, now):
         from monitors.checks import heartbeat
@@ -223,6 +228,9 @@ class Check(models.Model):
 
     def record(self, outcome, at):
         """Store one result, move the state, open or resolve the incident. Returns the result."""
+        details = outcome.details or {}
+        if said(outcome.message):  # what a page needs to say it in its reader's language
+            details = {**details, "said": said(outcome.message)}
         with transaction.atomic():
             result = CheckResult.objects.create(
                 monitor=self,
@@ -231,7 +239,7 @@ class Check(models.Model):
                 latency=outcome.latency,
                 status_code=outcome.status_code,
                 message=outcome.message[:2000],
-                details=outcome.details or {},
+                details=details,
             )
             if outcome.ok:
                 self.consecutive_successes += 1
@@ -250,7 +258,7 @@ class Check(models.Model):
                 self.state_changed_at = at
             self.last_ok, self.last_latency = outcome.ok, outcome.latency
             self.last_status_code, self.last_message = outcome.status_code, outcome.message[:2000]
-            self.last_details, self.last_checked_at = outcome.details or {}, at
+            self.last_details, self.last_checked_at = details, at
             Check.objects.filter(pk=self.pk, claim_token=self.claim_token).update(
                 claimed_until=None, claim_token=""
             )
@@ -386,7 +394,7 @@ class CheckHourly(models.Model):
 def fold_results(now):
     """Fold raw results older than the retention into hourly rows, prune both. Returns the
     number of raw results folded."""
-    cutoff = now - timedelta(days=_setting("MONITORS_RESULT_RETENTION_DAYS", 7))
+    cutoff = now - timedelta(days=settings.MONITORS_RESULT_RETENTION_DAYS)
     cutoff = cutoff.replace(minute=0, second=0, microsecond=0)
     old = CheckResult.objects.filter(at__lt=cutoff).order_by("monitor_id", "at")
     folds = {}
@@ -415,7 +423,7 @@ def fold_results(now):
             ]
             row.save()
         folded = old.delete()[0] if folds else 0
-        keep = now - timedelta(days=_setting("MONITORS_HOURLY_RETENTION_DAYS", 90))
+        keep = now - timedelta(days=settings.MONITORS_HOURLY_RETENTION_DAYS)
         CheckHourly.objects.filter(hour__lt=keep).delete()
     return folded
 
@@ -490,24 +498,33 @@ class IncidentQuerySet(models.QuerySet):
         severity = outcome.severity or check.severity
         if check.kind == Check.Kind.STATUSPAGE and severity == Check.Severity.CRITICAL:
             severity = Check.Severity.WARNING  # a third party never pages as critical
+        title = Phrase(
+            gettext_noop("%(name)s: %(message)s"), name=check.name, message=outcome.message
+        )
         incident = self.create(
             team=check.team,
             key=check.incident_key,
             monitor=check,
-            title=f"{check.name}: {outcome.message}"[:300],
+            title=title[:300],
+            title_said=title.said(),
             severity=severity,
             category=check.category,
             opened_at=at,
             escalation=check.team.escalation_chain(at),
         )
-        incident.events.create(at=at, kind=IncidentEvent.Kind.OPENED, text=outcome.message)
+        incident.events.create(
+            at=at,
+            kind=IncidentEvent.Kind.OPENED,
+            text=outcome.message,
+            data={"said": said(outcome.message)} if said(outcome.message) else {},
+        )
         incident.start_paging(at)
         return incident
 
     def escalate_due(self, now):
         """Escalate or re-notify every unacknowledged incident that is due; returns how many
         moved."""
-        renotify = timedelta(minutes=_setting("MONITORS_RENOTIFY_MINUTES", 30))
+        renotify = timedelta(minutes=settings.MONITORS_RENOTIFY_MINUTES)
         due = self.filter(state=Incident.State.OPEN).filter(
             Q(next_escalation_at__lte=now) | Q(last_notified_at__lte=now - renotify)
         )
@@ -538,6 +555,8 @@ class Incident(models.Model):
         Check, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
     )
     title = models.CharField(_("title"), max_length=300)
+    # The title as vigie.phrases stores it, for pages in another language than English.
+    title_said = models.JSONField(default=dict, blank=True)
     severity = models.CharField(_("severity"), max_length=10, choices=Check.Severity)
     category = models.CharField(_("category"), max_length=10, choices=Check.Category)
     state = models.CharField(_("state"), max_length=15, choices=State, default=State.OPEN)
@@ -612,7 +631,8 @@ class Incident(models.Model):
         )
 
     def _send(self, destination, message, key, at, data):
-        enqueue(destination, message, key=key, group=self.group)
+        notification = enqueue(destination, message, key=key, group=self.group)
+        data["notification"] = notification.pk
         self.events.create(
             at=at,
             kind=data.pop("kind", IncidentEvent.Kind.NOTIFIED),
@@ -691,7 +711,7 @@ class Incident(models.Model):
             self._plan_next(level)
             self.save()
             return True
-        renotify = timedelta(minutes=_setting("MONITORS_RENOTIFY_MINUTES", 30))
+        renotify = timedelta(minutes=settings.MONITORS_RENOTIFY_MINUTES)
         if self.last_notified_at is not None and now - self.last_notified_at >= renotify:
             level = self.level(self.current_level)
             if level is None:
@@ -775,9 +795,7 @@ ACK_SALT = "monitors.incident-ack"
 
 def read_ack_token(incident_pk, token):
     """The user id a signed acknowledge link was made for; BadSignature/SignatureExpired."""
-    data = signing.loads(
-        token, salt=ACK_SALT, max_age=_setting("MONITORS_ACK_LINK_MAX_AGE", 24 * 3600)
-    )
+    data = signing.loads(token, salt=ACK_SALT, max_age=settings.MONITORS_ACK_LINK_MAX_AGE)
     if data.get("i") != incident_pk:
         raise signing.BadSignature("another incident")
     return data.get("u")
@@ -810,6 +828,40 @@ class IncidentEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+def record_notification_outcome(sender, notification, at, **kwargs):
+    """Receiver of vigie.notify.outbox.settled: an incident's notification, sent or failed for
+    good, on the incident's timeline with its recipient (and the reason of a failure)."""
+    from vigie.models import Notification
+
+    prefix, _sep, pk = notification.group.partition(":")
+    if prefix != "incident" or not pk.isdigit():
+        return
+    incident = Incident.objects.filter(pk=int(pk)).first()
+    if incident is None:
+        return
+    if notification.state == Notification.State.FAILED:
+        incident.events.create(
+            at=at,
+            kind=IncidentEvent.Kind.NOTIFY_FAILED,
+            text=notification.label,
+            data={"notification": notification.pk, "reason": notification.last_error},
+        )
+        return
+    # The paging already wrote "notified" (or "escalated") when it enqueued the row: mark it
+    # sent rather than write the recipient twice.
+    event = incident.events.filter(data__notification=notification.pk).first()
+    if event is None:
+        incident.events.create(
+            at=at,
+            kind=IncidentEvent.Kind.NOTIFIED,
+            text=notification.label,
+            data={"notification": notification.pk, "event": notification.event, "sent": True},
+        )
+    else:
+        event.data["sent"] = True
+        event.save(update_fields=["data"])
 
 
 def team_destinations(team, severity):

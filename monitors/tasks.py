@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from monitors import checks
 from monitors.models import Check, Incident, fold_results
+from vigie import shutdown
 from vigie.models import Heartbeat
 
 logger = structlog.get_logger(__name__)
@@ -23,7 +24,7 @@ def pool():
     global _pool
     if _pool is None:
         _pool = ThreadPoolExecutor(
-            max_workers=getattr(settings, "MONITORS_THREADS", 32), thread_name_prefix="check"
+            max_workers=settings.MONITORS_THREADS, thread_name_prefix="check"
         )
     return _pool
 
@@ -63,8 +64,14 @@ def step(now, pending):
     return pending
 
 
-def finish(pending):
-    """Wait for the checks still running (each bounded by its own timeout) and record them."""
+def finish(pending, stopping=False):
+    """Wait for the checks still running (each bounded by its own timeout) and record them.
+
+    When the worker is stopping, the checks still queued in the pool are not started: their
+    claim is released and their slot given back, so the next worker runs them at once."""
+    if stopping:
+        for future in [f for f in pending if f.cancel()]:
+            pending.pop(future).release()
     wait(list(pending))
     for future, check in list(pending.items()):
         _record(check, future)
@@ -76,18 +83,26 @@ def run_due(now=None):
     finish(step(now or timezone.now(), {}))
 
 
-def tick(clock=time.monotonic, sleep=time.sleep):
+def tick(clock=time.monotonic, sleep=shutdown.sleep):
     """Declared every minute; works one slot every 10 s until the minute ends, so a check can
-    run every 10 s. A slow check only delays its own recording, never the next slot."""
+    run every 10 s. A slow check only delays its own recording, never the next slot.
+
+    `sleep` answers True when the worker is stopping (vigie.shutdown): no further slot then,
+    and every claim taken is settled before the task returns."""
     pending = {}
     start = clock()
-    for index in range(60 // TICK_SECONDS):
+    slots = 60 // TICK_SECONDS
+    stopping = False
+    for index in range(slots):
         close_old_connections()
         step(timezone.now(), pending)
-        delay = start + (index + 1) * TICK_SECONDS - clock()
-        if index < 60 // TICK_SECONDS - 1 and delay > 0:
-            sleep(delay)
-    finish(pending)
+        if index == slots - 1:
+            break
+        if sleep(max(0.0, start + (index + 1) * TICK_SECONDS - clock())):
+            stopping = True
+            logger.info("check_tick_stopping", slots_done=index + 1)
+            break
+    finish(pending, stopping=stopping)
 
 
 def fold_and_prune():

@@ -15,11 +15,13 @@ from django.utils.translation import gettext_lazy as _
 HORIZON = timedelta(days=183)
 
 
-DEFAULT_ESCALATION = [
-    (1, "Vigie", "vigie", 0),
-    (2, "Tech lead", "member", 15),
-    (3, "CTO", "member", 30),
-]
+def default_escalation():
+    """Seed 004's chain for a new team, its delays from the settings."""
+    return [
+        (1, "Vigie", "vigie", 0),
+        (2, "Tech lead", "member", settings.ESCALATION_L2_DELAY_MINUTES),
+        (3, "CTO", "member", settings.ESCALATION_L3_DELAY_MINUTES),
+    ]
 
 
 def new_token():
@@ -82,7 +84,7 @@ class Team(models.Model):
             # Seed 004's chain; managers name the tech lead and the CTO in the admin.
             EscalationLevel.objects.bulk_create(
                 EscalationLevel(team=self, order=order, label=label, who=who, delay_minutes=delay)
-                for order, label, who, delay in DEFAULT_ESCALATION
+                for order, label, who, delay in default_escalation()
             )
 
     @property

@@ -7,7 +7,12 @@ class VigieConfig(AppConfig):
     verbose_name = "Vigie"
 
     def ready(self):
+        from django_q.signals import post_spawn
+
+        from vigie import shutdown
+
         post_migrate.connect(_sync_schedules, sender=self)
+        post_spawn.connect(shutdown.listen, dispatch_uid="vigie.shutdown")
 
 
 def _sync_schedules(using, **kwargs):

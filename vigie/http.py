@@ -20,8 +20,10 @@ from dataclasses import dataclass
 
 import requests
 import structlog
+from django.utils.translation import gettext_noop
 
 from vigie.logging import redact_text
+from vigie.phrases import Phrase
 
 logger = structlog.get_logger(__name__)
 
@@ -141,11 +143,13 @@ _CHUNK = 64 * 1024
 
 
 class ProbeError(Exception):
-    """A probe that got no usable answer; the message is shown to people as it is. `cause` is
-    the network exception behind it, when there was one (a TLS check reads its verify code)."""
+    """A probe that got no usable answer; `message` (a Phrase) is shown to people in their
+    language. `cause` is the network exception behind it, when there was one (a TLS check
+    reads its verify code)."""
 
     def __init__(self, message, cause=None):
         super().__init__(message)
+        self.message = message
         self.cause = cause
 
 
@@ -153,13 +157,17 @@ def format_seconds(value):
     return f"{round(value, 2):g} s"
 
 
+def timeout_after(seconds):
+    return Phrase(gettext_noop("timeout after %(seconds)s"), seconds=format_seconds(seconds))
+
+
 _ADDRESS_KINDS = (
-    ("is_loopback", "a loopback"),
-    ("is_link_local", "a link-local"),
-    ("is_unspecified", "an unspecified"),
-    ("is_multicast", "a multicast"),
-    ("is_reserved", "a reserved"),
-    ("is_private", "a private"),
+    ("is_loopback", gettext_noop("a loopback address")),
+    ("is_link_local", gettext_noop("a link-local address")),
+    ("is_unspecified", gettext_noop("an unspecified address")),
+    ("is_multicast", gettext_noop("a multicast address")),
+    ("is_reserved", gettext_noop("a reserved address")),
+    ("is_private", gettext_noop("a private address")),
 )
 
 
@@ -169,9 +177,9 @@ def _refusal(address):
         ip = ip.ipv4_mapped
     for attribute, label in _ADDRESS_KINDS:
         if getattr(ip, attribute):
-            return f"{label} address"
+            return Phrase(label)
     if not ip.is_global:
-        return "a non-public address"
+        return Phrase(gettext_noop("a non-public address"))
     return None
 
 
@@ -187,18 +195,24 @@ def guard_address(host, allow_private):
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
-            raise ProbeError("DNS: name does not resolve") from None
-        raise ProbeError(f"DNS: {exc.strerror}") from None
+            raise ProbeError(Phrase(gettext_noop("DNS: name does not resolve"))) from None
+        raise ProbeError(Phrase(gettext_noop("DNS: %(error)s"), error=exc.strerror)) from None
     except UnicodeError:
-        raise ProbeError("DNS: invalid host name") from None
+        raise ProbeError(Phrase(gettext_noop("DNS: invalid host name"))) from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not allow_private:
         for address in addresses:
             refusal = _refusal(address)
             if refusal:
                 raise ProbeError(
-                    f"refused: {address} is {refusal}; "
-                    "allow private targets on this check to reach it"
+                    Phrase(
+                        gettext_noop(
+                            "refused: %(address)s is %(kind)s; "
+                            "allow private targets on this check to reach it"
+                        ),
+                        address=address,
+                        kind=refusal,
+                    )
                 )
     return addresses[0]
 
@@ -240,7 +254,7 @@ class Deadline:
         left = self.timeout - (time.monotonic() - self.start)
         if left <= 0:
             self.expired = True
-            raise ProbeError(f"timeout after {format_seconds(self.timeout)}")
+            raise ProbeError(timeout_after(self.timeout))
         return left
 
     def elapsed(self):
@@ -269,20 +283,45 @@ class Deadline:
     def error(self, exc):
         """The ProbeError for a network exception, saying `timeout` when the budget ran out."""
         if self.expired or isinstance(exc, TimeoutError):
-            return ProbeError(f"timeout after {format_seconds(self.timeout)}", exc)
+            return ProbeError(timeout_after(self.timeout), exc)
         if isinstance(exc, ssl.SSLCertVerificationError):
-            return ProbeError(f"TLS: certificate verify failed: {exc.verify_message}", exc)
+            return ProbeError(
+                Phrase(
+                    gettext_noop("TLS: certificate verify failed: %(reason)s"),
+                    reason=exc.verify_message,
+                ),
+                exc,
+            )
         if isinstance(exc, ssl.SSLError):
-            return ProbeError(f"TLS: handshake failed: {exc.reason or exc.__class__.__name__}", exc)
+            return ProbeError(
+                Phrase(
+                    gettext_noop("TLS: handshake failed: %(reason)s"),
+                    reason=exc.reason or exc.__class__.__name__,
+                ),
+                exc,
+            )
         if isinstance(exc, ConnectionRefusedError):
-            return ProbeError("connection refused", exc)
+            return ProbeError(Phrase(gettext_noop("connection refused")), exc)
         if isinstance(exc, http.client.RemoteDisconnected):  # before its base class below
-            return ProbeError("the server closed the connection without answering", exc)
+            return ProbeError(
+                Phrase(gettext_noop("the server closed the connection without answering")), exc
+            )
         if isinstance(exc, ConnectionResetError):
-            return ProbeError("connection reset by the server", exc)
+            return ProbeError(Phrase(gettext_noop("connection reset by the server")), exc)
         if isinstance(exc, http.client.HTTPException):
-            return ProbeError(f"invalid HTTP response ({exc.__class__.__name__})", exc)
-        return ProbeError(f"network error: {exc.strerror or exc.__class__.__name__}", exc)
+            return ProbeError(
+                Phrase(
+                    gettext_noop("invalid HTTP response (%(error)s)"), error=exc.__class__.__name__
+                ),
+                exc,
+            )
+        return ProbeError(
+            Phrase(
+                gettext_noop("network error: %(error)s"),
+                error=exc.strerror or exc.__class__.__name__,
+            ),
+            exc,
+        )
 
 
 def open_connection(host, port, *, deadline, allow_private, tls_server_name=None, verify=True):
@@ -334,12 +373,12 @@ class ProbeResponse:
 def _one_hop(method, url, headers, body, *, deadline, allow_private, max_body):
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ProbeError("only http:// and https:// URLs can be probed")
+        raise ProbeError(Phrase(gettext_noop("only http:// and https:// URLs can be probed")))
     https = parts.scheme == "https"
     try:
         port = parts.port or (443 if https else 80)
     except ValueError:
-        raise ProbeError("invalid port in the URL") from None
+        raise ProbeError(Phrase(gettext_noop("invalid port in the URL"))) from None
     sock = open_connection(
         parts.hostname,
         port,
@@ -374,7 +413,7 @@ def _one_hop(method, url, headers, body, *, deadline, allow_private, max_body):
                     break
                 deadline.remaining()
         if deadline.expired:  # the watchdog cut a read short: what we have is not the body
-            raise ProbeError(f"timeout after {format_seconds(deadline.timeout)}")
+            raise ProbeError(timeout_after(deadline.timeout))
         data = b"".join(chunks)[:max_body]
         return response.status, {k.lower(): v for k, v in response.getheaders()}, data, truncated
     except OSError as exc:
@@ -419,9 +458,19 @@ def probe(
             )
         previous, url = url, urllib.parse.urljoin(url, location)
         if url in seen:
-            raise ProbeError(f"redirect loop: back to {_display(url)} after {len(seen)} hops")
+            raise ProbeError(
+                Phrase(
+                    gettext_noop("redirect loop: back to %(url)s after %(hops)s hops"),
+                    url=_display(url),
+                    hops=len(seen),
+                )
+            )
         if len(seen) > max_redirects:
-            raise ProbeError(f"too many redirects (more than {max_redirects})")
+            raise ProbeError(
+                Phrase(
+                    gettext_noop("too many redirects (more than %(count)s)"), count=max_redirects
+                )
+            )
         seen.append(url)
         if status == 303 or (status in (301, 302) and method == "POST"):
             method, body = "GET", None

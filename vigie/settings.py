@@ -277,3 +277,23 @@ if SENTRY_DSN:
 # task runs every minute and keeps delivering for this many seconds of it.
 VIGIE_NOTIFY_GIVE_UP_HOURS = env.get_int("VIGIE_NOTIFY_GIVE_UP_HOURS", 24)
 VIGIE_NOTIFY_WINDOW = env.get_float("VIGIE_NOTIFY_WINDOW", 55.0, minimum=0, maximum=58)
+
+# Escalation: the delays (minutes after an incident opens) of the tech lead and CTO levels a
+# new team starts with (seed 004); each team's managers change theirs in the admin.
+ESCALATION_L2_DELAY_MINUTES = env.get_int("ESCALATION_L2_DELAY_MINUTES", 15, minimum=0)
+ESCALATION_L3_DELAY_MINUTES = env.get_int("ESCALATION_L3_DELAY_MINUTES", 30, minimum=0)
+
+# Monitors: raw results are kept this many days, then folded into hourly aggregates kept
+# MONITORS_HOURLY_RETENTION_DAYS; an unacknowledged incident re-notifies its current level
+# every MONITORS_RENOTIFY_MINUTES; a signed acknowledge link expires after
+# MONITORS_ACK_LINK_MAX_AGE seconds.
+MONITORS_RESULT_RETENTION_DAYS = env.get_int("MONITORS_RESULT_RETENTION_DAYS", 7, minimum=1)
+MONITORS_HOURLY_RETENTION_DAYS = env.get_int("MONITORS_HOURLY_RETENTION_DAYS", 90, minimum=1)
+MONITORS_RENOTIFY_MINUTES = env.get_int("MONITORS_RENOTIFY_MINUTES", 30, minimum=1)
+MONITORS_ACK_LINK_MAX_AGE = env.get_int("MONITORS_ACK_LINK_MAX_AGE", 24 * 3600, minimum=60)
+# Checks run concurrently in this many threads per worker; a check's claim on its slot lasts
+# its timeout plus this margin (seconds), after which another worker may take it.
+MONITORS_THREADS = env.get_int("MONITORS_THREADS", 32, minimum=1)
+MONITORS_CLAIM_MARGIN = env.get_int("MONITORS_CLAIM_MARGIN", 30, minimum=1)
+# /health reports the check scheduler failing when its last tick is older (seconds).
+MONITORS_SCHEDULER_MAX_AGE = env.get_int("MONITORS_SCHEDULER_MAX_AGE", 90, minimum=20)

@@ -7,8 +7,10 @@ do not run: `heartbeat.evaluate()` judges them from their pings."""
 import structlog
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from vigie.http import ProbeError
+from vigie.phrases import Phrase
 
 from . import heartbeat, http, sql, statuspage, tls
 from .base import Failure, Outcome
@@ -43,22 +45,35 @@ def validate(kind, config):
 def run(kind, config, *, timeout, allow_private):
     """Run one check of `kind` with its whole `timeout` (seconds) and return its Outcome."""
     if kind not in RUNNABLE:
-        return Outcome(ok=False, message=f"{kind!r} checks do not run (heartbeats are pinged)")
+        return Outcome(
+            ok=False,
+            message=Phrase(
+                gettext_noop("%(kind)s checks do not run (heartbeats are pinged)"), kind=repr(kind)
+            ),
+        )
     try:
         cleaned = validate(kind, config)
     except ValidationError as exc:
         problems = "; ".join(
             f"{key}: {' '.join(messages)}" for key, messages in exc.message_dict.items()
         )
-        return Outcome(ok=False, message=f"invalid configuration: {problems}")
+        return Outcome(
+            ok=False,
+            message=Phrase(gettext_noop("invalid configuration: %(problems)s"), problems=problems),
+        )
     try:
         return KINDS[kind].run(cleaned, timeout=timeout, allow_private=allow_private)
     except (Failure, ProbeError) as exc:
-        return Outcome(ok=False, message=str(exc))
+        return Outcome(ok=False, message=exc.args[0])  # a Phrase, when it was written as one
     except Exception as exc:  # a bug in a runner must not take the scheduler down
         logger.exception("check_runner_crashed", kind=kind)
         return Outcome(
-            ok=False, message=f"internal error in the {kind} check ({exc.__class__.__name__})"
+            ok=False,
+            message=Phrase(
+                gettext_noop("internal error in the %(kind)s check (%(error)s)"),
+                kind=kind,
+                error=exc.__class__.__name__,
+            ),
         )
 
 

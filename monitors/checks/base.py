@@ -5,8 +5,10 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from vigie import env
+from vigie.phrases import Phrase
 
 
 @dataclass
@@ -31,7 +33,9 @@ def expand(value):
     try:
         return env.expand(value)
     except env.MissingVariable as exc:
-        raise Failure(f"environment variable {exc.name} is not set") from None
+        raise Failure(
+            Phrase(gettext_noop("environment variable %(name)s is not set"), name=exc.name)
+        ) from None
 
 
 REQUIRED = object()

@@ -2,6 +2,10 @@
 
 from datetime import UTC, timedelta
 
+from django.utils.translation import gettext_noop
+
+from vigie.phrases import Phrase
+
 from .base import Key, Outcome, clean_config, number
 
 SCHEMA = {
@@ -28,13 +32,17 @@ def evaluate(config, *, last_ping_at, last_ping_kind, since, now):
         if last_ping_kind == "fail":
             return Outcome(
                 ok=False,
-                message=f"the job reported a failure at {moment(last_ping_at)}",
+                message=Phrase(
+                    gettext_noop("the job reported a failure at %(at)s"), at=moment(last_ping_at)
+                ),
                 details={"last_ping_at": last_ping_at.isoformat()},
             )
         if last_ping_kind == "start" and now > last_ping_at + grace:
             return Outcome(
                 ok=False,
-                message=f"started at {moment(last_ping_at)} and never finished",
+                message=Phrase(
+                    gettext_noop("started at %(at)s and never finished"), at=moment(last_ping_at)
+                ),
                 details={"last_ping_at": last_ping_at.isoformat()},
             )
         reference = last_ping_at
@@ -46,7 +54,9 @@ def evaluate(config, *, last_ping_at, last_ping_kind, since, now):
         "expected_by": expected_by.isoformat(),
     }
     if now > expected_by:
-        return Outcome(ok=False, message=f"no ping since {moment(reference)}", details=details)
+        message = Phrase(gettext_noop("no ping since %(at)s"), at=moment(reference))
+        return Outcome(ok=False, message=message, details=details)
     if last_ping_kind == "start" and reference is last_ping_at:
-        return Outcome(ok=True, message=f"running since {moment(last_ping_at)}", details=details)
+        message = Phrase(gettext_noop("running since %(at)s"), at=moment(last_ping_at))
+        return Outcome(ok=True, message=message, details=details)
     return Outcome(ok=True, message="ok", details=details)

@@ -1,8 +1,10 @@
 """HTTP(S): a URL answers with an expected status, the right content, fast enough."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from vigie.http import format_seconds, probe
+from vigie.phrases import Phrase
 
 from .base import REQUIRED, Key, Outcome, clean_config, expand, http_url, number, string_map, text
 
@@ -58,17 +60,25 @@ def run(config, *, timeout, allow_private):
         ok=False, message="", latency=latency, status_code=response.status, details=details
     )
     expected = config["expect_status"]
-    within = " in the first 1 MB" if response.truncated else ""
     status_ok = response.status in expected if expected else 200 <= response.status < 400
     if not status_ok:
         outcome.message = f"HTTP {response.status}"
     elif config["keyword"] and config["keyword"] not in response.text():
-        outcome.message = f"keyword not found{within}: {config['keyword']}"
+        outcome.message = Phrase(
+            gettext_noop("keyword not found in the first 1 MB: %(keyword)s")
+            if response.truncated
+            else gettext_noop("keyword not found: %(keyword)s"),
+            keyword=config["keyword"],
+        )
     elif config["absent_keyword"] and config["absent_keyword"] in response.text():
-        outcome.message = f"forbidden keyword found: {config['absent_keyword']}"
+        outcome.message = Phrase(
+            gettext_noop("forbidden keyword found: %(keyword)s"), keyword=config["absent_keyword"]
+        )
     elif config["max_latency"] is not None and latency > config["max_latency"]:
-        outcome.message = (
-            f"slow: {format_seconds(latency)} > {format_seconds(config['max_latency'])}"
+        outcome.message = Phrase(
+            gettext_noop("slow: %(latency)s > %(limit)s"),
+            latency=format_seconds(latency),
+            limit=format_seconds(config["max_latency"]),
         )
     else:
         outcome.ok = True

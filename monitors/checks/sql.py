@@ -11,10 +11,12 @@ import urllib.parse
 import psycopg
 import sqlparse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from psycopg import errors
 from sqlparse import tokens as T
 
 from vigie.http import format_seconds
+from vigie.phrases import Phrase
 
 from .base import REQUIRED, Failure, Key, Outcome, clean_config, expand, non_empty_text, text
 
@@ -136,7 +138,9 @@ def _fetch_sqlite(resolved, sql, timeout):
     try:
         connection = sqlite3.connect(uri, uri=True, timeout=timeout)
     except sqlite3.Error as exc:
-        raise Failure(f"cannot open the database: {exc}") from None
+        raise Failure(
+            Phrase(gettext_noop("cannot open the database: %(error)s"), error=str(exc))
+        ) from None
     try:
         connection.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
         connection.execute("PRAGMA query_only = ON")
@@ -144,10 +148,15 @@ def _fetch_sqlite(resolved, sql, timeout):
         return _collect(cursor)
     except sqlite3.OperationalError as exc:
         if str(exc) == "interrupted":
-            raise Failure(f"timeout after {format_seconds(timeout)}: query interrupted") from None
-        raise Failure(f"query failed: {exc}") from None
+            raise Failure(
+                Phrase(
+                    gettext_noop("timeout after %(seconds)s: query interrupted"),
+                    seconds=format_seconds(timeout),
+                )
+            ) from None
+        raise Failure(Phrase(gettext_noop("query failed: %(error)s"), error=str(exc))) from None
     except sqlite3.Error as exc:
-        raise Failure(f"query failed: {exc}") from None
+        raise Failure(Phrase(gettext_noop("query failed: %(error)s"), error=str(exc))) from None
     finally:
         connection.close()
 
@@ -157,7 +166,11 @@ def _fetch_postgres(resolved, sql, timeout):
     try:
         connection = psycopg.connect(resolved, connect_timeout=max(2, math.ceil(timeout)))
     except psycopg.Error as exc:
-        raise Failure(f"cannot connect to the database: {redact(exc)}") from None
+        raise Failure(
+            Phrase(
+                gettext_noop("cannot connect to the database: %(error)s"), error=str(redact(exc))
+            )
+        ) from None
     try:
         with connection:
             # The transaction is read-only before the query runs: a function with side
@@ -172,11 +185,23 @@ def _fetch_postgres(resolved, sql, timeout):
             connection.rollback()
             return result
     except errors.QueryCanceled:
-        raise Failure(f"timeout after {format_seconds(timeout)}: statement cancelled") from None
+        raise Failure(
+            Phrase(
+                gettext_noop("timeout after %(seconds)s: statement cancelled"),
+                seconds=format_seconds(timeout),
+            )
+        ) from None
     except errors.ReadOnlySqlTransaction as exc:
-        raise Failure(f"refused by the read-only transaction: {redact(exc)}") from None
+        raise Failure(
+            Phrase(
+                gettext_noop("refused by the read-only transaction: %(error)s"),
+                error=str(redact(exc)),
+            )
+        ) from None
     except psycopg.Error as exc:
-        raise Failure(f"query failed: {redact(exc)}") from None
+        raise Failure(
+            Phrase(gettext_noop("query failed: %(error)s"), error=str(redact(exc)))
+        ) from None
     finally:
         connection.close()
 
@@ -210,16 +235,18 @@ def run(config, *, timeout, allow_private):
     elif resolved.startswith(("postgres://", "postgresql://")):
         columns, rows, count = _fetch_postgres(resolved, sql, timeout)
     else:
-        raise Failure("unsupported DSN: expected postgres://... or sqlite:///path")
+        raise Failure(
+            Phrase(gettext_noop("unsupported DSN: expected postgres://... or sqlite:///path"))
+        )
     if config["threshold"] is not None:
         return _compare(config["threshold"], columns, rows, count)
     details = {"row_count": count, "columns": columns, "rows": rows}
     if count == 0:
-        return Outcome(ok=True, message="no row", details=details)
+        return Outcome(ok=True, message=Phrase(gettext_noop("no row")), details=details)
     shown = (
-        f"more than {MAX_COUNTED} rows"
+        Phrase(gettext_noop("more than %(count)s rows"), count=MAX_COUNTED)
         if count > MAX_COUNTED
-        else ("1 row" if count == 1 else f"{count} rows")
+        else Phrase(gettext_noop("%(count)s row"), gettext_noop("%(count)s rows"), count=count)
     )
     return Outcome(ok=False, message=shown, details=details)
 

@@ -5,7 +5,10 @@ status page never pages anyone as critical."""
 
 import json
 
+from django.utils.translation import gettext_noop
+
 from vigie.http import ProbeError, probe
+from vigie.phrases import Phrase
 
 from .base import REQUIRED, Key, Outcome, clean_config, http_url
 
@@ -49,7 +52,8 @@ def run(config, *, timeout, allow_private):
             allow_private=allow_private,
         )
     except ProbeError as exc:
-        return Outcome(ok=False, message=f"status page unreachable: {exc}", severity=SEVERITY)
+        message = Phrase(gettext_noop("status page unreachable: %(error)s"), error=exc.message)
+        return Outcome(ok=False, message=message, severity=SEVERITY)
     outcome = Outcome(
         ok=False,
         message="",
@@ -58,11 +62,15 @@ def run(config, *, timeout, allow_private):
         severity=SEVERITY,
     )
     if response.status != 200:
-        outcome.message = f"status page answered HTTP {response.status}"
+        outcome.message = Phrase(
+            gettext_noop("status page answered HTTP %(status)s"), status=response.status
+        )
         return outcome
     data = _summary(response)
     if data is None:
-        outcome.message = "not an Atlassian Statuspage summary (no status indicator)"
+        outcome.message = Phrase(
+            gettext_noop("not an Atlassian Statuspage summary (no status indicator)")
+        )
         return outcome
     page = data.get("page") if isinstance(data.get("page"), dict) else {}
     provider = str(page.get("name") or config["url"])

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from cryptography import x509
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from vigie.http import Deadline, ProbeError, open_connection
+from vigie.phrases import Phrase
 
 from .base import REQUIRED, Key, Outcome, clean_config, host_name, number
 
@@ -22,13 +24,13 @@ SCHEMA = {
 
 # OpenSSL verification codes, named the way a person would say them.
 _VERIFY_FAILURES = {
-    10: "expired certificate",
-    9: "certificate not yet valid",
-    18: "self-signed certificate",
-    19: "self-signed certificate in the chain",
-    20: "certificate signed by an unknown authority",
-    21: "certificate signed by an unknown authority",
-    62: "certificate for another host",
+    10: gettext_noop("expired certificate"),
+    9: gettext_noop("certificate not yet valid"),
+    18: gettext_noop("self-signed certificate"),
+    19: gettext_noop("self-signed certificate in the chain"),
+    20: gettext_noop("certificate signed by an unknown authority"),
+    21: gettext_noop("certificate signed by an unknown authority"),
+    62: gettext_noop("certificate for another host"),
 }
 
 
@@ -87,11 +89,21 @@ def run(config, *, timeout, allow_private):
                 config, deadline=deadline, allow_private=allow_private, verify=False
             )
             details = describe(unverified, now)
-        reason = _VERIFY_FAILURES.get(cause.verify_code, "certificate verify failed")
-        return Outcome(ok=False, message=f"TLS: {reason} ({cause.verify_message})", details=details)
+        reason = _VERIFY_FAILURES.get(cause.verify_code, gettext_noop("certificate verify failed"))
+        message = Phrase(
+            gettext_noop("TLS: %(reason)s (%(detail)s)"),
+            reason=Phrase(reason),
+            detail=cause.verify_message,
+        )
+        return Outcome(ok=False, message=message, details=details)
     details = describe(certificate, now)
     left = certificate.not_valid_after_utc - now
-    expiry = f"certificate expires in {left.days} days ({details['expires_at'][:10]})"
+    expiry = Phrase(
+        gettext_noop("certificate expires in %(count)s day (%(date)s)"),
+        gettext_noop("certificate expires in %(count)s days (%(date)s)"),
+        count=left.days,
+        date=details["expires_at"][:10],
+    )
     if left.days < config["critical_days"]:
         return Outcome(ok=False, message=expiry, details=details)
     if left.days < config["warn_days"]:

@@ -90,6 +90,15 @@ def test_unacknowledged_renotifies_its_level_every_30_minutes(monkeypatch, outbo
     assert ("L1", 2, "camille") in paged(outbox, incident)
 
 
+def test_the_renotify_period_is_a_setting(monkeypatch, outbox, people, settings):
+    settings.MONITORS_RENOTIFY_MINUTES = 5
+    incident = open_incident(monkeypatch, chain(people)[:1])
+    Incident.objects.escalate_due(T0 + timedelta(minutes=4))
+    assert paged(outbox, incident) == {("L1", 0, "camille")}
+    Incident.objects.escalate_due(T0 + timedelta(minutes=5))
+    assert paged(outbox, incident) == {("L1", 0, "camille"), ("L1", 1, "camille")}
+
+
 def test_nobody_on_watch_pages_l2_at_once(monkeypatch, outbox, people):
     incident = open_incident(monkeypatch, chain(people, first=False))
     assert incident.current_level == 2

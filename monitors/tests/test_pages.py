@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from monitors.checks import Outcome
@@ -76,7 +77,7 @@ def test_incidents_open_first_and_resolved_says_so(user_client, django_assert_ma
     with django_assert_max_num_queries(8):
         response = user_client.get(reverse("monitors:incidents"), HTTP_ACCEPT_LANGUAGE="fr")
     body = response.content.decode()
-    assert body.index("second:") < body.index("first:")
+    assert body.index("second :") < body.index("first :")  # French: a space before the colon
     assert "résolu" in body
 
 
@@ -112,3 +113,30 @@ def test_outsider_cannot_acknowledge(user_client):
 def test_pages_need_a_login(client):
     assert client.get(reverse("monitors:overview")).status_code == 302
     assert client.get(reverse("monitors:incidents")).status_code == 302
+
+
+def test_overview_in_french_says_durations_and_why_a_latency_is_missing(user_client):
+    from monitors.templatetags.monitors import since
+
+    team = make_team()
+    fresh = make_check(team, name="fresh")
+    failing = make_check(team, name="failing", alert_after=1)
+    never = make_check(team, name="never")
+    with time_machine.travel(T0 + timedelta(seconds=20), tick=False):
+        fresh.record(OK, T0)
+        failing.record(FAIL, T0)  # connection refused: no latency measured
+        response = user_client.get(reverse("monitors:overview"), HTTP_ACCEPT_LANGUAGE="fr")
+    body = response.content.decode()
+    assert "0 minute" not in body
+    assert body.count("&lt; 1 min") == 2  # fresh and failing changed state 20 s ago
+    assert "0,050 s" in body
+    assert "— aucune réponse mesurée" in body
+    assert "— pas encore lancé" in body
+    assert never.last_checked_at is None
+    from django.utils import translation
+
+    with translation.override("fr"):
+        assert since(T0, T0 + timedelta(seconds=59)) == "< 1 min"
+        assert since(T0, T0 + timedelta(minutes=1)) == "1\xa0minute"
+        assert since(T0, T0 + timedelta(minutes=2, seconds=5)) == "2\xa0minutes"
+        assert since(T0, T0 + timedelta(hours=3, minutes=1)) == "3\xa0heures, 1\xa0minute"

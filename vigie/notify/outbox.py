@@ -5,14 +5,15 @@ A row is claimed with a conditional UPDATE (pending and due, or sending with an 
 middle of a send leaves a row that becomes claimable again when its lease runs out."""
 
 import random
-import time
 from datetime import timedelta
 
 import structlog
 from django.conf import settings
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
+from vigie import shutdown
 from vigie.models import Notification
 from vigie.notify import TransportError, send
 
@@ -24,6 +25,22 @@ BACKOFF_BASE = 30  # seconds before the second attempt, doubled each time
 BACKOFF_MAX = 3600
 BATCH = 50
 POLL = 2.0  # seconds between two looks at the outbox while a task's window lasts
+
+# Sent once a row is settled, sent or failed for good, with `notification=` (state, label and
+# last_error up to date) and `at=`: the apps that enqueued it record the outcome where their
+# users look (monitors: the incident's timeline) without the core knowing them.
+settled = Signal()
+
+
+def _settle(notification, now):
+    for receiver, result in settled.send_robust(Notification, notification=notification, at=now):
+        if isinstance(result, Exception):
+            logger.error(
+                "notification_settled_receiver_failed",
+                notification=notification.pk,
+                receiver=getattr(receiver, "__qualname__", repr(receiver)),
+                error=repr(result),
+            )
 
 
 def backoff(attempts):
@@ -62,6 +79,12 @@ def deliver(notification, now):
     Notification.objects.filter(pk=notification.pk).update(
         state=Notification.State.SENT, sent_at=now, claimed_until=None, last_error=""
     )
+    notification.state, notification.sent_at, notification.last_error = (
+        Notification.State.SENT,
+        now,
+        "",
+    )
+    _settle(notification, now)
     return True
 
 
@@ -93,6 +116,9 @@ def record_failure(notification, error, now):
         state=state,
         error=reason,
     )
+    if state == Notification.State.FAILED:
+        notification.state, notification.last_error = state, reason
+        _settle(notification, now)
 
 
 def deliver_round(now):
@@ -104,6 +130,8 @@ def deliver_round(now):
     )
     sent = 0
     for pk in due:
+        if shutdown.requested.is_set():
+            break  # the rows not claimed yet stay pending for the next worker
         if not claim(pk, now):
             continue  # another worker has it
         if deliver(Notification.objects.get(pk=pk), now):
@@ -111,9 +139,10 @@ def deliver_round(now):
     return sent
 
 
-def deliver_due(*, window=0.0, clock=timezone.now, sleep=time.sleep):
+def deliver_due(*, window=0.0, clock=timezone.now, sleep=shutdown.sleep):
     """Deliver due notifications, then keep looking for `window` seconds; returns how many
-    were sent. `window=0` is one round (tests, a manual run)."""
+    were sent. `window=0` is one round (tests, a manual run). `sleep` answers True when the
+    worker is stopping (vigie.shutdown): the window ends there."""
     started = clock()
     deadline = started + timedelta(seconds=window)
     sent = 0
@@ -131,7 +160,8 @@ def deliver_due(*, window=0.0, clock=timezone.now, sleep=time.sleep):
         )
         # Wake for the next retry if it is close, else poll for rows enqueued meanwhile.
         wait = POLL if upcoming is None else (upcoming - clock()).total_seconds()
-        sleep(max(0.05, min(wait, POLL, remaining)))
+        if sleep(max(0.05, min(wait, POLL, remaining))):
+            return sent
 
 
 def deliver_task():

@@ -60,25 +60,28 @@ class Command(BaseCommand):
                     exit_code = child.returncode or 1
                     stopping = True
             time.sleep(0.2)
-        _terminate(children.values())
+        _terminate(children)
         sys.exit(exit_code)
 
 
 def _terminate(children, grace=75):
-    """Stop each child the way it expects: SIGTERM to its main process only.
+    """Stop each child the way it expects; what is still alive after `grace` seconds is
+    killed, group and all.
 
-    django-q2's cluster catches it there and stops its sentinel and workers itself, finishing
-    the tasks in flight; a signal to the whole group would kill those first and leave the
-    cluster waiting for them. The check scheduler and the outbox each work in one-minute rounds
-    (django-q2 schedules at most once a minute), so a clean stop can take up to a minute. What
-    is still alive after `grace` seconds is killed, group and all.
+    The web server gets SIGTERM. The worker gets SIGINT to its whole process group, as Ctrl-C
+    in a terminal would: django-q2's main process stops its sentinel and workers, the sentinel
+    ignores it, and each worker's minute-long task (the check tick, the outbox delivery) ends
+    at its next slot and settles its claims (vigie.shutdown). SIGTERM to the group would kill
+    the sentinel and the workers first and leave the cluster waiting for them.
     """
-    children = list(children)
-    for child in children:
+    for name, child in children.items():
         if child.poll() is None:
-            child.terminate()
+            if name == "worker":
+                os.killpg(child.pid, signal.SIGINT)
+            else:
+                child.terminate()
     deadline = time.monotonic() + grace
-    for child in children:
+    for child in children.values():
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:

@@ -1,0 +1,48 @@
+from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+
+from vigie.phrases import spoken
+
+register = template.Library()
+
+
+@register.filter
+def since(value, now=None):
+    """How long ago `value` was, "< 1 min" under a minute (timesince says "0 minutes")."""
+    if value is None:
+        return "—"
+    now = now or timezone.now()
+    if (now - value).total_seconds() < 60:
+        return _("< 1 min")
+    return timesince(value, now, depth=2)
+
+
+@register.inclusion_tag("monitors/latency.html")
+def latency(check):
+    """The last latency when it was measured, else "—" and why not."""
+    if check.last_latency is not None:
+        return {"seconds": check.last_latency}
+    if check.last_checked_at is None:
+        reason = _("not run yet")
+    elif check.kind == check.Kind.HEARTBEAT:
+        reason = _("a heartbeat has no latency")
+    else:
+        reason = _("no answer measured")
+    return {"reason": reason}
+
+
+@register.filter
+def message_of(item):
+    """A check's last message, a result's, an incident event's or an incident's title, in the
+    reader's language when it was written as a Phrase (vigie.phrases), else as stored."""
+    for text, stored in (
+        ("last_message", lambda: item.last_details.get("said")),
+        ("message", lambda: item.details.get("said")),
+        ("text", lambda: item.data.get("said")),
+        ("title", lambda: item.title_said),
+    ):
+        if hasattr(item, text):
+            return spoken(stored(), getattr(item, text))
+    return ""
