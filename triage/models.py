@@ -151,14 +151,17 @@ class Source(models.Model):
 FINISHED_UPSTREAM = ["resolved", "closed", "roadmap", "unlabelled"]
 
 
-# The board actions that set a qualification, and so can be undone (requeue and undo cannot).
-UNDOABLE_ACTIONS = ("temporary", "bug", "expected", "resolved", "take", "done", "too_big")
-
-
 class ActionQuerySet(models.QuerySet):
     def undoable(self):
-        """Qualifications the upstream confirmed and nobody undid yet."""
-        return self.filter(upstream_ok=True, undone=False, action__in=UNDOABLE_ACTIONS)
+        """Qualifications the upstream confirmed and nobody undid yet (requeue and undo are
+        not qualifications)."""
+        from triage.actions import QUALIFICATIONS  # the registry builds on these models
+
+        return self.filter(upstream_ok=True, undone=False, action__in=QUALIFICATIONS)
+
+    def latest_undoable(self):
+        """What **Annuler** takes back: the latest of them."""
+        return self.undoable().order_by("-created_at", "-pk").first()
 
 
 class ItemQuerySet(models.QuerySet):

@@ -75,19 +75,16 @@ class UpstreamState:
     raw: dict = field(default_factory=dict)
 
 
-# What each kind of item can be qualified as, in the board's order.
-KIND_QUALIFICATIONS = {
-    "issue": ("temporary", "bug", "expected", "resolved"),
-    "job": ("temporary", "bug", "expected"),
-    "request": ("take", "done", "too_big"),
-}
-
-
 class SourceBackend:
-    """One upstream. Subclasses implement what their upstream allows."""
+    """One upstream. Subclasses implement what their upstream allows, and say so below: the
+    board offers an action (triage.actions) only when the backend declares it."""
 
     # Qualifications this backend can write back (the board offers those its item's kind takes).
-    qualifications = ("temporary", "bug", "expected", "resolved")
+    qualifications = ()
+    # Relancer: the backend can queue a failed job again (`requeue`).
+    can_requeue = False
+    # The longest "Attendu" window the upstream accepts, in minutes (None: no limit).
+    max_ignore_window = None
 
     def __init__(self, source):
         self.source = source
@@ -105,7 +102,7 @@ class SourceBackend:
         """Return {external_id: upstream_status} for items possibly changed upstream."""
         raise NotImplementedError
 
-    # Write side (triage.services).
+    # Write side (triage.actions).
     def set_status(self, item, status, details=None):
         """Set the upstream status ("ignored", "resolved", "unresolved") and read it back.
 
@@ -120,4 +117,28 @@ class SourceBackend:
 
     def bug_report(self, item):
         """Facts for a GitHub issue body: {"release", "tags": {...}, "frames": [...]}, …"""
+        raise NotImplementedError
+
+    def requeue(self, item):
+        """Queue the item's failed job again (when `can_requeue`); returns the upstream answer."""
+        raise NotImplementedError
+
+    # Small requests ("take", "done", "too_big" in `qualifications`): each returns the
+    # UpstreamState read back after the write.
+    roadmap_label = ""
+
+    def take(self, item, login, *, replacing=()):
+        """Assign `login`, unassigning `replacing` (a take-over the vigie confirmed)."""
+        raise NotImplementedError
+
+    def finish(self, item, comment, *, marker, retrying):
+        """Close the request with `comment` (posted once: `marker` finds an earlier one)."""
+        raise NotImplementedError
+
+    def hand_to_roadmap(self, item, comment, *, marker, retrying):
+        """Move the request to `roadmap_label`, with `comment`."""
+        raise NotImplementedError
+
+    def revert(self, item, action, params):
+        """Take back a confirmed take / done / too_big, given that action's params."""
         raise NotImplementedError

@@ -57,6 +57,9 @@ def rate_limit_wait(response):
 
 
 class SentryBackend(SourceBackend):
+    qualifications = ("temporary", "bug", "expected", "resolved")
+    max_ignore_window = MAX_IGNORE_WINDOW
+
     def __init__(self, source, *, sleep=None, timeout=http.DEFAULT_TIMEOUT):
         super().__init__(source)
         self.timeout = timeout

@@ -2,8 +2,8 @@ import pytest
 from django.urls import reverse
 
 from triage import github
+from triage.issue_report import issue_body, md_code
 from triage.models import Action, Item
-from triage.services import issue_body, md_code
 from triage.sources.base import SourceError
 from triage.tests.factories import ItemFactory
 

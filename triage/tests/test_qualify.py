@@ -8,7 +8,7 @@ from django.utils import timezone
 from rotation.tests.factories import MembershipFactory
 from tests.factories import UserFactory
 from triage.models import Action, Item
-from triage.services import QualifyError, qualify_item
+from triage.qualify import QualifyError, qualify_item
 from triage.sources.base import SourceError
 from triage.tests.factories import ActionFactory, ItemFactory
 
@@ -85,6 +85,13 @@ def test_a_window_longer_than_a_week_is_refused_with_a_clear_message(
     assert not Action.objects.exists()
     item.refresh_from_db()
     assert item.qualification == "" and item.writeback_state == ""
+
+
+def test_the_window_limit_is_the_backends_own(member_client, item, flaky_backend, monkeypatch):
+    # A week is Sentry's cap: an upstream without one (jobs, qualified locally) takes longer.
+    monkeypatch.setattr(flaky_backend, "max_ignore_window", None)
+    assert post(member_client, item, "expected", ignore_window="20160").status_code == 200
+    assert flaky_backend.calls[0][3] == {"ignoreCount": 10, "ignoreWindow": 20160}
 
 
 def test_undo_goes_back_to_unresolved_and_unqualified(member_client, item, flaky_backend):
