@@ -107,7 +107,7 @@ def main():
     Source.objects.filter(name="bench").delete()
     source = Source.objects.create(
         kind="sentry", name="bench", base_url=url, organization=org,
-        projects=["74"], token_env=TOKEN_ENV,
+        scopes=["74"], secret_env=TOKEN_ENV,
     )  # fmt: skip
     print(
         f"database: {connection.vendor}; {ISSUES} issues, 100 per page, loopback fake Sentry"

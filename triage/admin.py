@@ -8,7 +8,7 @@ from vigie.forms import SafeJSONField
 
 class SourceForm(forms.ModelForm):
     # Write-only: the stored token is never sent back to a browser; blank keeps it.
-    token = forms.CharField(
+    secret = forms.CharField(
         label=_("new stored token"),
         required=False,
         widget=forms.PasswordInput(render_value=False),
@@ -17,7 +17,7 @@ class SourceForm(forms.ModelForm):
             "the current one."
         ),
     )
-    clear_token = forms.BooleanField(label=_("forget the stored token"), required=False)
+    clear_secret = forms.BooleanField(label=_("forget the stored token"), required=False)
 
     class Meta:
         model = Source
@@ -29,22 +29,22 @@ class SourceForm(forms.ModelForm):
             "sync_interval_minutes",
             "base_url",
             "organization",
-            "projects",
+            "scopes",
             "environment",
-            "token_env",
-            "token",
+            "secret_env",
+            "secret",
             "github_repository",
             "options",
         ]
-        field_classes = {"projects": SafeJSONField, "options": SafeJSONField}
+        field_classes = {"scopes": SafeJSONField, "options": SafeJSONField}
 
-    def clean_token(self):
-        return self.cleaned_data["token"] or (self.instance.token if self.instance.pk else "")
+    def clean_secret(self):
+        return self.cleaned_data["secret"] or (self.instance.secret if self.instance.pk else "")
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("clear_token"):
-            cleaned["token"] = ""
+        if cleaned.get("clear_secret"):
+            cleaned["secret"] = ""
         return cleaned
 
 
@@ -56,7 +56,7 @@ class SourceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "state", "enabled", "team"]
     search_fields = ["name", "organization"]
     readonly_fields = [
-        "has_stored_token",
+        "has_stored_secret",
         "state",
         "last_error",
         "last_error_at",
@@ -73,12 +73,12 @@ class SourceAdmin(admin.ModelAdmin):
                 "fields": [
                     "base_url",
                     "organization",
-                    "projects",
+                    "scopes",
                     "environment",
-                    "token_env",
-                    "has_stored_token",
-                    "token",
-                    "clear_token",
+                    "secret_env",
+                    "has_stored_secret",
+                    "secret",
+                    "clear_secret",
                     "github_repository",
                     "options",
                 ]
@@ -88,8 +88,8 @@ class SourceAdmin(admin.ModelAdmin):
     ]
 
     @admin.display(description=_("a token is stored"), boolean=True)
-    def has_stored_token(self, source):
-        return bool(source.token)
+    def has_stored_secret(self, source):
+        return bool(source.secret)
 
     def save_model(self, request, obj, form, change):
         # A new configuration deserves a sync now, not after the failure's backoff.
@@ -110,7 +110,7 @@ class ItemAdmin(admin.ModelAdmin):
         "last_seen",
     ]
     list_filter = ["source", "kind", "level", "qualification", "came_back", "upstream_status"]
-    search_fields = ["short_id", "title", "culprit", "external_id"]
+    search_fields = ["short_id", "title", "origin", "external_id"]
     list_select_related = ["source"]
     date_hierarchy = "last_seen"
     # Mirrored from upstream and qualified from the board: the admin only looks.

@@ -98,5 +98,5 @@ def _row(item):
     return {
         "title": item.title[:200],
         "url": http_url(item.permalink),
-        "detail": f"{item.short_id} · {item.event_count}",
+        "detail": f"{item.short_id} · {item.tally}",
     }

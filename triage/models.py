@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rotation.models import Membership
+from triage.sources import REGISTRY, backend_class, kind_choices
 from triage.sources.base import DATA_FIELDS
 from vigie.crypto import EncryptedTextField
 
@@ -31,6 +32,22 @@ class SourceQuerySet(models.QuerySet):
     def visible_to(self, user, team_ids=None):
         return self.filter(_visible("", user, team_ids))
 
+    def claimable(self, now):
+        """Sources no sync holds: never claimed, released, or whose sync stopped beating."""
+        return self.filter(Q(sync_started_at__isnull=True) | self._silent_since(now))
+
+    def stuck(self, now):
+        """Claimed by a sync that stopped beating (its worker died): /health says so."""
+        return self.filter(self._silent_since(now), sync_started_at__isnull=False)
+
+    @staticmethod
+    def _silent_since(now):
+        cutoff = now - Source.CLAIM_LEASE
+        # A claim taken before heartbeats existed has only its start.
+        return Q(sync_heartbeat_at__lt=cutoff) | Q(
+            sync_heartbeat_at__isnull=True, sync_started_at__lt=cutoff
+        )
+
     def due(self, now):
         """Enabled sources whose next sync time has come."""
         return self.filter(enabled=True).filter(
@@ -41,38 +58,34 @@ class SourceQuerySet(models.QuerySet):
 class Source(models.Model):
     """An upstream the vigie triages: a Sentry organisation, a GoodJob database, a repository…"""
 
-    class Kind(models.TextChoices):
-        SENTRY = "sentry", "Sentry"
-        GOODJOB = "goodjob", "GoodJob"
-        DJANGOQ = "djangoq", "django-q2"
-        GITHUB = "github", "GitHub"
-        DEMO = "demo", _("demo (no network)")
-
     class State(models.TextChoices):
         NEW = "new", _("never synced")
         OK = "ok", _("ok")
         AUTH_ERROR = "auth_error", _("authentication error")
         ERROR = "error", _("error")
 
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    # The registered backends (triage.sources.REGISTRY): a new kind needs no migration.
+    kind = models.CharField(_("kind"), max_length=20, choices=kind_choices)
     name = models.SlugField(_("name"), max_length=50, unique=True)
     team = models.ForeignKey(
         "rotation.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="sources"
     )
     base_url = models.URLField(_("base URL"), blank=True)
     organization = models.CharField(_("organization"), max_length=100, blank=True)
-    projects = models.JSONField(_("projects"), default=list, blank=True)
+    # What to mirror inside the upstream: Sentry project slugs or ids, GitHub repositories.
+    scopes = models.JSONField(_("projects or repositories"), default=list, blank=True)
     environment = models.CharField(
         _("environment"), max_length=64, default="production", blank=True
     )
-    token_env = models.CharField(
-        _("token environment variable"),
+    secret_env = models.CharField(
+        _("secret environment variable"),
         max_length=100,
         blank=True,
-        help_text=_("Name of the environment variable holding the token (preferred)."),
+        help_text=_("Name of the environment variable holding the token or DSN (preferred)."),
     )
-    token = EncryptedTextField(
-        _("stored token"),
+    # A token for an API, a DSN for a database: whatever the kind's upstream is opened with.
+    secret = EncryptedTextField(
+        _("stored secret"),
         blank=True,
         help_text=_("Used when no environment variable is named. Never shown back."),
     )
@@ -92,8 +105,11 @@ class Source(models.Model):
     last_success_at = models.DateTimeField(_("last success at"), null=True, blank=True)
     high_water_mark = models.DateTimeField(_("high-water mark"), null=True, blank=True)
     last_reconciled_at = models.DateTimeField(_("last reconciled at"), null=True, blank=True)
-    # Claimed atomically by the sync task so two syncs of one source never run at once.
+    # Claimed atomically by the sync task so two syncs of one source never run at once; the
+    # sync renews `sync_heartbeat_at` after each batch, and a claim not renewed for
+    # CLAIM_LEASE belongs to a sync that died (worker killed): it may be taken over.
     sync_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     next_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
     consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
     # The configuration that was refused: scheduled syncs wait until it changes.
@@ -101,6 +117,8 @@ class Source(models.Model):
 
     objects = SourceQuerySet.as_manager()
 
+    # Longer than one page of the upstream takes, retries included, between two heartbeats.
+    CLAIM_LEASE = timedelta(minutes=5)
     # A failing source is retried later and later, but at least this often.
     MAX_BACKOFF = timedelta(hours=1)
 
@@ -115,12 +133,12 @@ class Source(models.Model):
     def config_fingerprint(self):
         """A keyed digest of what decides whether the upstream accepts us (the token from the
         environment included), so a refused configuration is retried once it changes."""
-        token = os.environ.get(self.token_env, "") if self.token_env else self.token
-        if self.kind == self.Kind.GITHUB and not token:
+        token = os.environ.get(self.secret_env, "") if self.secret_env else self.secret
+        if not token and self.kind in REGISTRY:
             # GitHub sources fall back on Vigie's own token: fixing it is a new configuration.
-            token = settings.VIGIE_GITHUB_TOKEN
+            token = backend_class(self.kind).default_secret()
         material = json.dumps(
-            [self.kind, self.base_url, self.organization, self.projects, self.token_env, token]
+            [self.kind, self.base_url, self.organization, self.scopes, self.secret_env, token]
         )
         key = settings.SECRET_KEY.encode()
         return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()
@@ -213,13 +231,16 @@ class Item(models.Model):
     external_id = models.CharField(max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.ISSUE)
     title = models.TextField()
-    culprit = models.TextField(blank=True)
+    # Where it comes from: the code location (Sentry's culprit), the job's class, the
+    # request's repository.
+    origin = models.TextField(blank=True)
     level = models.CharField(max_length=20, blank=True)
     environment = models.CharField(max_length=64, blank=True)
     upstream_status = models.CharField(max_length=30, blank=True)
     first_seen = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True, db_index=True)
-    event_count = models.BigIntegerField(default=0)
+    # How many: events of an issue, discarded jobs of a group, comments on a request.
+    tally = models.BigIntegerField(default=0)
     user_count = models.BigIntegerField(default=0)
     permalink = models.URLField(max_length=500, blank=True)
     short_id = models.CharField(max_length=100, blank=True)

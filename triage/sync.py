@@ -13,7 +13,6 @@ from itertools import batched
 
 import structlog
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from triage.models import Item, Source, SyncRun
@@ -23,8 +22,8 @@ from vigie.logging import redact_text
 
 logger = structlog.get_logger(__name__)
 
-# A claim older than this belongs to a sync that died (worker killed): it may be taken over.
-CLAIM_EXPIRES = timedelta(minutes=15)
+# The longest a sync may run (its task's timeout): a first mirror of a large organisation is long.
+SYNC_TIMEOUT = timedelta(minutes=15)
 # Events can be ingested a little out of order: re-read this much before the high-water mark.
 OVERLAP = timedelta(minutes=1)
 RECONCILE_EVERY = timedelta(hours=1)
@@ -36,8 +35,8 @@ def sync_source(source_pk):
     started = timezone.now()
     claimed = (
         Source.objects.filter(pk=source_pk)
-        .filter(Q(sync_started_at__isnull=True) | Q(sync_started_at__lt=started - CLAIM_EXPIRES))
-        .update(sync_started_at=started)
+        .claimable(started)
+        .update(sync_started_at=started, sync_heartbeat_at=started)
     )
     if claimed != 1:
         logger.info("sync_skipped_already_running", source_pk=source_pk)
@@ -75,6 +74,7 @@ def _mirror(source, backend, run):
         seen.update(data.external_id for data in batch)
         stamps = [d.last_seen for d in batch if d.last_seen] + ([newest] if newest else [])
         newest = max(stamps, default=None)
+        _beat(source, run)
     now = timezone.now()
     reconciled = source.last_reconciled_at
     if reconciled is None or now - reconciled >= RECONCILE_EVERY:
@@ -99,6 +99,16 @@ def _mirror(source, backend, run):
         skipped=backend.skipped,
         requests=backend.requests,
     )
+
+
+def _beat(source, run):
+    """Renew the claim: a sync that stops beating (its worker killed) frees the source."""
+    held = Source.objects.filter(pk=source.pk, sync_started_at=run.started_at).update(
+        sync_heartbeat_at=timezone.now()
+    )
+    if not held:
+        # Stalled past the lease: another sync took over. Both write the same upstream data.
+        logger.warning("sync_claim_lost", source=source.name)
 
 
 def _record_failure(source, run, exc, message):

@@ -25,17 +25,17 @@ class SourceError(Exception):
 def secret_of(source, what, *, required=True, auth=True):
     """The source's secret (token, DSN): from the environment variable it names, else the one
     stored on it. `what` names it in errors; the value never appears in one."""
-    if source.token_env:
-        value = os.environ.get(source.token_env, "")
+    if source.secret_env:
+        value = os.environ.get(source.secret_env, "")
         if not value:
             raise SourceError(
-                f"the environment variable {source.token_env} holding the {what} is not set",
+                f"the environment variable {source.secret_env} holding the {what} is not set",
                 auth=auth,
                 permanent=True,
             )
         return register_secret(value)
-    if source.token or not required:
-        return register_secret(source.token)
+    if source.secret or not required:
+        return register_secret(source.secret)
     raise SourceError(f"no {what} configured for this source", auth=auth, permanent=True)
 
 
@@ -47,13 +47,13 @@ class ItemData:
     external_id: str
     kind: str = "issue"
     title: str
-    culprit: str = ""
+    origin: str = ""
     level: str = ""
     environment: str = ""
     upstream_status: str = ""
     first_seen: datetime | None = None
     last_seen: datetime | None = None
-    event_count: int = 0
+    tally: int = 0
     user_count: int = 0
     permalink: str = ""
     short_id: str = ""
@@ -75,9 +75,47 @@ class UpstreamState:
     raw: dict = field(default_factory=dict)
 
 
+class ConfigurationError(ValueError):
+    """A source configuration refused by its kind (`addsource` prints it)."""
+
+
 class SourceBackend:
     """One upstream. Subclasses implement what their upstream allows, and say so below: the
-    board offers an action (triage.actions) only when the backend declares it."""
+    board offers an action (triage.actions) only when the backend declares it, the admin shows
+    the fields it lists, and `addsource` offers its sub-command."""
+
+    # The kind's name in the admin and the command line.
+    label = ""
+    # The Source fields this kind is configured with (the admin shows these, and the ones
+    # every kind has).
+    fields = ("secret_env", "secret")
+    # What the secret is called on the command line (--token-env, --dsn-stdin…), and whether
+    # the kind needs one.
+    credential = "token"
+    secret_required = True
+    # Whether /health reports its failing syncs (not the offline demo).
+    monitored = True
+    # `addsource KIND`'s help; None: not added from the command line.
+    cli_help = None
+
+    @classmethod
+    def default_secret(cls):
+        """The secret used when the source names none (part of its configuration)."""
+        return ""
+
+    @classmethod
+    def add_arguments(cls, parser):
+        """The kind's own `addsource` options."""
+
+    @classmethod
+    def configure(cls, source, options):
+        """Set the kind's fields on `source` from `addsource`'s options, or raise
+        ConfigurationError."""
+
+    @classmethod
+    def describe(cls, source):
+        """One line for `addsource`'s confirmation."""
+        return source.base_url or "no dashboard link"
 
     # Qualifications this backend can write back (the board offers those its item's kind takes).
     qualifications = ()

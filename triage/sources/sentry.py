@@ -57,8 +57,38 @@ def rate_limit_wait(response):
 
 
 class SentryBackend(SourceBackend):
+    label = "Sentry"
+    fields = ("base_url", "organization", "scopes", "environment", "secret_env", "secret")
+    cli_help = "A Sentry organisation (SaaS or self-hosted)."
     qualifications = ("temporary", "bug", "expected", "resolved")
     max_ignore_window = MAX_IGNORE_WINDOW
+
+    @classmethod
+    def add_arguments(cls, parser):
+        parser.add_argument("--url", default=DEFAULT_URL, help="Sentry's base URL.")
+        parser.add_argument("--org", required=True, help="Organisation slug.")
+        parser.add_argument(
+            "--project",
+            action="append",
+            required=True,
+            dest="scopes",
+            help="Project id or slug; repeat for several.",
+        )
+        parser.add_argument("--environment", default="production")
+
+    @classmethod
+    def configure(cls, source, options):
+        source.base_url = options["url"].rstrip("/")
+        source.organization = options["org"]
+        source.scopes = options["scopes"]
+        source.environment = options["environment"]
+
+    @classmethod
+    def describe(cls, source):
+        return (
+            f"{source.base_url}, organisation {source.organization}, projects "
+            f"{', '.join(source.scopes)}, environment {source.environment or '(all)'}"
+        )
 
     def __init__(self, source, *, sleep=None, timeout=http.DEFAULT_TIMEOUT):
         super().__init__(source)
@@ -117,7 +147,7 @@ class SentryBackend(SourceBackend):
         """Numeric project ids for the list filter; slugs are resolved once and remembered."""
         known = self.source.options.setdefault("project_ids", {})
         ids = []
-        for project in self.source.projects:
+        for project in self.source.scopes:
             project = str(project)
             if project.isdigit():
                 ids.append(project)
@@ -192,13 +222,13 @@ class SentryBackend(SourceBackend):
             return ItemData(
                 external_id=str(external_id),
                 title=title,
-                culprit=issue.get("culprit") or "",
+                origin=issue.get("culprit") or "",
                 level=issue.get("level") or "",
                 environment=self.source.environment,
                 upstream_status=issue.get("status") or "",
                 first_seen=parse_datetime(issue.get("firstSeen")),
                 last_seen=last_seen,
-                event_count=int(issue.get("count") or 0),
+                tally=int(issue.get("count") or 0),
                 user_count=int(issue.get("userCount") or 0),
                 permalink=issue.get("permalink") or "",
                 short_id=issue.get("shortId") or "",

@@ -166,7 +166,7 @@ def test_a_source_without_repository_says_so(member_client, source, fake_github,
     ["<script>alert(1)</script>", '<img src=x onerror="alert(1)">', "a `tick` and ``two``"],
 )
 def test_hostile_text_goes_into_code_spans(source, title):
-    item = ItemFactory.build(source=source, title=title, culprit=title + "\n@everyone")
+    item = ItemFactory.build(source=source, title=title, origin=title + "\n@everyone")
     body = issue_body(item, {"tags": {"x": title}, "frames": [f"```{title}"]}, "<!-- m -->")
     assert f"- **Title:** {md_code(title)}" in body
     assert "@everyone" not in body.replace(md_code(title + " @everyone"), "")

@@ -17,7 +17,7 @@ def admin_client(client):
 @pytest.fixture
 def source():
     return Source.objects.create(
-        kind="sentry", name="prod", organization="acme", projects=["74"], token=SECRET
+        kind="sentry", name="prod", organization="acme", scopes=["74"], secret=SECRET
     )
 
 
@@ -28,10 +28,10 @@ def form_data(source, **changes):
         "sync_interval_minutes": 5,
         "base_url": "https://sentry.io",
         "organization": source.organization,
-        "projects": '["74"]',
+        "scopes": '["74"]',
         "environment": "production",
-        "token_env": "",
-        "token": "",
+        "secret_env": "",
+        "secret": "",
         "github_repository": "",
         "options": "{}",
         "enabled": "on",
@@ -50,13 +50,13 @@ def test_a_blank_token_keeps_the_stored_one_and_a_new_one_replaces_it(admin_clie
     url = f"/admin/triage/source/{source.pk}/change/"
     assert admin_client.post(url, form_data(source)).status_code == 302
     source.refresh_from_db()
-    assert source.token == SECRET
-    admin_client.post(url, form_data(source, token="sntrys_new"))
+    assert source.secret == SECRET
+    admin_client.post(url, form_data(source, secret="sntrys_new"))
     source.refresh_from_db()
-    assert source.token == "sntrys_new"
-    admin_client.post(url, form_data(source, clear_token="on"))
+    assert source.secret == "sntrys_new"
+    admin_client.post(url, form_data(source, clear_secret="on"))
     source.refresh_from_db()
-    assert source.token == ""
+    assert source.secret == ""
 
 
 def test_item_action_and_syncrun_pages_load(admin_client, source):

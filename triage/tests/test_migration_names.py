@@ -1,0 +1,31 @@
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE = [("triage", "0008_admin_labels")]
+AFTER = [("triage", "0009_names_say_what_they_hold")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_renamed_fields_keep_their_values():
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    old_apps = executor.loader.project_state(BEFORE).apps
+    source = old_apps.get_model("triage", "Source").objects.create(
+        name="jobs", kind="goodjob", token="postgres://ro@db/app", token_env="DSN", projects=["a/b"]
+    )
+    old_apps.get_model("triage", "Item").objects.create(
+        source=source, external_id="1", culprit="SendEmailJob", event_count=7
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(AFTER)
+    new_apps = executor.loader.project_state(AFTER).apps
+    moved = new_apps.get_model("triage", "Source").objects.get(pk=source.pk)
+    assert (moved.secret, moved.secret_env, moved.scopes) == (
+        "postgres://ro@db/app",
+        "DSN",
+        ["a/b"],
+    )
+    item = new_apps.get_model("triage", "Item").objects.get(source=moved)
+    assert (item.origin, item.tally) == ("SendEmailJob", 7)
