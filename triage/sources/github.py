@@ -45,7 +45,7 @@ def _source_error(exc):
 
 class GitHubRequestsBackend(SourceBackend):
     label = "GitHub"
-    fields = ("base_url", "scopes", "secret_env", "secret", "options")
+    fields = ("base_url", "scopes", "secret_env", "secret")
     secret_required = False  # Vigie's own token (VIGIE_GITHUB_TOKEN) otherwise
     cli_help = "Small requests: open GitHub issues carrying a label."
     qualifications = ("take", "done", "too_big")

@@ -28,7 +28,7 @@ def form_data(source, **changes):
         "sync_interval_minutes": 5,
         "base_url": "https://sentry.io",
         "organization": source.organization,
-        "scopes": '["74"]',
+        "scopes": "74",
         "environment": "production",
         "secret_env": "",
         "secret": "",
@@ -69,3 +69,33 @@ def test_item_action_and_syncrun_pages_load(admin_client, source):
         assert "<script>alert(1)</script>" not in page.content.decode()
     assert admin_client.get(f"/admin/triage/item/{item.pk}/change/").status_code == 200
     assert admin_client.get("/admin/triage/item/add/").status_code == 403
+
+
+def test_projects_are_typed_one_per_line_or_comma_separated(admin_client, source):
+    url = f"/admin/triage/source/{source.pk}/change/"
+    scopes = "74, rdv-insertion\n\n  rdv-mairie \n74"
+    assert admin_client.post(url, form_data(source, scopes=scopes)).status_code == 302
+    source.refresh_from_db()
+    assert source.scopes == ["74", "rdv-insertion", "rdv-mairie"]
+    page = admin_client.get(url).content.decode()
+    assert "74\nrdv-insertion\nrdv-mairie</textarea>" in page
+
+
+def test_a_refused_field_keeps_the_token_just_typed(admin_client, source):
+    url = f"/admin/triage/source/{source.pk}/change/"
+    response = admin_client.post(url, form_data(source, secret="sntrys_typed", options="{bad"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["options"]
+    assert 'value="sntrys_typed"' in response.content.decode()
+    assert SECRET not in response.content.decode()  # the stored one still never
+    source.refresh_from_db()
+    assert source.secret == SECRET
+
+
+def test_the_form_shows_the_fields_of_the_sources_kind(admin_client, source):
+    sentry = admin_client.get(f"/admin/triage/source/{source.pk}/change/").content.decode()
+    assert 'name="organization"' in sentry and 'name="scopes"' in sentry
+    jobs = Source.objects.create(kind="goodjob", name="jobs", secret_env="DSN")
+    page = admin_client.get(f"/admin/triage/source/{jobs.pk}/change/").content.decode()
+    assert 'name="base_url"' in page and 'name="secret_env"' in page
+    assert 'name="organization"' not in page and 'name="scopes"' not in page
