@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from rotation.models import Profile, display_name
 from triage import github
@@ -151,8 +151,8 @@ def _set_status(item, status, details, qualification):
     if state.status != status:
         # Sentry's bulk update answers 200 even when it changed nothing: trust the read-back.
         raise SourceError(
-            _("%(source)s did not apply it: the issue is still %(status)s.")
-            % {"source": item.source, "status": state.status or "?"}
+            gettext_noop("%(source)s did not apply it: the issue is still %(status)s."),
+            params={"source": item.source.name, "status": state.status or "?"},
         )
     fields = {
         "upstream_status": state.status,
@@ -195,8 +195,9 @@ def _reopen(item, params):
 def _write_bug(item, params, record):
     repo = item.source.github_repository
     if not repo:
-        raise github.GitHubError(
-            _("the source %(source)s has no GitHub repository for bugs.") % {"source": item.source},
+        raise SourceError(
+            gettext_noop("the source %(source)s has no GitHub repository for bugs."),
+            params={"source": item.source.name},
             permanent=True,
         )
     url = item.github_issue_url

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rotation.models import Membership
 from triage.sources import REGISTRY, backend_class, kind_choices
-from triage.sources.base import DATA_FIELDS
+from triage.sources.base import DATA_FIELDS, render_facts
 from vigie.crypto import EncryptedTextField
 
 
@@ -290,7 +290,9 @@ class Item(models.Model):
     writeback_state = models.CharField(
         max_length=10, choices=Writeback, default=Writeback.NONE, blank=True
     )
-    writeback_error = models.TextField(blank=True)
+    # Why the last write-back failed, as facts ({"action", "error": SourceError.facts()}):
+    # worded in the reader's language when shown (writeback_error).
+    writeback_failure = models.JSONField(default=dict, blank=True)
     writeback_started_at = models.DateTimeField(null=True, blank=True)
 
     objects = ItemQuerySet.as_manager()
@@ -307,6 +309,20 @@ class Item(models.Model):
 
     def __str__(self):
         return self.short_id or self.title[:80]
+
+    @property
+    def writeback_error(self):
+        if not self.writeback_failure or "text" in self.writeback_failure:
+            # Nothing failed, or a failure stored before facts were (worded when it happened).
+            return self.writeback_failure.get("text", "")
+        from triage.actions import ACTIONS  # the registry builds on these models
+
+        action = self.writeback_failure.get("action", "")
+        label = ACTIONS[action].label if action in ACTIONS else action
+        return _("%(action)s: the write-back failed: %(error)s") % {
+            "action": label,
+            "error": render_facts(self.writeback_failure.get("error", {})),
+        }
 
     @property
     def can_be_undone(self):

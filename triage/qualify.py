@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from rotation.models import Membership
 from triage import github
@@ -125,7 +126,10 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
     except Exception as exc:
         # A bug or an unwrapped upstream error: the row says so and frees the item; the error
         # still reaches Vigie's own error reporting.
-        _failed(item, record, chosen, SourceError(_("unexpected error (%s)") % type(exc).__name__))
+        error = SourceError(
+            gettext_noop("unexpected error (%(type)s)"), params={"type": type(exc).__name__}
+        )
+        _failed(item, record, chosen, error)
         raise
 
     record.upstream_ok = True
@@ -141,7 +145,7 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
         )
     fields.update(
         writeback_state=Item.Writeback.NONE,
-        writeback_error="",
+        writeback_failure={},
         writeback_started_at=None,
         came_back=False,
     )
@@ -172,19 +176,19 @@ def _release(item):
 
 
 def _failed(item, record, action, exc):
-    message = _("%(action)s: the write-back failed: %(error)s") % {
-        "action": action.label,
-        "error": str(exc),
-    }
+    if isinstance(exc, github.GitHubError):
+        exc = SourceError(str(exc), permanent=exc.permanent)
+    failure = {"action": action.name, "error": exc.facts()}
     record.upstream_ok = False
     record.upstream_response = {
         "error": str(exc),
+        "failure": failure,
         "permanent": exc.permanent,
         "github_issue_url": item.github_issue_url,
     }
     record.save(update_fields=["upstream_ok", "upstream_response"])
     item.writeback_state = Item.Writeback.FAILED
-    item.writeback_error = message
+    item.writeback_failure = failure
     item.writeback_started_at = None
-    item.save(update_fields=["writeback_state", "writeback_error", "writeback_started_at"])
-    return Outcome(item, False, message)
+    item.save(update_fields=["writeback_state", "writeback_failure", "writeback_started_at"])
+    return Outcome(item, False, item.writeback_error)

@@ -4,6 +4,8 @@ import os
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
+from django.utils.translation import gettext
+
 from vigie.logging import redact_text, register_secret
 
 
@@ -12,14 +14,35 @@ class SourceError(Exception):
 
     `permanent`: retrying the same call will not help. `auth`: the credentials were refused
     (the source is marked "auth error" and not retried until its configuration changes).
-    `retry_after`: seconds the upstream asked us to wait (429), when it said.
+    `retry_after`: seconds the upstream asked us to wait (429), when it said. With `params`,
+    `message` is an untranslated template (marked with gettext_noop) that `facts()` keeps
+    apart from its values, so each reader sees it in their own language.
     """
 
-    def __init__(self, message, *, permanent=False, auth=False, retry_after=None):
-        super().__init__(redact_text(str(message)))
+    def __init__(self, message, *, params=None, permanent=False, auth=False, retry_after=None):
+        self.params = {k: redact_text(str(v)) for k, v in params.items()} if params else None
+        self.code = str(message) if params is not None else None
+        text = self.code % self.params if params is not None else str(message)
+        super().__init__(redact_text(text))
         self.permanent = permanent or auth
         self.auth = auth
         self.retry_after = retry_after
+
+    def facts(self):
+        """What is stored of it: a template and its values, else the text as it came."""
+        if self.code is not None:
+            return {"code": self.code, "params": self.params}
+        return {"text": str(self)}
+
+
+def render_facts(facts):
+    """A stored error in the reader's language."""
+    if "code" in facts:
+        try:
+            return gettext(facts["code"]) % facts["params"]
+        except (KeyError, TypeError, ValueError):  # a template changed since it was stored
+            return facts["code"]
+    return facts.get("text", "")
 
 
 def secret_of(source, what, *, required=True, auth=True):

@@ -29,3 +29,21 @@ def test_the_renamed_fields_keep_their_values():
     )
     item = new_apps.get_model("triage", "Item").objects.get(source=moved)
     assert (item.origin, item.tally) == ("SendEmailJob", 7)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_back_error_stored_as_text_is_still_shown():
+    before = [("triage", "0011_kinds_from_the_registry")]
+    after = [("triage", "0012_writeback_failure_facts")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    source = old_apps.get_model("triage", "Source").objects.create(name="s", kind="demo")
+    old_apps.get_model("triage", "Item").objects.create(
+        source=source, external_id="1", writeback_error="Résolu : l'écriture a échoué : 502"
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    item = executor.loader.project_state(after).apps.get_model("triage", "Item").objects.get()
+    assert item.writeback_failure == {"text": "Résolu : l'écriture a échoué : 502"}
