@@ -55,7 +55,7 @@ def download(source):
         )
         count += len(response.json())
         pages += 1
-        cursor = next_cursor(response.headers.get("Link"))
+        cursor = next_cursor(response)
         if not cursor:
             return count, pages
 

@@ -11,7 +11,6 @@ Facts of the real API this module builds on:
   when to come back), self-hosted Sentry sends no rate-limit header at all (plain backoff).
 """
 
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -29,7 +28,6 @@ PAGE_SIZE = 100  # the most Sentry returns in one page
 MAX_IGNORE_WINDOW = 10080  # minutes: Sentry caps ignore windows at 7 days
 STATS_PERIOD = "24h"
 TOP_FRAMES = 8
-_NEXT_LINK = re.compile(r'rel="next";\s*results="(true|false)";\s*cursor="([^"]*)"')
 
 
 def parse_datetime(value):
@@ -39,12 +37,11 @@ def parse_datetime(value):
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def next_cursor(link_header):
-    """The cursor of the next page, or None when Sentry says there are no more results."""
-    match = _NEXT_LINK.search(link_header or "")
-    if match and match.group(1) == "true":
-        return match.group(2)
-    return None
+def next_cursor(response):
+    """The cursor of the next page, or None when Sentry says there are no more results
+    (its `Link` header, parsed by requests, carries `results` and `cursor`)."""
+    following = response.links.get("next", {})
+    return following.get("cursor") if following.get("results") == "true" else None
 
 
 def rate_limit_wait(response):
@@ -194,7 +191,7 @@ class SentryBackend(SourceBackend):
             pending = pool.submit(get)
             while pending is not None:
                 response = pending.result()
-                cursor = next_cursor(response.headers.get("Link"))
+                cursor = next_cursor(response)
                 pending = pool.submit(get, cursor) if cursor and since is None else None
                 issues = self._json(response)
                 if not isinstance(issues, list):

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 
 from tests.fakes.fixtures import SENTRY_TOKEN_ENV
 from triage.models import Item
@@ -241,6 +242,13 @@ def test_next_cursor_reads_sentrys_link_header():
         'results="false"; cursor="0:0:1", <https://sentry.io/api/0/organizations/acme/issues/'
         '?cursor=1735:100:0>; rel="next"; results="true"; cursor="1735:100:0"'
     )
-    assert next_cursor(link) == "1735:100:0"
-    assert next_cursor(link.replace('results="true"', 'results="false"')) is None
-    assert next_cursor(None) is None
+
+    def answer(link):
+        response = requests.Response()
+        if link is not None:
+            response.headers["Link"] = link
+        return response
+
+    assert next_cursor(answer(link)) == "1735:100:0"
+    assert next_cursor(answer(link.replace('results="true"', 'results="false"'))) is None
+    assert next_cursor(answer(None)) is None
