@@ -119,6 +119,10 @@ class SourceAdmin(admin.ModelAdmin):
             (_("Sync"), {"fields": self.readonly_fields[1:]}),
         ]
 
+    @admin.display(description=_("last error"))
+    def last_error(self, source):
+        return source.last_error
+
     @admin.display(description=_("a token is stored"), boolean=True)
     def has_stored_secret(self, source):
         return bool(source.secret)

@@ -100,7 +100,9 @@ class Source(models.Model):
 
     # Sync bookkeeping.
     state = models.CharField(_("state"), max_length=20, choices=State, default=State.NEW)
-    last_error = models.TextField(_("last error"), blank=True)
+    # Why the last sync failed, as facts (SourceError.facts()): worded in the reader's
+    # language when shown (last_error).
+    last_failure = models.JSONField(_("last error"), default=dict, blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     last_success_at = models.DateTimeField(_("last success at"), null=True, blank=True)
     high_water_mark = models.DateTimeField(_("high-water mark"), null=True, blank=True)
@@ -129,6 +131,10 @@ class Source(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def last_error(self):
+        return render_facts(self.last_failure)
 
     def config_fingerprint(self):
         """A keyed digest of what decides whether the upstream accepts us (the token from the

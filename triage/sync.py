@@ -13,11 +13,12 @@ from itertools import batched
 
 import structlog
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from triage.models import Item, Source, SyncRun
 from triage.sources import backend_for
-from triage.sources.base import DATA_FIELDS, SourceError
+from triage.sources.base import DATA_FIELDS, SourceError, render_facts
 from vigie.logging import redact_text
 
 logger = structlog.get_logger(__name__)
@@ -28,6 +29,7 @@ SYNC_TIMEOUT = timedelta(minutes=15)
 OVERLAP = timedelta(minutes=1)
 RECONCILE_EVERY = timedelta(hours=1)
 BATCH_SIZE = 100
+INTERNAL_ERROR = gettext_noop("internal error: %(type)s")
 
 
 def sync_source(source_pk):
@@ -47,12 +49,15 @@ def sync_source(source_pk):
     try:
         backend = backend_for(source)
         _mirror(source, backend, run)
-    except (SourceError, LookupError) as exc:
-        _record_failure(source, run, exc, str(exc))
+    except SourceError as exc:
+        _record_failure(source, run, exc, exc.facts())
+    except LookupError as exc:
+        _record_failure(source, run, exc, {"text": str(exc)})
     except Exception as exc:
         # A bug of ours, not the upstream's: keep the source's record straight, and report it.
         logger.exception("sync_crashed", source=source.name)
-        _record_failure(source, run, exc, f"internal error: {exc.__class__.__name__}")
+        failure = {"code": INTERNAL_ERROR, "params": {"type": exc.__class__.__name__}}
+        _record_failure(source, run, exc, failure)
     finally:
         if backend is not None:
             run.requests, run.skipped = backend.requests, backend.skipped
@@ -82,7 +87,7 @@ def _mirror(source, backend, run):
         reconciled = now
     Source.objects.filter(pk=source.pk).update(
         state=Source.State.OK,
-        last_error="",
+        last_failure={},
         last_success_at=now,
         high_water_mark=newest,
         last_reconciled_at=reconciled,
@@ -111,8 +116,11 @@ def _beat(source, run):
         logger.warning("sync_claim_lost", source=source.name)
 
 
-def _record_failure(source, run, exc, message):
-    message = redact_text(message)
+def _record_failure(source, run, exc, failure):
+    """`failure`: facts (SourceError.facts()), shown in each reader's language; the run and the
+    logs keep them worded in English, for operators."""
+    with translation.override(None):
+        message = redact_text(render_facts(failure))
     now = timezone.now()
     failures = source.consecutive_failures + 1
     source.consecutive_failures = failures
@@ -120,7 +128,7 @@ def _record_failure(source, run, exc, message):
     auth = getattr(exc, "auth", False)
     Source.objects.filter(pk=source.pk).update(
         state=Source.State.AUTH_ERROR if auth else Source.State.ERROR,
-        last_error=message,
+        last_failure=failure,
         last_error_at=now,
         consecutive_failures=failures,
         auth_error_fingerprint=source.config_fingerprint() if auth else "",

@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from vigie.logging import redact_text, register_secret
 
@@ -52,14 +52,20 @@ def secret_of(source, what, *, required=True, auth=True):
         value = os.environ.get(source.secret_env, "")
         if not value:
             raise SourceError(
-                f"the environment variable {source.secret_env} holding the {what} is not set",
+                gettext_noop("the environment variable %(name)s holding the %(what)s is not set"),
+                params={"name": source.secret_env, "what": what},
                 auth=auth,
                 permanent=True,
             )
         return register_secret(value)
     if source.secret or not required:
         return register_secret(source.secret)
-    raise SourceError(f"no {what} configured for this source", auth=auth, permanent=True)
+    raise SourceError(
+        gettext_noop("no %(what)s configured for this source"),
+        params={"what": what},
+        auth=auth,
+        permanent=True,
+    )
 
 
 @dataclass(kw_only=True)

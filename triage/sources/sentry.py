@@ -17,6 +17,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 import structlog
+from django.utils.translation import gettext_noop
 
 from triage.sources.base import ItemData, SourceBackend, SourceError, UpstreamState, secret_of
 from vigie import http
@@ -115,19 +116,26 @@ class SentryBackend(SourceBackend):
         except http.UpstreamError as exc:
             if exc.status in (401, 403):
                 raise SourceError(
-                    f"Sentry refused the token (HTTP {exc.status}): check the token and its "
-                    "scopes (event:read, event:write)",
+                    gettext_noop(
+                        "Sentry refused the token (HTTP %(status)s): check the token and its "
+                        "scopes (event:read, event:write)"
+                    ),
+                    params={"status": exc.status},
                     auth=True,
                 ) from None
             if exc.status == 404:
                 raise SourceError(
-                    f"Sentry answered 404 for /api/0/{path}: unknown organization, project or "
-                    "issue, or out of this token's reach",
+                    gettext_noop(
+                        "Sentry answered 404 for %(path)s: unknown organization, project or "
+                        "issue, or out of this token's reach"
+                    ),
+                    params={"path": f"/api/0/{path}"},
                     permanent=True,
                 ) from None
             if exc.status == 429:
                 raise SourceError(
-                    "Sentry rate limit reached (HTTP 429); will retry later",
+                    gettext_noop("Sentry rate limit reached (HTTP %(status)s); will retry later"),
+                    params={"status": 429},
                     retry_after=exc.retry_after,
                 ) from None
             raise SourceError(f"Sentry: {exc}", permanent=exc.permanent) from None

@@ -109,7 +109,7 @@ def test_a_failing_source_shows_its_error_and_its_age(member_client, source):
         name="broken",
         team=source.team,
         state=Source.State.AUTH_ERROR,
-        last_error="Sentry refused the token (401)",
+        last_failure={"text": "Sentry refused the token (401)"},
         last_error_at=timezone.now() - timedelta(hours=2),
     )
     html = member_client.get(BOARD).content.decode()

@@ -47,3 +47,20 @@ def test_a_write_back_error_stored_as_text_is_still_shown():
     executor.migrate(after)
     item = executor.loader.project_state(after).apps.get_model("triage", "Item").objects.get()
     assert item.writeback_failure == {"text": "Résolu : l'écriture a échoué : 502"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_error_stored_as_text_is_still_shown():
+    before = [("triage", "0012_writeback_failure_facts")]
+    after = [("triage", "0013_sync_failure_facts")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    old_apps.get_model("triage", "Source").objects.create(
+        name="s", kind="sentry", last_error="Sentry refused the token (HTTP 401)"
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    source = executor.loader.project_state(after).apps.get_model("triage", "Source").objects.get()
+    assert source.last_failure == {"text": "Sentry refused the token (HTTP 401)"}

@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.fakes.fixtures import SENTRY_TOKEN_ENV
 from triage.models import Item, Source, SyncRun
@@ -164,10 +164,16 @@ def test_a_refused_token_marks_the_source_and_keeps_its_items(
 
     sentry_source.refresh_from_db()
     assert sentry_source.state == Source.State.AUTH_ERROR
-    assert "refused the token" in sentry_source.last_error
-    assert "sntrys_revoked_secret_value" not in sentry_source.last_error
+    assert sentry_source.last_failure == {
+        "code": "Sentry refused the token (HTTP %(status)s): check the token and its scopes "
+        "(event:read, event:write)",
+        "params": {"status": "401"},
+    }
+    assert "a refusé le jeton (HTTP 401)" in sentry_source.last_error  # read in French
     assert sentry_source.last_error_at is not None
-    assert run.error == sentry_source.last_error
+    with translation.override("en"):
+        assert run.error == sentry_source.last_error  # the run keeps it for operators
+    assert "refused the token" in run.error
     assert Item.objects.count() == 2
     assert sentry_source.waits_for_new_configuration
     monkeypatch.setenv(SENTRY_TOKEN_ENV, fake_sentry.token)
