@@ -79,14 +79,14 @@ def main():
         assert discarded == DISCARDED
 
         os.environ[DSN_ENV] = dsn
-        source = Source(kind="goodjob", name="bench", token_env=DSN_ENV, base_url="https://x/gj")
+        source = Source(kind="goodjob", name="bench", secret_env=DSN_ENV, base_url="https://x/gj")
         backend = GoodJobBackend(source)
         rss_before = peak_rss_mb()
 
         started = time.perf_counter()
         items = list(backend.fetch())
         full = time.perf_counter() - started
-        counted = sum(item.event_count for item in items)
+        counted = sum(item.tally for item in items)
         print(
             f"first full fetch: {full:.2f} s, {len(items)} items covering {counted:,} discards,"
             f" peak RSS {peak_rss_mb():.0f} MB (was {rss_before:.0f} MB before the fetch)"
@@ -108,7 +108,7 @@ def main():
         with goodjob_db.connect(dsn) as conn:
             goodjob_db.insert_job(
                 conn,
-                job_class=items[0].culprit,
+                job_class=items[0].origin,
                 error=items[0].payload["sample_error"],
                 finished_at=high_water + timedelta(seconds=1),
             )
@@ -116,7 +116,7 @@ def main():
         [item] = backend.fetch(since=high_water)
         print(
             f"incremental fetch, one new discard: {(time.perf_counter() - started) * 1000:.0f} ms"
-            f" ({item.culprit}, {item.event_count:,} discards in its group)"
+            f" ({item.origin}, {item.tally:,} discards in its group)"
         )
         print(
             f"targets: full < 10 s and < 200 MB, incremental < 100 ms; peak RSS now "

@@ -55,7 +55,7 @@ def download(source):
         )
         count += len(response.json())
         pages += 1
-        cursor = next_cursor(response.headers.get("Link"))
+        cursor = next_cursor(response)
         if not cursor:
             return count, pages
 
@@ -107,7 +107,7 @@ def main():
     Source.objects.filter(name="bench").delete()
     source = Source.objects.create(
         kind="sentry", name="bench", base_url=url, organization=org,
-        projects=["74"], token_env=TOKEN_ENV,
+        scopes=["74"], secret_env=TOKEN_ENV,
     )  # fmt: skip
     print(
         f"database: {connection.vendor}; {ISSUES} issues, 100 per page, loopback fake Sentry"

@@ -25,6 +25,7 @@ def test_healthy_when_worker_beat_recently(client):
             "worker": "ok",
             "outbox": "ok",
             "sources": {"ok": 0, "failing": 0},
+            "sync_claims": {"stuck": 0},
             "scheduler": "ok",
         },
         "outbox": {"pending": 0, "oldest_due_seconds": None},

@@ -39,8 +39,8 @@ def test_the_public_host_reaches_every_page(client):
 
 def _failing_source():
     return Source.objects.create(
-        kind=Source.Kind.SENTRY, name="secret-project", base_url="http://127.0.0.1:9",
-        organization="o", projects=["1"], state=Source.State.ERROR,
+        kind="sentry", name="secret-project", base_url="http://127.0.0.1:9",
+        organization="o", scopes=["1"], state=Source.State.ERROR,
     )  # fmt: skip
 
 

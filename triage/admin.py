@@ -1,23 +1,53 @@
+import re
+
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from triage.models import Action, Item, Source, SyncRun
+from triage.sources import REGISTRY, backend_class
 from vigie.forms import SafeJSONField
+from vigie.validators import BAD_CHARACTERS_MESSAGE, has_bad_characters
+
+
+class ListInput(forms.CharField):
+    """A list a person types: one entry per line, or separated by commas."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        return "\n".join(str(entry) for entry in value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if has_bad_characters(text):
+            raise ValidationError(BAD_CHARACTERS_MESSAGE)
+        entries = (entry.strip() for entry in re.split(r"[\n,]", text))
+        return list(dict.fromkeys(entry for entry in entries if entry))
 
 
 class SourceForm(forms.ModelForm):
-    # Write-only: the stored token is never sent back to a browser; blank keeps it.
-    token = forms.CharField(
+    scopes = ListInput(
+        label=_("projects or repositories"),
+        required=False,
+        help_text=_(
+            "One per line, or separated by commas: Sentry project slugs or ids, GitHub "
+            "repositories (owner/name)."
+        ),
+    )
+    # Write-only: the stored token is never sent back to a browser; blank keeps it. What was
+    # typed in this very form comes back when another field is refused, so it is not lost.
+    secret = forms.CharField(
         label=_("new stored token"),
         required=False,
-        widget=forms.PasswordInput(render_value=False),
+        widget=forms.PasswordInput(render_value=True),
         help_text=_(
             "Used when no environment variable is named. Never shown back: leave blank to keep "
             "the current one."
         ),
     )
-    clear_token = forms.BooleanField(label=_("forget the stored token"), required=False)
+    clear_secret = forms.BooleanField(label=_("forget the stored token"), required=False)
 
     class Meta:
         model = Source
@@ -29,22 +59,26 @@ class SourceForm(forms.ModelForm):
             "sync_interval_minutes",
             "base_url",
             "organization",
-            "projects",
+            "scopes",
             "environment",
-            "token_env",
-            "token",
+            "secret_env",
+            "secret",
             "github_repository",
             "options",
         ]
-        field_classes = {"projects": SafeJSONField, "options": SafeJSONField}
+        field_classes = {"options": SafeJSONField}
 
-    def clean_token(self):
-        return self.cleaned_data["token"] or (self.instance.token if self.instance.pk else "")
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.pop("secret", None)  # the stored one: never rendered
+
+    def clean_secret(self):
+        return self.cleaned_data["secret"] or (self.instance.secret if self.instance.pk else "")
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("clear_token"):
-            cleaned["token"] = ""
+        if cleaned.get("clear_secret"):
+            cleaned["secret"] = ""
         return cleaned
 
 
@@ -56,7 +90,7 @@ class SourceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "state", "enabled", "team"]
     search_fields = ["name", "organization"]
     readonly_fields = [
-        "has_stored_token",
+        "has_stored_secret",
         "state",
         "last_error",
         "last_error_at",
@@ -65,31 +99,33 @@ class SourceAdmin(admin.ModelAdmin):
         "last_reconciled_at",
         "consecutive_failures",
     ]
-    fieldsets = [
-        (None, {"fields": ["kind", "name", "team", "enabled", "sync_interval_minutes"]}),
-        (
-            _("Upstream"),
-            {
-                "fields": [
-                    "base_url",
-                    "organization",
-                    "projects",
-                    "environment",
-                    "token_env",
-                    "has_stored_token",
-                    "token",
-                    "clear_token",
-                    "github_repository",
-                    "options",
-                ]
-            },
-        ),
-        (_("Sync"), {"fields": readonly_fields[1:]}),
-    ]
+    # The fields a kind is configured with, among these, come from its backend's `fields`.
+    KIND_FIELDS = ["base_url", "organization", "scopes", "environment", "secret_env", "secret"]
+    # Shown with the secret: whether one is stored, and how to forget it.
+    SECRET_FIELDS = ["has_stored_secret", "secret", "clear_secret"]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.kind in REGISTRY:
+            wanted = backend_class(obj.kind).fields
+        else:  # a new source: every kind's fields
+            wanted = self.KIND_FIELDS
+        upstream = []
+        for name in self.KIND_FIELDS:
+            if name in wanted:
+                upstream += self.SECRET_FIELDS if name == "secret" else [name]
+        return [
+            (None, {"fields": ["kind", "name", "team", "enabled", "sync_interval_minutes"]}),
+            (_("Upstream"), {"fields": [*upstream, "github_repository", "options"]}),
+            (_("Sync"), {"fields": self.readonly_fields[1:]}),
+        ]
+
+    @admin.display(description=_("last error"))
+    def last_error(self, source):
+        return source.last_error
 
     @admin.display(description=_("a token is stored"), boolean=True)
-    def has_stored_token(self, source):
-        return bool(source.token)
+    def has_stored_secret(self, source):
+        return bool(source.secret)
 
     def save_model(self, request, obj, form, change):
         # A new configuration deserves a sync now, not after the failure's backoff.
@@ -110,7 +146,7 @@ class ItemAdmin(admin.ModelAdmin):
         "last_seen",
     ]
     list_filter = ["source", "kind", "level", "qualification", "came_back", "upstream_status"]
-    search_fields = ["short_id", "title", "culprit", "external_id"]
+    search_fields = ["short_id", "title", "origin", "external_id"]
     list_select_related = ["source"]
     date_hierarchy = "last_seen"
     # Mirrored from upstream and qualified from the board: the admin only looks.

@@ -13,6 +13,7 @@ class TriageConfig(AppConfig):
         navigation.register(_("Board"), "triage:board", order=10)
         schedules.declare("triage.sync_due_sources", "triage.tasks.sync_due_sources", 1)
         health.register("sources", "triage.health.check_sources")
+        health.register("sync_claims", "triage.health.check_sync_claims")
         metrics.register_gauges("triage.health.source_gauges")
         reports.register_items_handled("triage.reports.items_handled")
         handover.register(

@@ -1,30 +1,23 @@
-"""GitHub, through PyGithub: the issues "Bug" opens, and the small requests the vigie handles.
+"""GitHub's REST API: the issues "Bug" opens, and the small requests the vigie handles.
 
-PyGithub speaks to api.github.com or a GitHub Enterprise server (`VIGIE_GITHUB_API_URL`). It
-has its own HTTP stack, so it is configured here the way `vigie.http` would be: a timeout, no
-client-side throttling, and no automatic retry, because a retried POST can open a second issue
-or post a comment twice. Retrying is the caller's business, and it looks for its marker first.
+It speaks to api.github.com or a GitHub Enterprise server (`VIGIE_GITHUB_API_URL`) through
+`vigie.http`, like every upstream: timeouts, redaction, and retries for reads only, because a
+retried POST can open a second issue or post a comment twice. Retrying a write is the caller's
+business, and it looks for its marker first.
 
-Everything leaves this module as plain data (`Issue`), never as PyGithub objects, whose
-attributes fetch lazily and would raise PyGithub's exceptions anywhere in Vigie.
+Everything leaves this module as plain data (`Issue`).
 """
 
-import re
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import quote
 
-import requests
 import structlog
 from django.conf import settings
-from github import (
-    Auth,
-    BadCredentialsException,
-    Github,
-    GithubException,
-    RateLimitExceededException,
-)
 
+from vigie import http
 from vigie.logging import redact_text, register_secret
 
 logger = structlog.get_logger(__name__)
@@ -33,6 +26,8 @@ TIMEOUT = 15  # seconds, per request
 PAGE_SIZE = 100  # the most GitHub returns in one page
 # How many recent issues to scan for a marker before asking the (eventually consistent) search.
 RECENT_ISSUES = 50
+API_VERSION = "2022-11-28"
+WRITE = http.RetryPolicy(attempts=1)
 
 
 class GitHubError(Exception):
@@ -93,51 +88,61 @@ def _aware(value):
     return value
 
 
-def _retry_after(headers):
-    """Seconds to wait from a 429's Retry-After or a 403's X-RateLimit-Reset (epoch)."""
-    headers = {key.lower(): value for key, value in (headers or {}).items()}
+def _rate_limit_wait(response):
+    """Seconds until GitHub's rate-limit window resets (X-RateLimit-Reset, epoch seconds),
+    from a response or an UpstreamError."""
     try:
-        if "retry-after" in headers:
-            return max(0.0, float(headers["retry-after"]))
-        if "x-ratelimit-reset" in headers:
-            return max(0.0, float(headers["x-ratelimit-reset"]) - time.time())
-    except ValueError:
-        pass
-    return None
+        return max(0.0, float(response.headers["X-RateLimit-Reset"]) - time.time())
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
-def _call(what, fn, *, write=False):
+def _detail(error):
+    """GitHub's own words from an error answer ({"message": …}), else its text."""
     try:
-        return fn()
-    except BadCredentialsException:
-        raise GitHubError(f"{what}: GitHub refused the token (401).", auth=True) from None
-    except GithubException as exc:
-        status = exc.status
-        data = exc.data if isinstance(exc.data, dict) else {}
-        detail = exc.message or data.get("message", "")
-        if isinstance(exc, RateLimitExceededException) or status == 429:
-            raise GitHubError(
-                f"{what}: GitHub rate limit reached (HTTP {status}); try again later.",
-                retry_after=_retry_after(exc.headers),
-            ) from None
-        if status == 403:
-            raise GitHubError(
-                f"{what}: GitHub refused it (403 {detail}): check the token's permissions.",
-                auth=True,
-            ) from None
-        permanent = 400 <= status < 500 and status not in (408, 429)
-        if status == 404:
-            detail = "not found, or out of the token's reach"
-        raise GitHubError(
-            f"{what}: GitHub answered HTTP {status} {detail}".strip(),
-            permanent=permanent,
-            outcome_unknown=write and not permanent,
-            status=status,
-        ) from None
-    except requests.RequestException as exc:
-        raise GitHubError(
-            f"{what}: GitHub did not answer ({exc.__class__.__name__}).", outcome_unknown=write
-        ) from None
+        return str(json.loads(error.body).get("message", ""))
+    except (ValueError, AttributeError):
+        return error.body
+
+
+def _github_error(what, error, write):
+    status = error.status
+    if status is None:
+        return GitHubError(
+            f"{what}: GitHub did not answer ({error.reason or 'no answer'}).", outcome_unknown=write
+        )
+    detail = _detail(error)
+    limited = status == 429 or (
+        status == 403
+        and (error.headers.get("X-RateLimit-Remaining") == "0" or "rate limit" in detail.lower())
+    )
+    if limited:
+        # A 403 is not retried by vigie.http, so its waits are read here (the error carries
+        # the answer's headers, as a response would).
+        wait = error.retry_after
+        if wait is None:
+            wait = http.retry_after_seconds(error)
+        if wait is None:
+            wait = _rate_limit_wait(error)
+        return GitHubError(
+            f"{what}: GitHub rate limit reached (HTTP {status}); try again later.",
+            retry_after=wait,
+        )
+    if status == 401:
+        return GitHubError(f"{what}: GitHub refused the token (401).", auth=True)
+    if status == 403:
+        return GitHubError(
+            f"{what}: GitHub refused it (403 {detail}): check the token's permissions.", auth=True
+        )
+    permanent = 400 <= status < 500 and status not in (408, 429)
+    if status == 404:
+        detail = "not found, or out of the token's reach"
+    return GitHubError(
+        f"{what}: GitHub answered HTTP {status} {detail}".strip(),
+        permanent=permanent,
+        outcome_unknown=write and not permanent,
+        status=status,
+    )
 
 
 class Client:
@@ -149,28 +154,39 @@ class Client:
             raise GitHubError(
                 "GitHub is not configured (set VIGIE_GITHUB_TOKEN).", permanent=True, auth=True
             )
-        self.per_page = per_page = per_page or PAGE_SIZE
+        self.per_page = per_page or PAGE_SIZE
         # What the source's SyncRun records: calls made, malformed rows skipped.
         self.requests = 0
         self.skipped = 0
-        self._gh = Github(
-            auth=Auth.Token(token),
-            base_url=(api_url or settings.VIGIE_GITHUB_API_URL).rstrip("/"),
-            timeout=TIMEOUT,
-            retry=None,
-            seconds_between_requests=None,
-            seconds_between_writes=None,
-            per_page=per_page,
-            lazy=True,
-        )
+        self.api = (api_url or settings.VIGIE_GITHUB_API_URL).rstrip("/")
+        self._headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+        }
 
-    def _do(self, what, fn, *, write=False):
+    def _call(self, what, method, path, *, write=False, **kwargs):
+        """One request (`path` under the API root, or a URL GitHub gave); its response."""
+        url = path if path.startswith(("https://", "http://")) else self.api + path
         self.requests += 1
-        return _call(what, fn, write=write)
+        try:
+            return http.request(
+                method,
+                url,
+                headers=self._headers,
+                timeout=TIMEOUT,
+                policy=WRITE if write else http.RetryPolicy(),
+                rate_limit_wait=_rate_limit_wait,
+                **kwargs,
+            )
+        except http.UpstreamError as exc:
+            raise _github_error(what, exc, write) from None
 
-    def _issue(self, repo, number):
-        # Lazy: no request until an attribute or a write needs one.
-        return self._gh.get_repo(repo).get_issue(int(number))
+    def _json(self, what, response):
+        try:
+            return response.json()
+        except ValueError:
+            raise GitHubError(f"{what}: GitHub's answer is not JSON") from None
 
     # Reading --------------------------------------------------------------------------------
 
@@ -178,25 +194,18 @@ class Client:
         """JSON rows of every page of a listing, following GitHub's `Link: rel="next"`."""
         url, params = path, {**params, "per_page": self.per_page}
         while url:
-            headers, rows = self._do(
-                what,
-                lambda url=url, params=params: self._gh.requester.requestJsonAndCheck(
-                    "GET", url, parameters=params
-                ),
-            )
+            response = self._call(what, "GET", url, params=params)
+            rows = self._json(what, response)
             if not isinstance(rows, list):
                 raise GitHubError(f"{what}: GitHub's answer is not a list")
             yield from rows
             # The next link carries every parameter already.
-            url, params = _next_page(headers), None
+            url, params = response.links.get("next", {}).get("url"), None
 
     def issue(self, repo, number):
         """The issue as GitHub has it now (one request)."""
         what = f"reading {repo}#{number}"
-        _headers, data = self._do(
-            what,
-            lambda: self._gh.requester.requestJsonAndCheck("GET", f"/repos/{repo}/issues/{number}"),
-        )
+        data = self._json(what, self._call(what, "GET", f"/repos/{repo}/issues/{number}"))
         try:
             return _plain(repo, data)
         except (KeyError, TypeError, ValueError, AttributeError):
@@ -230,44 +239,43 @@ class Client:
 
     # Writing --------------------------------------------------------------------------------
 
+    def _write(self, what, method, path, body):
+        return self._call(what, method, path, write=True, json=body)
+
     def comment(self, repo, number, body):
         """Post a comment; returns its html_url."""
-        return self._do(
-            f"commenting on {repo}#{number}",
-            lambda: self._issue(repo, number).create_comment(body).html_url,
-            write=True,
+        what = f"commenting on {repo}#{number}"
+        response = self._write(
+            what, "POST", f"/repos/{repo}/issues/{number}/comments", {"body": body}
         )
+        return str(self._json(what, response).get("html_url", ""))
 
     def assign(self, repo, number, login):
-        self._do(
-            f"assigning {repo}#{number} to @{login}",
-            lambda: self._issue(repo, number).add_to_assignees(login),
-            write=True,
+        what = f"assigning {repo}#{number} to @{login}"
+        self._write(
+            what, "POST", f"/repos/{repo}/issues/{number}/assignees", {"assignees": [login]}
         )
 
     def unassign(self, repo, number, login):
-        self._do(
-            f"unassigning @{login} from {repo}#{number}",
-            lambda: self._issue(repo, number).remove_from_assignees(login),
-            write=True,
-        )
+        what = f"unassigning @{login} from {repo}#{number}"
+        path = f"/repos/{repo}/issues/{number}/assignees"
+        self._write(what, "DELETE", path, {"assignees": [login]})
 
     def set_state(self, repo, number, state, reason):
-        self._do(
-            f"setting {repo}#{number} {state}",
-            lambda: self._issue(repo, number).edit(state=state, state_reason=reason),
-            write=True,
-        )
+        what = f"setting {repo}#{number} {state}"
+        body = {"state": state, "state_reason": reason}
+        self._write(what, "PATCH", f"/repos/{repo}/issues/{number}", body)
 
     def relabel(self, repo, number, *, add, remove):
         """Add the label `add` and take `remove` off; a label already off is not an error."""
-        issue = self._issue(repo, number)
-        self._do(f"labelling {repo}#{number} {add!r}", lambda: issue.add_to_labels(add), write=True)
+        path = f"/repos/{repo}/issues/{number}/labels"
+        self._write(f"labelling {repo}#{number} {add!r}", "POST", path, {"labels": [add]})
         try:
-            self._do(
+            self._write(
                 f"taking the label {remove!r} off {repo}#{number}",
-                lambda: issue.remove_from_labels(remove),
-                write=True,
+                "DELETE",
+                f"{path}/{quote(remove, safe='')}",
+                None,
             )
         except GitHubError as exc:
             # GitHub answers 404 for a label the issue does not carry: already the wanted state.
@@ -276,13 +284,13 @@ class Client:
 
     def open_issue(self, repo, title, body, labels=()):
         """Open an issue in `repo` ("owner/name"); returns its html_url."""
-        repository = self._gh.get_repo(repo)
-        issue = self._do(
-            f"opening an issue in {repo}",
-            lambda: repository.create_issue(title=title, body=body, labels=list(labels)),
-            write=True,
-        )
-        return issue.html_url
+        what = f"opening an issue in {repo}"
+        payload = {"title": title, "body": body, "labels": list(labels)}
+        response = self._write(what, "POST", f"/repos/{repo}/issues", payload)
+        url = self._json(what, response).get("html_url")
+        if not isinstance(url, str) or not url:
+            raise GitHubError(f"{what}: GitHub's answer has no issue URL", outcome_unknown=True)
+        return url
 
     def find_issue_by_marker(self, repo, marker):
         """The html_url of an issue of `repo` whose body holds `marker`, else None.
@@ -291,34 +299,18 @@ class Client:
         immediately consistent), then GitHub's search for older ones.
         """
         what = f"looking for an earlier issue in {repo}"
-        repository = self._gh.get_repo(repo)
-        recent = self._do(
-            what,
-            lambda: repository.get_issues(state="all", sort="created", direction="desc").get_page(
-                0
-            ),
-        )
-        for issue in recent:
-            if marker in (issue.body or ""):
-                return issue.html_url
+        params = {"state": "all", "sort": "created", "direction": "desc", "per_page": self.per_page}
+        recent = self._json(what, self._call(what, "GET", f"/repos/{repo}/issues", params=params))
         needle = marker.removeprefix("<!--").removesuffix("-->").strip()
-        found = self._do(
-            what,
-            lambda: self._gh.search_issues(f'"{needle}" repo:{repo} in:body is:issue').get_page(0),
-        )
-        for issue in found:
-            if marker in (issue.body or ""):
-                return issue.html_url
+        search = {"q": f'"{needle}" repo:{repo} in:body is:issue', "per_page": self.per_page}
+        for rows in (recent, None):
+            if rows is None:
+                found = self._json(what, self._call(what, "GET", "/search/issues", params=search))
+                rows = found.get("items") if isinstance(found, dict) else None
+            for row in rows if isinstance(rows, list) else ():
+                if isinstance(row, dict) and marker in (row.get("body") or ""):
+                    return row.get("html_url")
         return None
-
-
-_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
-
-
-def _next_page(headers):
-    headers = {key.lower(): value for key, value in (headers or {}).items()}
-    match = _NEXT.search(headers.get("link", ""))
-    return match.group(1) if match else None
 
 
 def _plain(repo, data):

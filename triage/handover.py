@@ -7,8 +7,8 @@ from upstreams, so only http(s) ones are kept.
 from django.db.models import Count
 
 from rotation.models import display_name
+from triage.actions import ACTIONS, QUALIFICATIONS, REQUEST_ACTIONS
 from triage.models import Action, Item
-from triage.services import BUTTONS, QUALIFICATIONS, REQUEST_ACTIONS
 from triage.templatetags.triage_board import http_url
 
 # A watch rarely leaves more; past this the snapshot says how many in its title.
@@ -29,7 +29,7 @@ def qualified_items(team, start, end):
         .annotate(n=Count("pk"))
         .order_by("-n")
     )
-    return [{"title": str(BUTTONS[row["action"]]), "detail": row["n"]} for row in counts]
+    return [{"title": str(ACTIONS[row["action"]].label), "detail": row["n"]} for row in counts]
 
 
 def bugs_opened(team, start, end):
@@ -84,7 +84,7 @@ def small_requests(team, start, end):
                     None,
                     [
                         action.item.short_id,
-                        str(BUTTONS[action.action]),
+                        str(ACTIONS[action.action].label),
                         display_name(action.user) if action.user else "",
                     ],
                 )
@@ -98,5 +98,5 @@ def _row(item):
     return {
         "title": item.title[:200],
         "url": http_url(item.permalink),
-        "detail": f"{item.short_id} · {item.event_count}",
+        "detail": f"{item.short_id} · {item.tally}",
     }

@@ -5,6 +5,7 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
 from triage.models import Item, Source
+from triage.sources import backend_class
 
 
 def check_sources():
@@ -12,7 +13,9 @@ def check_sources():
     ones under "problems")."""
     now = timezone.now()
     ok, problems = 0, []
-    for source in Source.objects.filter(enabled=True).exclude(kind=Source.Kind.DEMO):
+    for source in Source.objects.filter(enabled=True):
+        if not _monitored(source):
+            continue
         if source.state in (Source.State.ERROR, Source.State.AUTH_ERROR):
             problems.append(f"{source.name} {source.state}")  # not translated: for machines
         elif source.is_stale(now):
@@ -21,6 +24,25 @@ def check_sources():
         else:
             ok += 1
     return {"ok": ok, "failing": len(problems), "problems": problems}
+
+
+def check_sync_claims():
+    """Sources held by a sync that stopped renewing its claim (its worker was killed). The
+    next scheduled sync takes them over; until then the board's data is not refreshed."""
+    now = timezone.now()
+    stuck = Source.objects.stuck(now).values_list("name", "sync_heartbeat_at", "sync_started_at")
+    problems = [
+        f"{name} sync claim stuck ({int((now - (beat or started)).total_seconds() // 60)} min)"
+        for name, beat, started in stuck
+    ]
+    return {"stuck": len(problems), "problems": problems}
+
+
+def _monitored(source):
+    try:
+        return backend_class(source.kind).monitored
+    except LookupError:
+        return True  # a kind nobody can sync: its failing state is worth seeing
 
 
 def source_gauges():

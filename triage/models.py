@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rotation.models import Membership
-from triage.sources.base import DATA_FIELDS
+from triage.sources import REGISTRY, backend_class, kind_choices
+from triage.sources.base import DATA_FIELDS, render_facts
 from vigie.crypto import EncryptedTextField
 
 
@@ -31,6 +32,22 @@ class SourceQuerySet(models.QuerySet):
     def visible_to(self, user, team_ids=None):
         return self.filter(_visible("", user, team_ids))
 
+    def claimable(self, now):
+        """Sources no sync holds: never claimed, released, or whose sync stopped beating."""
+        return self.filter(Q(sync_started_at__isnull=True) | self._silent_since(now))
+
+    def stuck(self, now):
+        """Claimed by a sync that stopped beating (its worker died): /health says so."""
+        return self.filter(self._silent_since(now), sync_started_at__isnull=False)
+
+    @staticmethod
+    def _silent_since(now):
+        cutoff = now - Source.CLAIM_LEASE
+        # A claim taken before heartbeats existed has only its start.
+        return Q(sync_heartbeat_at__lt=cutoff) | Q(
+            sync_heartbeat_at__isnull=True, sync_started_at__lt=cutoff
+        )
+
     def due(self, now):
         """Enabled sources whose next sync time has come."""
         return self.filter(enabled=True).filter(
@@ -41,38 +58,34 @@ class SourceQuerySet(models.QuerySet):
 class Source(models.Model):
     """An upstream the vigie triages: a Sentry organisation, a GoodJob database, a repository…"""
 
-    class Kind(models.TextChoices):
-        SENTRY = "sentry", "Sentry"
-        GOODJOB = "goodjob", "GoodJob"
-        DJANGOQ = "djangoq", "django-q2"
-        GITHUB = "github", "GitHub"
-        DEMO = "demo", _("demo (no network)")
-
     class State(models.TextChoices):
         NEW = "new", _("never synced")
         OK = "ok", _("ok")
         AUTH_ERROR = "auth_error", _("authentication error")
         ERROR = "error", _("error")
 
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    # The registered backends (triage.sources.REGISTRY): a new kind needs no migration.
+    kind = models.CharField(_("kind"), max_length=20, choices=kind_choices)
     name = models.SlugField(_("name"), max_length=50, unique=True)
     team = models.ForeignKey(
         "rotation.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="sources"
     )
     base_url = models.URLField(_("base URL"), blank=True)
     organization = models.CharField(_("organization"), max_length=100, blank=True)
-    projects = models.JSONField(_("projects"), default=list, blank=True)
+    # What to mirror inside the upstream: Sentry project slugs or ids, GitHub repositories.
+    scopes = models.JSONField(_("projects or repositories"), default=list, blank=True)
     environment = models.CharField(
         _("environment"), max_length=64, default="production", blank=True
     )
-    token_env = models.CharField(
-        _("token environment variable"),
+    secret_env = models.CharField(
+        _("secret environment variable"),
         max_length=100,
         blank=True,
-        help_text=_("Name of the environment variable holding the token (preferred)."),
+        help_text=_("Name of the environment variable holding the token or DSN (preferred)."),
     )
-    token = EncryptedTextField(
-        _("stored token"),
+    # A token for an API, a DSN for a database: whatever the kind's upstream is opened with.
+    secret = EncryptedTextField(
+        _("stored secret"),
         blank=True,
         help_text=_("Used when no environment variable is named. Never shown back."),
     )
@@ -87,13 +100,18 @@ class Source(models.Model):
 
     # Sync bookkeeping.
     state = models.CharField(_("state"), max_length=20, choices=State, default=State.NEW)
-    last_error = models.TextField(_("last error"), blank=True)
+    # Why the last sync failed, as facts (SourceError.facts()): worded in the reader's
+    # language when shown (last_error).
+    last_failure = models.JSONField(_("last error"), default=dict, blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     last_success_at = models.DateTimeField(_("last success at"), null=True, blank=True)
     high_water_mark = models.DateTimeField(_("high-water mark"), null=True, blank=True)
     last_reconciled_at = models.DateTimeField(_("last reconciled at"), null=True, blank=True)
-    # Claimed atomically by the sync task so two syncs of one source never run at once.
+    # Claimed atomically by the sync task so two syncs of one source never run at once; the
+    # sync renews `sync_heartbeat_at` after each batch, and a claim not renewed for
+    # CLAIM_LEASE belongs to a sync that died (worker killed): it may be taken over.
     sync_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     next_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
     consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
     # The configuration that was refused: scheduled syncs wait until it changes.
@@ -101,6 +119,8 @@ class Source(models.Model):
 
     objects = SourceQuerySet.as_manager()
 
+    # Longer than one page of the upstream takes, retries included, between two heartbeats.
+    CLAIM_LEASE = timedelta(minutes=5)
     # A failing source is retried later and later, but at least this often.
     MAX_BACKOFF = timedelta(hours=1)
 
@@ -112,15 +132,19 @@ class Source(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def last_error(self):
+        return render_facts(self.last_failure)
+
     def config_fingerprint(self):
         """A keyed digest of what decides whether the upstream accepts us (the token from the
         environment included), so a refused configuration is retried once it changes."""
-        token = os.environ.get(self.token_env, "") if self.token_env else self.token
-        if self.kind == self.Kind.GITHUB and not token:
+        token = os.environ.get(self.secret_env, "") if self.secret_env else self.secret
+        if not token and self.kind in REGISTRY:
             # GitHub sources fall back on Vigie's own token: fixing it is a new configuration.
-            token = settings.VIGIE_GITHUB_TOKEN
+            token = backend_class(self.kind).default_secret()
         material = json.dumps(
-            [self.kind, self.base_url, self.organization, self.projects, self.token_env, token]
+            [self.kind, self.base_url, self.organization, self.scopes, self.secret_env, token]
         )
         key = settings.SECRET_KEY.encode()
         return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()
@@ -151,14 +175,17 @@ class Source(models.Model):
 FINISHED_UPSTREAM = ["resolved", "closed", "roadmap", "unlabelled"]
 
 
-# The board actions that set a qualification, and so can be undone (requeue and undo cannot).
-UNDOABLE_ACTIONS = ("temporary", "bug", "expected", "resolved", "take", "done", "too_big")
-
-
 class ActionQuerySet(models.QuerySet):
     def undoable(self):
-        """Qualifications the upstream confirmed and nobody undid yet."""
-        return self.filter(upstream_ok=True, undone=False, action__in=UNDOABLE_ACTIONS)
+        """Qualifications the upstream confirmed and nobody undid yet (requeue and undo are
+        not qualifications)."""
+        from triage.actions import QUALIFICATIONS  # the registry builds on these models
+
+        return self.filter(upstream_ok=True, undone=False, action__in=QUALIFICATIONS)
+
+    def latest_undoable(self):
+        """What **Annuler** takes back: the latest of them."""
+        return self.undoable().order_by("-created_at", "-pk").first()
 
 
 class ItemQuerySet(models.QuerySet):
@@ -210,13 +237,16 @@ class Item(models.Model):
     external_id = models.CharField(max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.ISSUE)
     title = models.TextField()
-    culprit = models.TextField(blank=True)
+    # Where it comes from: the code location (Sentry's culprit), the job's class, the
+    # request's repository.
+    origin = models.TextField(blank=True)
     level = models.CharField(max_length=20, blank=True)
     environment = models.CharField(max_length=64, blank=True)
     upstream_status = models.CharField(max_length=30, blank=True)
     first_seen = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True, db_index=True)
-    event_count = models.BigIntegerField(default=0)
+    # How many: events of an issue, discarded jobs of a group, comments on a request.
+    tally = models.BigIntegerField(default=0)
     user_count = models.BigIntegerField(default=0)
     permalink = models.URLField(max_length=500, blank=True)
     short_id = models.CharField(max_length=100, blank=True)
@@ -266,7 +296,9 @@ class Item(models.Model):
     writeback_state = models.CharField(
         max_length=10, choices=Writeback, default=Writeback.NONE, blank=True
     )
-    writeback_error = models.TextField(blank=True)
+    # Why the last write-back failed, as facts ({"action", "error": SourceError.facts()}):
+    # worded in the reader's language when shown (writeback_error).
+    writeback_failure = models.JSONField(default=dict, blank=True)
     writeback_started_at = models.DateTimeField(null=True, blank=True)
 
     objects = ItemQuerySet.as_manager()
@@ -283,6 +315,20 @@ class Item(models.Model):
 
     def __str__(self):
         return self.short_id or self.title[:80]
+
+    @property
+    def writeback_error(self):
+        if not self.writeback_failure or "text" in self.writeback_failure:
+            # Nothing failed, or a failure stored before facts were (worded when it happened).
+            return self.writeback_failure.get("text", "")
+        from triage.actions import ACTIONS  # the registry builds on these models
+
+        action = self.writeback_failure.get("action", "")
+        label = ACTIONS[action].label if action in ACTIONS else action
+        return _("%(action)s: the write-back failed: %(error)s") % {
+            "action": label,
+            "error": render_facts(self.writeback_failure.get("error", {})),
+        }
 
     @property
     def can_be_undone(self):

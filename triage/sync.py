@@ -13,22 +13,23 @@ from itertools import batched
 
 import structlog
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from triage.models import Item, Source, SyncRun
 from triage.sources import backend_for
-from triage.sources.base import DATA_FIELDS, SourceError
+from triage.sources.base import DATA_FIELDS, SourceError, render_facts
 from vigie.logging import redact_text
 
 logger = structlog.get_logger(__name__)
 
-# A claim older than this belongs to a sync that died (worker killed): it may be taken over.
-CLAIM_EXPIRES = timedelta(minutes=15)
+# The longest a sync may run (its task's timeout): a first mirror of a large organisation is long.
+SYNC_TIMEOUT = timedelta(minutes=15)
 # Events can be ingested a little out of order: re-read this much before the high-water mark.
 OVERLAP = timedelta(minutes=1)
 RECONCILE_EVERY = timedelta(hours=1)
 BATCH_SIZE = 100
+INTERNAL_ERROR = gettext_noop("internal error: %(type)s")
 
 
 def sync_source(source_pk):
@@ -36,8 +37,8 @@ def sync_source(source_pk):
     started = timezone.now()
     claimed = (
         Source.objects.filter(pk=source_pk)
-        .filter(Q(sync_started_at__isnull=True) | Q(sync_started_at__lt=started - CLAIM_EXPIRES))
-        .update(sync_started_at=started)
+        .claimable(started)
+        .update(sync_started_at=started, sync_heartbeat_at=started)
     )
     if claimed != 1:
         logger.info("sync_skipped_already_running", source_pk=source_pk)
@@ -48,12 +49,15 @@ def sync_source(source_pk):
     try:
         backend = backend_for(source)
         _mirror(source, backend, run)
-    except (SourceError, LookupError) as exc:
-        _record_failure(source, run, exc, str(exc))
+    except SourceError as exc:
+        _record_failure(source, run, exc, exc.facts())
+    except LookupError as exc:
+        _record_failure(source, run, exc, {"text": str(exc)})
     except Exception as exc:
         # A bug of ours, not the upstream's: keep the source's record straight, and report it.
         logger.exception("sync_crashed", source=source.name)
-        _record_failure(source, run, exc, f"internal error: {exc.__class__.__name__}")
+        failure = {"code": INTERNAL_ERROR, "params": {"type": exc.__class__.__name__}}
+        _record_failure(source, run, exc, failure)
     finally:
         if backend is not None:
             run.requests, run.skipped = backend.requests, backend.skipped
@@ -75,6 +79,7 @@ def _mirror(source, backend, run):
         seen.update(data.external_id for data in batch)
         stamps = [d.last_seen for d in batch if d.last_seen] + ([newest] if newest else [])
         newest = max(stamps, default=None)
+        _beat(source, run)
     now = timezone.now()
     reconciled = source.last_reconciled_at
     if reconciled is None or now - reconciled >= RECONCILE_EVERY:
@@ -82,7 +87,7 @@ def _mirror(source, backend, run):
         reconciled = now
     Source.objects.filter(pk=source.pk).update(
         state=Source.State.OK,
-        last_error="",
+        last_failure={},
         last_success_at=now,
         high_water_mark=newest,
         last_reconciled_at=reconciled,
@@ -101,8 +106,21 @@ def _mirror(source, backend, run):
     )
 
 
-def _record_failure(source, run, exc, message):
-    message = redact_text(message)
+def _beat(source, run):
+    """Renew the claim: a sync that stops beating (its worker killed) frees the source."""
+    held = Source.objects.filter(pk=source.pk, sync_started_at=run.started_at).update(
+        sync_heartbeat_at=timezone.now()
+    )
+    if not held:
+        # Stalled past the lease: another sync took over. Both write the same upstream data.
+        logger.warning("sync_claim_lost", source=source.name)
+
+
+def _record_failure(source, run, exc, failure):
+    """`failure`: facts (SourceError.facts()), shown in each reader's language; the run and the
+    logs keep them worded in English, for operators."""
+    with translation.override(None):
+        message = redact_text(render_facts(failure))
     now = timezone.now()
     failures = source.consecutive_failures + 1
     source.consecutive_failures = failures
@@ -110,7 +128,7 @@ def _record_failure(source, run, exc, message):
     auth = getattr(exc, "auth", False)
     Source.objects.filter(pk=source.pk).update(
         state=Source.State.AUTH_ERROR if auth else Source.State.ERROR,
-        last_error=message,
+        last_failure=failure,
         last_error_at=now,
         consecutive_failures=failures,
         auth_error_fingerprint=source.config_fingerprint() if auth else "",

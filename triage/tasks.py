@@ -4,7 +4,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from triage.models import Source
-from triage.sync import CLAIM_EXPIRES
+from triage.sync import SYNC_TIMEOUT
 
 
 def sync_due_sources():
@@ -26,9 +26,8 @@ def sync_due_sources():
             "triage.sync.sync_source",
             source.pk,
             task_name=f"sync {source.name}",
-            # A first mirror of a large organisation outlasts the cluster's default timeout;
-            # it must end before its claim expires, or another sync would take over.
-            timeout=int(CLAIM_EXPIRES.total_seconds()) - 60,
+            # A first mirror of a large organisation outlasts the cluster's default timeout.
+            timeout=int(SYNC_TIMEOUT.total_seconds()),
         )
         queued.append(source.name)
     return queued

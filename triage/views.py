@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from rotation.context_processors import current_watch
-from triage import services
+from triage import qualify
+from triage.actions import ACTIONS
 from triage.models import Item, ItemQuerySet, Source
 
 PER_PAGE = 50
@@ -116,19 +117,17 @@ def _prepare_rows(items, user, team_ids):
     """Who may qualify each row, and its buttons, rendered once per source and kind of item
     (they only depend on the source's backend and team) rather than once per row."""
     # Undo is per row (Item.can_be_undone), the other buttons per source and kind.
-    buttons = [
-        (action, str(label)) for action, label in services.BUTTONS.items() if action != "undo"
-    ]
+    buttons = [(name, str(action.label)) for name, action in ACTIONS.items() if name != "undo"]
     rendered = {}
     for item in items:
-        item.can_qualify = services.can_qualify(user, item.source, team_ids)
+        item.can_qualify = qualify.can_qualify(user, item.source, team_ids)
         key = (item.source_id, item.kind)
         if key not in rendered:
             rendered[key] = render_to_string(
                 "triage/board.html#actions",
                 {
                     "buttons": buttons,
-                    "offered": services.offered_actions(item.source, item.kind),
+                    "offered": qualify.offered_actions(item.source, item.kind),
                     "team": item.source.team,
                 },
             )
@@ -163,19 +162,19 @@ def qualify_item(request, pk):
     status = 200
     confirm = False
     try:
-        outcome = services.qualify_item(
+        outcome = qualify.qualify_item(
             item, request.user, action, params, request.POST.get("key", "")
         )
     except PermissionDenied as exc:
         if not request.htmx:
             return HttpResponseForbidden(str(exc))
         ok, message, status = False, str(exc), 403
-    except services.NeedsConfirmation as exc:
+    except qualify.NeedsConfirmation as exc:
         ok, message, confirm = False, str(exc), True
         if not request.htmx:
             context = {"item": item, "message": message, "key": request.POST.get("key", "")}
             return render(request, "triage/confirm_take.html", context)
-    except services.QualifyError as exc:
+    except qualify.QualifyError as exc:
         ok, message, status = False, str(exc), 422
     else:
         item, ok, message = outcome.item, outcome.ok, outcome.message
@@ -185,7 +184,7 @@ def qualify_item(request, pk):
         if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
             return redirect(back)
         return redirect(reverse("triage:board"))
-    _prepare_rows([item], request.user, services.qualifying_team_ids(request.user))
+    _prepare_rows([item], request.user, qualify.qualifying_team_ids(request.user))
     context = {
         "item": item,
         "key": secrets.token_urlsafe(16),

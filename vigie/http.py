@@ -35,11 +35,18 @@ class UpstreamError(Exception):
     """A call that did not succeed. `permanent` means retrying the same call will not help
     (bad token, not found, invalid request); `status` is the HTTP status when there was one."""
 
-    def __init__(self, message, *, permanent=False, status=None, retry_after=None):
+    def __init__(
+        self, message, *, permanent=False, status=None, retry_after=None, response=None, reason=""
+    ):
         super().__init__(redact_text(message))
         self.permanent = permanent
         self.status = status
         self.retry_after = retry_after
+        # For an API's own reading of its refusals: the answer's headers and the start of its
+        # body (redacted), and the exception's name when no answer came.
+        self.headers = response.headers if response is not None else {}
+        self.body = redact_text(response.text[:300]) if response is not None else ""
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,9 @@ def request(
         try:
             response = session().request(method, url, timeout=timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            last_error = UpstreamError(f"{method} {target}: {exc.__class__.__name__}")
+            last_error = UpstreamError(
+                f"{method} {target}: {exc.__class__.__name__}", reason=exc.__class__.__name__
+            )
             wait = None
         else:
             status = response.status_code
@@ -113,8 +122,8 @@ def request(
                 wait = rate_limit_wait(response)
             message = f"{method} {target}: HTTP {status} {response.text[:300]}"
             if status not in (408, 429) and status < 500:
-                raise UpstreamError(message, permanent=True, status=status)
-            last_error = UpstreamError(message, status=status, retry_after=wait)
+                raise UpstreamError(message, permanent=True, status=status, response=response)
+            last_error = UpstreamError(message, status=status, retry_after=wait, response=response)
         if attempt == policy.attempts:
             break
         if wait is None:

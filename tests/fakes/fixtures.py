@@ -22,13 +22,13 @@ def sentry_source(db, fake_sentry, monkeypatch):
 
     monkeypatch.setenv(SENTRY_TOKEN_ENV, fake_sentry.token)
     return Source.objects.create(
-        kind=Source.Kind.SENTRY,
+        kind="sentry",
         name="prod",
         base_url=fake_sentry.url,
         organization=fake_sentry.org,
-        projects=["74"],
+        scopes=["74"],
         environment="production",
-        token_env=SENTRY_TOKEN_ENV,
+        secret_env=SENTRY_TOKEN_ENV,
         github_repository="betagouv/rdv-service-public",
     )
 

@@ -1,4 +1,4 @@
-"""A fake GitHub REST API on loopback, the part Vigie reaches through PyGithub.
+"""A fake GitHub REST API on loopback, the part Vigie reaches (triage.github, through vigie.http).
 
 It serves repositories, issues (list with filters and real pagination, get, create, edit),
 assignees, comments, issue labels and the issue search. Shapes and statuses follow GitHub's REST

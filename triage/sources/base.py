@@ -4,6 +4,8 @@ import os
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
+from django.utils.translation import gettext, gettext_noop
+
 from vigie.logging import redact_text, register_secret
 
 
@@ -12,31 +14,58 @@ class SourceError(Exception):
 
     `permanent`: retrying the same call will not help. `auth`: the credentials were refused
     (the source is marked "auth error" and not retried until its configuration changes).
-    `retry_after`: seconds the upstream asked us to wait (429), when it said.
+    `retry_after`: seconds the upstream asked us to wait (429), when it said. With `params`,
+    `message` is an untranslated template (marked with gettext_noop) that `facts()` keeps
+    apart from its values, so each reader sees it in their own language.
     """
 
-    def __init__(self, message, *, permanent=False, auth=False, retry_after=None):
-        super().__init__(redact_text(str(message)))
+    def __init__(self, message, *, params=None, permanent=False, auth=False, retry_after=None):
+        self.params = {k: redact_text(str(v)) for k, v in params.items()} if params else None
+        self.code = str(message) if params is not None else None
+        text = self.code % self.params if params is not None else str(message)
+        super().__init__(redact_text(text))
         self.permanent = permanent or auth
         self.auth = auth
         self.retry_after = retry_after
+
+    def facts(self):
+        """What is stored of it: a template and its values, else the text as it came."""
+        if self.code is not None:
+            return {"code": self.code, "params": self.params}
+        return {"text": str(self)}
+
+
+def render_facts(facts):
+    """A stored error in the reader's language."""
+    if "code" in facts:
+        try:
+            return gettext(facts["code"]) % facts["params"]
+        except (KeyError, TypeError, ValueError):  # a template changed since it was stored
+            return facts["code"]
+    return facts.get("text", "")
 
 
 def secret_of(source, what, *, required=True, auth=True):
     """The source's secret (token, DSN): from the environment variable it names, else the one
     stored on it. `what` names it in errors; the value never appears in one."""
-    if source.token_env:
-        value = os.environ.get(source.token_env, "")
+    if source.secret_env:
+        value = os.environ.get(source.secret_env, "")
         if not value:
             raise SourceError(
-                f"the environment variable {source.token_env} holding the {what} is not set",
+                gettext_noop("the environment variable %(name)s holding the %(what)s is not set"),
+                params={"name": source.secret_env, "what": what},
                 auth=auth,
                 permanent=True,
             )
         return register_secret(value)
-    if source.token or not required:
-        return register_secret(source.token)
-    raise SourceError(f"no {what} configured for this source", auth=auth, permanent=True)
+    if source.secret or not required:
+        return register_secret(source.secret)
+    raise SourceError(
+        gettext_noop("no %(what)s configured for this source"),
+        params={"what": what},
+        auth=auth,
+        permanent=True,
+    )
 
 
 @dataclass(kw_only=True)
@@ -47,13 +76,13 @@ class ItemData:
     external_id: str
     kind: str = "issue"
     title: str
-    culprit: str = ""
+    origin: str = ""
     level: str = ""
     environment: str = ""
     upstream_status: str = ""
     first_seen: datetime | None = None
     last_seen: datetime | None = None
-    event_count: int = 0
+    tally: int = 0
     user_count: int = 0
     permalink: str = ""
     short_id: str = ""
@@ -75,19 +104,54 @@ class UpstreamState:
     raw: dict = field(default_factory=dict)
 
 
-# What each kind of item can be qualified as, in the board's order.
-KIND_QUALIFICATIONS = {
-    "issue": ("temporary", "bug", "expected", "resolved"),
-    "job": ("temporary", "bug", "expected"),
-    "request": ("take", "done", "too_big"),
-}
+class ConfigurationError(ValueError):
+    """A source configuration refused by its kind (`addsource` prints it)."""
 
 
 class SourceBackend:
-    """One upstream. Subclasses implement what their upstream allows."""
+    """One upstream. Subclasses implement what their upstream allows, and say so below: the
+    board offers an action (triage.actions) only when the backend declares it, the admin shows
+    the fields it lists, and `addsource` offers its sub-command."""
+
+    # The kind's name in the admin and the command line.
+    label = ""
+    # The Source fields this kind is configured with (the admin shows these, and the ones
+    # every kind has).
+    fields = ("secret_env", "secret")
+    # What the secret is called on the command line (--token-env, --dsn-stdin…), and whether
+    # the kind needs one.
+    credential = "token"
+    secret_required = True
+    # Whether /health reports its failing syncs (not the offline demo).
+    monitored = True
+    # `addsource KIND`'s help; None: not added from the command line.
+    cli_help = None
+
+    @classmethod
+    def default_secret(cls):
+        """The secret used when the source names none (part of its configuration)."""
+        return ""
+
+    @classmethod
+    def add_arguments(cls, parser):
+        """The kind's own `addsource` options."""
+
+    @classmethod
+    def configure(cls, source, options):
+        """Set the kind's fields on `source` from `addsource`'s options, or raise
+        ConfigurationError."""
+
+    @classmethod
+    def describe(cls, source):
+        """One line for `addsource`'s confirmation."""
+        return source.base_url or "no dashboard link"
 
     # Qualifications this backend can write back (the board offers those its item's kind takes).
-    qualifications = ("temporary", "bug", "expected", "resolved")
+    qualifications = ()
+    # Relancer: the backend can queue a failed job again (`requeue`).
+    can_requeue = False
+    # The longest "Attendu" window the upstream accepts, in minutes (None: no limit).
+    max_ignore_window = None
 
     def __init__(self, source):
         self.source = source
@@ -105,7 +169,7 @@ class SourceBackend:
         """Return {external_id: upstream_status} for items possibly changed upstream."""
         raise NotImplementedError
 
-    # Write side (triage.services).
+    # Write side (triage.actions).
     def set_status(self, item, status, details=None):
         """Set the upstream status ("ignored", "resolved", "unresolved") and read it back.
 
@@ -120,4 +184,28 @@ class SourceBackend:
 
     def bug_report(self, item):
         """Facts for a GitHub issue body: {"release", "tags": {...}, "frames": [...]}, …"""
+        raise NotImplementedError
+
+    def requeue(self, item):
+        """Queue the item's failed job again (when `can_requeue`); returns the upstream answer."""
+        raise NotImplementedError
+
+    # Small requests ("take", "done", "too_big" in `qualifications`): each returns the
+    # UpstreamState read back after the write.
+    roadmap_label = ""
+
+    def take(self, item, login, *, replacing=()):
+        """Assign `login`, unassigning `replacing` (a take-over the vigie confirmed)."""
+        raise NotImplementedError
+
+    def finish(self, item, comment, *, marker, retrying):
+        """Close the request with `comment` (posted once: `marker` finds an earlier one)."""
+        raise NotImplementedError
+
+    def hand_to_roadmap(self, item, comment, *, marker, retrying):
+        """Move the request to `roadmap_label`, with `comment`."""
+        raise NotImplementedError
+
+    def revert(self, item, action, params):
+        """Take back a confirmed take / done / too_big, given that action's params."""
         raise NotImplementedError

@@ -1,11 +1,17 @@
 """The demo source: items loaded by `manage.py demo`; every write succeeds locally, offline."""
 
-from triage.sources.base import KIND_QUALIFICATIONS, SourceBackend, UpstreamState
+from django.utils.translation import gettext_lazy as _
+
+from triage.sources.base import SourceBackend, UpstreamState
 
 
 class DemoBackend(SourceBackend):
+    label = _("demo (no network)")
+    fields = ()
+    monitored = False
     # The demo holds every kind of item: Sentry-like issues, jobs and small requests.
-    qualifications = tuple(dict.fromkeys(q for qs in KIND_QUALIFICATIONS.values() for q in qs))
+    qualifications = ("temporary", "bug", "expected", "resolved", "take", "done", "too_big")
+    max_ignore_window = 10080  # as Sentry, whose issues it imitates
     roadmap_label = "roadmap"
 
     def fetch(self, *, since=None):

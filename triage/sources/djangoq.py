@@ -2,7 +2,7 @@
 
 Without a DSN the source reads this Vigie's own tasks through the ORM, and **Relancer**
 (`requeue`) queues the latest failed task of a group again. With a DSN (environment variable
-named by `source.token_env`) it reads another Django application's `django_q_task` table through
+named by `source.secret_env`) it reads another Django application's `django_q_task` table through
 a read-only connection; those tasks cannot be requeued from here. django-q2 has no API to write
 to, so the qualifications stay local.
 """
@@ -83,10 +83,33 @@ class _Group:
 
 
 class DjangoQBackend(JobBackend):
+    label = "django-q2"
+    fields = ("base_url", "secret_env", "secret")
+    credential = "dsn"
+    secret_required = False  # without one: this Vigie's own tasks
+    cli_help = "django-q2 failed tasks: this Vigie's, or another app's (--dsn-env)."
+
+    @classmethod
+    def add_arguments(cls, parser):
+        parser.add_argument(
+            "--admin-url", default="", help="The other application's Django admin root."
+        )
+
+    @classmethod
+    def configure(cls, source, options):
+        source.base_url = options["admin_url"].rstrip("/")
+        source.environment = ""
+
+    @classmethod
+    def describe(cls, source):
+        if not (source.secret_env or source.secret):
+            return "this Vigie's own failed tasks"
+        return super().describe(source)
+
     @property
     def can_requeue(self):
         """Only this Vigie's own tasks can be queued again (the board's Relancer)."""
-        return not (self.source.token_env or self.source.token)
+        return not (self.source.secret_env or self.source.secret)
 
     # Mirror side.
     def fetch(self, *, since=None):
@@ -245,13 +268,13 @@ class DjangoQBackend(JobBackend):
             external_id=self._external_id(group),
             kind="job",
             title=title[:500],
-            culprit=group.func,
+            origin=group.func,
             level="error",
             environment=self.source.environment,
             upstream_status="failed",
             first_seen=group.first_seen,
             last_seen=group.last_seen,
-            event_count=group.count,
+            tally=group.count,
             permalink=self._permalink(group.latest_id),
             payload={
                 "func": group.func,

@@ -5,18 +5,26 @@ GitHub login), finishes it (**Fait**: close with a comment) or finds it too big 
 swap the label for `roadmap`, with a comment). Every write is read back from GitHub: it answers
 success to an assignment it silently ignored (a login without access to the repository).
 
-Configuration on the source: `projects` holds the repositories ("owner/name"), `options` the
+Configuration on the source: `scopes` holds the repositories ("owner/name"), `options` the
 labels (`label`, `roadmap_label`), `base_url` a GitHub Enterprise API root, and the token comes
-from the variable named by `token_env` (else the stored token, else `VIGIE_GITHUB_TOKEN`).
+from the variable named by `secret_env` (else the stored token, else `VIGIE_GITHUB_TOKEN`).
 """
 
 import re
 from collections import defaultdict
 
 import structlog
+from django.conf import settings
 
 from triage import github
-from triage.sources.base import ItemData, SourceBackend, SourceError, UpstreamState, secret_of
+from triage.sources.base import (
+    ConfigurationError,
+    ItemData,
+    SourceBackend,
+    SourceError,
+    UpstreamState,
+    secret_of,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -36,7 +44,59 @@ def _source_error(exc):
 
 
 class GitHubRequestsBackend(SourceBackend):
+    label = "GitHub"
+    fields = ("base_url", "scopes", "secret_env", "secret")
+    secret_required = False  # Vigie's own token (VIGIE_GITHUB_TOKEN) otherwise
+    cli_help = "Small requests: open GitHub issues carrying a label."
     qualifications = ("take", "done", "too_big")
+
+    @classmethod
+    def default_secret(cls):
+        return settings.VIGIE_GITHUB_TOKEN
+
+    @classmethod
+    def add_arguments(cls, parser):
+        parser.add_argument(
+            "--repo",
+            action="append",
+            required=True,
+            dest="repositories",
+            help="owner/name; repeat for several.",
+        )
+        parser.add_argument(
+            "--label", default=DEFAULT_LABEL, help="Label of the vigie's requests (default: vigie)."
+        )
+        parser.add_argument(
+            "--roadmap-label",
+            default=DEFAULT_ROADMAP_LABEL,
+            help="Label that replaces it on a request too big for the vigie (default: roadmap).",
+        )
+        parser.add_argument(
+            "--api-url", default="", help="GitHub Enterprise API root (default: api.github.com)."
+        )
+
+    @classmethod
+    def configure(cls, source, options):
+        for repository in options["repositories"]:
+            if not REPOSITORY.match(repository):
+                raise ConfigurationError(f"--repo: expected owner/name, got {repository!r}")
+        labels = {
+            "label": options["label"].strip(),
+            "roadmap_label": options["roadmap_label"].strip(),
+        }
+        if not all(labels.values()) or len({label.casefold() for label in labels.values()}) < 2:
+            raise ConfigurationError("--label and --roadmap-label: two different, non-empty labels")
+        source.options = labels
+        source.base_url = options["api_url"].rstrip("/")
+        source.environment = ""
+        source.scopes = list(dict.fromkeys(options["repositories"]))
+
+    @classmethod
+    def describe(cls, source):
+        return (
+            f"issues labelled {source.options['label']!r} in {', '.join(source.scopes)} "
+            f"({source.base_url or 'api.github.com'})"
+        )
 
     def __init__(self, source):
         super().__init__(source)
@@ -70,7 +130,7 @@ class GitHubRequestsBackend(SourceBackend):
             self.requests, self.skipped = self.client.requests, self.client.skipped
 
     def repositories(self):
-        repositories = [str(repo).strip() for repo in self.source.projects or []]
+        repositories = [str(repo).strip() for repo in self.source.scopes or []]
         if not repositories:
             raise SourceError("no repository configured (owner/name)", permanent=True)
         for repo in repositories:
@@ -111,11 +171,11 @@ class GitHubRequestsBackend(SourceBackend):
             external_id=f"{issue.repo}#{issue.number}",
             kind="request",
             title=issue.title,
-            culprit=issue.repo,
+            origin=issue.repo,
             upstream_status=self.status_of(issue),
             first_seen=issue.created_at,
             last_seen=issue.updated_at,
-            event_count=issue.comments,
+            tally=issue.comments,
             permalink=issue.html_url,
             short_id=f"{issue.repo.partition('/')[2]}#{issue.number}",
             assignee=", ".join(issue.assignees)[:200],

@@ -106,8 +106,24 @@ _NEW_CLASSES = f"""
 
 class GoodJobBackend(JobBackend):
     """Configuration: the DSN (a read-only role is best) in the environment variable named by
-    `source.token_env`; `source.base_url` is the GoodJob dashboard
+    `source.secret_env`; `source.base_url` is the GoodJob dashboard
     (https://app.example.org/good_job) that items link to."""
+
+    label = "GoodJob"
+    fields = ("base_url", "secret_env", "secret")
+    credential = "dsn"
+    cli_help = "GoodJob's discarded jobs (read-only DSN)."
+
+    @classmethod
+    def add_arguments(cls, parser):
+        parser.add_argument(
+            "--dashboard-url", default="", help="GoodJob dashboard root, for links to each job."
+        )
+
+    @classmethod
+    def configure(cls, source, options):
+        source.base_url = options["dashboard_url"].rstrip("/")
+        source.environment = ""
 
     # Mirror side.
     def fetch(self, *, since=None):
@@ -202,13 +218,13 @@ class GoodJobBackend(JobBackend):
             external_id=group_id(job_class, error_class, message),
             kind="job",
             title=f"{error_class}: {sample_message}"[:500] if sample_message else error_class,
-            culprit=job_class,
+            origin=job_class,
             level="error",
             environment=self.source.environment,
             upstream_status="discarded",
             first_seen=first_seen,
             last_seen=last_seen,
-            event_count=count,
+            tally=count,
             permalink=f"{dashboard}/jobs/{job_id}" if dashboard and job_id else "",
             recent_counts=list(recent_counts),
             payload={

@@ -168,7 +168,7 @@ class JobBackend(SourceBackend):
         return {
             "error_class": payload.get("error_class", ""),
             "error": payload.get("sample_error", item.title),
-            "count": item.event_count,
+            "count": item.tally,
             "arguments": payload.get("arguments"),
             "first_seen": payload.get("first_seen"),
             "last_seen": payload.get("last_seen"),

@@ -11,13 +11,13 @@ Facts of the real API this module builds on:
   when to come back), self-hosted Sentry sends no rate-limit header at all (plain backoff).
 """
 
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from urllib.parse import quote
 
 import structlog
+from django.utils.translation import gettext_noop
 
 from triage.sources.base import ItemData, SourceBackend, SourceError, UpstreamState, secret_of
 from vigie import http
@@ -29,7 +29,6 @@ PAGE_SIZE = 100  # the most Sentry returns in one page
 MAX_IGNORE_WINDOW = 10080  # minutes: Sentry caps ignore windows at 7 days
 STATS_PERIOD = "24h"
 TOP_FRAMES = 8
-_NEXT_LINK = re.compile(r'rel="next";\s*results="(true|false)";\s*cursor="([^"]*)"')
 
 
 def parse_datetime(value):
@@ -39,12 +38,11 @@ def parse_datetime(value):
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def next_cursor(link_header):
-    """The cursor of the next page, or None when Sentry says there are no more results."""
-    match = _NEXT_LINK.search(link_header or "")
-    if match and match.group(1) == "true":
-        return match.group(2)
-    return None
+def next_cursor(response):
+    """The cursor of the next page, or None when Sentry says there are no more results
+    (its `Link` header, parsed by requests, carries `results` and `cursor`)."""
+    following = response.links.get("next", {})
+    return following.get("cursor") if following.get("results") == "true" else None
 
 
 def rate_limit_wait(response):
@@ -57,6 +55,39 @@ def rate_limit_wait(response):
 
 
 class SentryBackend(SourceBackend):
+    label = "Sentry"
+    fields = ("base_url", "organization", "scopes", "environment", "secret_env", "secret")
+    cli_help = "A Sentry organisation (SaaS or self-hosted)."
+    qualifications = ("temporary", "bug", "expected", "resolved")
+    max_ignore_window = MAX_IGNORE_WINDOW
+
+    @classmethod
+    def add_arguments(cls, parser):
+        parser.add_argument("--url", default=DEFAULT_URL, help="Sentry's base URL.")
+        parser.add_argument("--org", required=True, help="Organisation slug.")
+        parser.add_argument(
+            "--project",
+            action="append",
+            required=True,
+            dest="scopes",
+            help="Project id or slug; repeat for several.",
+        )
+        parser.add_argument("--environment", default="production")
+
+    @classmethod
+    def configure(cls, source, options):
+        source.base_url = options["url"].rstrip("/")
+        source.organization = options["org"]
+        source.scopes = options["scopes"]
+        source.environment = options["environment"]
+
+    @classmethod
+    def describe(cls, source):
+        return (
+            f"{source.base_url}, organisation {source.organization}, projects "
+            f"{', '.join(source.scopes)}, environment {source.environment or '(all)'}"
+        )
+
     def __init__(self, source, *, sleep=None, timeout=http.DEFAULT_TIMEOUT):
         super().__init__(source)
         self.timeout = timeout
@@ -85,19 +116,26 @@ class SentryBackend(SourceBackend):
         except http.UpstreamError as exc:
             if exc.status in (401, 403):
                 raise SourceError(
-                    f"Sentry refused the token (HTTP {exc.status}): check the token and its "
-                    "scopes (event:read, event:write)",
+                    gettext_noop(
+                        "Sentry refused the token (HTTP %(status)s): check the token and its "
+                        "scopes (event:read, event:write)"
+                    ),
+                    params={"status": exc.status},
                     auth=True,
                 ) from None
             if exc.status == 404:
                 raise SourceError(
-                    f"Sentry answered 404 for /api/0/{path}: unknown organization, project or "
-                    "issue, or out of this token's reach",
+                    gettext_noop(
+                        "Sentry answered 404 for %(path)s: unknown organization, project or "
+                        "issue, or out of this token's reach"
+                    ),
+                    params={"path": f"/api/0/{path}"},
                     permanent=True,
                 ) from None
             if exc.status == 429:
                 raise SourceError(
-                    "Sentry rate limit reached (HTTP 429); will retry later",
+                    gettext_noop("Sentry rate limit reached (HTTP %(status)s); will retry later"),
+                    params={"status": 429},
                     retry_after=exc.retry_after,
                 ) from None
             raise SourceError(f"Sentry: {exc}", permanent=exc.permanent) from None
@@ -114,7 +152,7 @@ class SentryBackend(SourceBackend):
         """Numeric project ids for the list filter; slugs are resolved once and remembered."""
         known = self.source.options.setdefault("project_ids", {})
         ids = []
-        for project in self.source.projects:
+        for project in self.source.scopes:
             project = str(project)
             if project.isdigit():
                 ids.append(project)
@@ -161,7 +199,7 @@ class SentryBackend(SourceBackend):
             pending = pool.submit(get)
             while pending is not None:
                 response = pending.result()
-                cursor = next_cursor(response.headers.get("Link"))
+                cursor = next_cursor(response)
                 pending = pool.submit(get, cursor) if cursor and since is None else None
                 issues = self._json(response)
                 if not isinstance(issues, list):
@@ -189,13 +227,13 @@ class SentryBackend(SourceBackend):
             return ItemData(
                 external_id=str(external_id),
                 title=title,
-                culprit=issue.get("culprit") or "",
+                origin=issue.get("culprit") or "",
                 level=issue.get("level") or "",
                 environment=self.source.environment,
                 upstream_status=issue.get("status") or "",
                 first_seen=parse_datetime(issue.get("firstSeen")),
                 last_seen=last_seen,
-                event_count=int(issue.get("count") or 0),
+                tally=int(issue.get("count") or 0),
                 user_count=int(issue.get("userCount") or 0),
                 permalink=issue.get("permalink") or "",
                 short_id=issue.get("shortId") or "",

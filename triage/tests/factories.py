@@ -13,7 +13,7 @@ class SourceFactory(factory.django.DjangoModelFactory):
         model = Source
         django_get_or_create = ["name"]
 
-    kind = Source.Kind.DEMO
+    kind = "demo"
     name = factory.Sequence(lambda n: f"source-{n}")
     team = factory.SubFactory(TeamFactory)
     github_repository = "acme/app"
@@ -28,7 +28,7 @@ class ItemFactory(factory.django.DjangoModelFactory):
     external_id = factory.Sequence(lambda n: str(4_000_000 + n))
     short_id = factory.Sequence(lambda n: f"APP-{n + 1:X}")
     title = factory.Sequence(lambda n: f"ZeroDivisionError: division by zero ({n})")
-    culprit = "app.views.invoice_total"
+    origin = "app.views.invoice_total"
     level = "error"
     environment = "production"
     upstream_status = "unresolved"
@@ -36,7 +36,7 @@ class ItemFactory(factory.django.DjangoModelFactory):
     last_seen = factory.Sequence(
         lambda n: datetime(2026, 11, 23, 11, 0, tzinfo=UTC) - timedelta(minutes=n)
     )
-    event_count = 42
+    tally = 42
     user_count = 7
     permalink = factory.LazyAttribute(lambda i: f"https://sentry.example/issues/{i.external_id}/")
     recent_counts = factory.LazyFunction(lambda: [0, 1, 3, 2, 8, 5])

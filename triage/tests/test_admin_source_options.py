@@ -17,7 +17,7 @@ def post(admin_client, options):
             "name": "demo",
             "enabled": "on",
             "sync_interval_minutes": "5",
-            "projects": "[]",
+            "scopes": "",
             "environment": "production",
             "options": options,
         },

@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 from django.db import DataError
 
-from triage import services
+from triage import qualify
 from triage.models import Action, Item
 from triage.tests.factories import ItemFactory
 
@@ -48,8 +48,8 @@ def test_a_nul_byte_in_a_posted_comment_is_a_400_and_nothing_is_written(
 
 @pytest.mark.parametrize("comment", ["ab\x00cd", "ab\ud800cd"])
 def test_the_service_refuses_such_a_comment_before_claiming(member, request_item, comment):
-    with pytest.raises(services.QualifyError, match="NUL"):
-        services.qualify_item(request_item, member, "done", {"comment": comment}, "k1")
+    with pytest.raises(qualify.QualifyError, match="NUL"):
+        qualify.qualify_item(request_item, member, "done", {"comment": comment}, "k1")
     request_item.refresh_from_db()
     assert request_item.writeback_state != Item.Writeback.PENDING
     assert not Action.objects.exists()
@@ -60,7 +60,7 @@ def test_any_failure_after_the_claim_releases_the_item(member, request_item):
         mock.patch.object(Action.objects, "create", side_effect=DataError("refused")),
         pytest.raises(DataError),
     ):
-        services.qualify_item(request_item, member, "done", {"comment": "ok"}, "k1")
+        qualify.qualify_item(request_item, member, "done", {"comment": "ok"}, "k1")
     request_item.refresh_from_db()
     assert request_item.writeback_state != Item.Writeback.PENDING
     assert request_item.writeback_started_at is None

@@ -40,7 +40,7 @@ def test_board_shows_unqualified_first_then_came_back_then_the_rest_on_demand(
 def test_each_row_has_its_id_its_columns_and_the_five_french_buttons(member_client, item):
     html = member_client.get(BOARD).content.decode()
     assert f'data-item-id="{item.pk}"' in html
-    for text in (item.short_id, item.title, item.culprit, "production", "42", "prod"):
+    for text in (item.short_id, item.title, item.origin, "production", "42", "prod"):
         assert text in html
     for label in ("Temporaire", "Bug", "Attendu", "Résolu"):
         assert f">{label}</button>" in html
@@ -59,7 +59,7 @@ def test_last_seen_is_relative_with_the_exact_time_on_hover(member_client, sourc
 
 @pytest.mark.parametrize("title", HOSTILE)
 def test_hostile_titles_and_culprits_are_escaped(member_client, source, title):
-    ItemFactory(source=source, title=title, culprit=title, permalink="javascript:alert(1)")
+    ItemFactory(source=source, title=title, origin=title, permalink="javascript:alert(1)")
     html = member_client.get(BOARD).content.decode()
     assert title not in html
     assert "&lt;script&gt;" in html or "&lt;img" in html
@@ -95,7 +95,7 @@ def test_htmx_filter_requests_get_the_board_fragment_only(member_client, item):
 
 
 def test_polled_counts_update_the_visible_rows_in_place(member_client, item):
-    Item.objects.filter(pk=item.pk).update(event_count=1234, user_count=56)
+    Item.objects.filter(pk=item.pk).update(tally=1234, user_count=56)
     response = member_client.get(reverse("triage:board-counts"), headers={"HX-Request": "true"})
     html = response.content.decode()
     assert 'id="board-counts"' in html
@@ -109,7 +109,7 @@ def test_a_failing_source_shows_its_error_and_its_age(member_client, source):
         name="broken",
         team=source.team,
         state=Source.State.AUTH_ERROR,
-        last_error="Sentry refused the token (401)",
+        last_failure={"text": "Sentry refused the token (401)"},
         last_error_at=timezone.now() - timedelta(hours=2),
     )
     html = member_client.get(BOARD).content.decode()

@@ -33,7 +33,7 @@ def test_a_not_found_job_warns_before_and_after_attendu(team_client, monkeypatch
     team, client = team_client
     # The local-only qualifications of every job backend, without a GoodJob database.
     monkeypatch.setitem(REGISTRY, "goodjob", "triage.sources.jobs.JobBackend")
-    source = SourceFactory(name="rdv-jobs", kind=Source.Kind.GOODJOB, team=team)
+    source = SourceFactory(name="rdv-jobs", kind="goodjob", team=team)
     item = ItemFactory(
         source=source,
         kind=Item.Kind.JOB,
@@ -52,7 +52,7 @@ def test_a_not_found_job_warns_before_and_after_attendu(team_client, monkeypatch
 def test_relancer_requeues_a_failed_task_of_this_vigie(team_client, monkeypatch):
     team, client = team_client
     failure(send_reminder, 1001, stopped=ago(minutes=5))
-    source = Source.objects.create(kind=Source.Kind.DJANGOQ, name="vigie-tasks", team=team)
+    source = Source.objects.create(kind="djangoq", name="vigie-tasks", team=team)
     sync_source(source.pk)
     item = Item.objects.get(source=source)
     assert "Relancer" in client.get("/board").content.decode()
@@ -76,7 +76,7 @@ def test_relancer_requeues_a_failed_task_of_this_vigie(team_client, monkeypatch)
 
 def test_another_apps_tasks_offer_no_relancer(team_client):
     team, client = team_client
-    source = SourceFactory(name="other-app", kind=Source.Kind.DJANGOQ, team=team, token_env="X")
+    source = SourceFactory(name="other-app", kind="djangoq", team=team, secret_env="X")
     item = ItemFactory(source=source, kind=Item.Kind.JOB)
     assert 'value="requeue"' not in client.get("/board").content.decode()
     response = post(client, item, "requeue", "k1")

@@ -18,7 +18,7 @@ def other(db):
     source = SourceFactory(name="elsewhere", team=TeamFactory(slug="elsewhere"))
     source.item = ItemFactory(source=source, title="Other team's secret title")
     Source.objects.filter(pk=source.pk).update(
-        state=Source.State.ERROR, last_error="elsewhere-db is down"
+        state=Source.State.ERROR, last_failure={"text": "elsewhere-db is down"}
     )
     return source
 

@@ -93,8 +93,8 @@ def test_hostile_titles_do_not_run(browser_page, live_server, vigie):
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     script = "<script>window.__pwned = 1; alert('script')</script>"
     image = "<img src=x onerror=\"window.__pwned = 2; alert('img')\">"
-    ItemFactory(source=vigie, title=script, culprit=image)
-    ItemFactory(source=vigie, title=image, culprit=script)
+    ItemFactory(source=vigie, title=script, origin=image)
+    ItemFactory(source=vigie, title=image, origin=script)
     log_in(page, live_server)
 
     titles = page.locator(".item-title").all_inner_texts()
@@ -131,7 +131,7 @@ def test_a_small_request_is_taken_then_closed_on_github_with_the_typed_comment(
     fake_github.add_collaborator("acme/app", "camille-m")
     fake_github.add_issue("acme/app", "Le lien <b>Aide</b> est cassé", labels=["vigie"])
     source = Source.objects.create(
-        kind=Source.Kind.GITHUB, name="asks", team=team_source.team, projects=["acme/app"]
+        kind="github", name="asks", team=team_source.team, scopes=["acme/app"]
     )
     sync_source(source.pk)
     item = Item.objects.get(source=source)

@@ -28,11 +28,11 @@ def test_addsource_sentry(fake_sentry):
         "--team", "rdv",
     )  # fmt: skip
     source = Source.objects.get(name="prod")
-    assert source.kind == Source.Kind.SENTRY
+    assert source.kind == "sentry"
     assert source.base_url == fake_sentry.url
-    assert source.projects == ["74", "rdv-insertion"]
-    assert source.token_env == "SENTRY_TOKEN"
-    assert source.token == ""
+    assert source.scopes == ["74", "rdv-insertion"]
+    assert source.secret_env == "SENTRY_TOKEN"
+    assert source.secret == ""
     assert source.team.slug == "rdv"
     assert "manage.py sync --source prod" in out
 
@@ -43,7 +43,7 @@ def test_addsource_reads_a_stored_token_from_stdin_and_never_prints_it(monkeypat
         "--org", "betagouv", "--project", "74", "--token-stdin",
         stdin="sntrys_very_secret_value\n", monkeypatch=monkeypatch,
     )  # fmt: skip
-    assert Source.objects.get(name="selfhosted").token == "sntrys_very_secret_value"
+    assert Source.objects.get(name="selfhosted").secret == "sntrys_very_secret_value"
     assert "sntrys_very_secret_value" not in out
 
 
@@ -82,8 +82,8 @@ def test_sync_fails_when_a_source_failed_and_still_syncs_the_others(
     fake_sentry, sentry_source, monkeypatch
 ):
     Source.objects.create(
-        kind=Source.Kind.SENTRY, name="broken", base_url=fake_sentry.url,
-        organization="nope", projects=["74"], token_env=SENTRY_TOKEN_ENV,
+        kind="sentry", name="broken", base_url=fake_sentry.url,
+        organization="nope", scopes=["74"], secret_env=SENTRY_TOKEN_ENV,
     )  # fmt: skip
     fake_sentry.add_issue()
     out = io.StringIO()
@@ -115,7 +115,7 @@ def test_addsource_goodjob_keeps_the_dsn_in_the_environment():
         "--dashboard-url", "https://rdv.example.org/super_admins/good_job/",
     )  # fmt: skip
     source = Source.objects.get(name="jobs")
-    assert (source.kind, source.token_env, source.token) == ("goodjob", "RDV_GOODJOB_DSN", "")
+    assert (source.kind, source.secret_env, source.secret) == ("goodjob", "RDV_GOODJOB_DSN", "")
     assert source.base_url == "https://rdv.example.org/super_admins/good_job"
     assert "$RDV_GOODJOB_DSN" in out
 
@@ -135,7 +135,7 @@ def test_addsource_dsn_from_stdin_is_never_printed(monkeypatch):
     dsn = "postgres://reader:s3cret@db.example.org/rdv"
     out = run("addsource", "goodjob", "--name", "jobs", "--dsn-stdin", stdin=dsn + "\n",
               monkeypatch=monkeypatch)  # fmt: skip
-    assert Source.objects.get(name="jobs").token == dsn
+    assert Source.objects.get(name="jobs").secret == dsn
     assert "s3cret" not in out
 
 

@@ -57,7 +57,7 @@ def ago(**delta):
 
 @pytest.fixture
 def source(db):
-    return Source.objects.create(kind=Source.Kind.DJANGOQ, name="vigie-tasks")
+    return Source.objects.create(kind="djangoq", name="vigie-tasks")
 
 
 @pytest.fixture
@@ -82,10 +82,10 @@ def test_failures_are_grouped_by_function_and_normalised_error(backend):
 
     first, second = backend.fetch()
 
-    assert first.culprit == "triage.tests.test_djangoq.send_reminder"
+    assert first.origin == "triage.tests.test_djangoq.send_reminder"
     assert first.kind == "job"
     assert first.title == "triage.models.Item.DoesNotExist: Rdv 3003 matching query does not exist."
-    assert first.event_count == 3
+    assert first.tally == 3
     assert (first.first_seen, first.last_seen) == (ago(days=2), ago(hours=1))
     assert first.payload["message"] == "Rdv <n> matching query does not exist."
     assert first.payload["latest_task_id"] == latest.pk
@@ -93,9 +93,9 @@ def test_failures_are_grouped_by_function_and_normalised_error(backend):
     assert first.permalink == f"/admin/django_q/failure/{latest.pk}/change/"
     assert first.payload["traceback"][-1].startswith("triage.models.Item.DoesNotExist")
     assert first.external_id == group_id(
-        first.culprit, "triage.models.Item.DoesNotExist", "Rdv <n> matching query does not exist."
+        first.origin, "triage.models.Item.DoesNotExist", "Rdv <n> matching query does not exist."
     )
-    assert second.culprit.endswith("sync_upstream") and second.event_count == 1
+    assert second.origin.endswith("sync_upstream") and second.tally == 1
     assert second.payload["error_class"] == "TimeoutError"
 
 
@@ -106,7 +106,7 @@ def test_incremental_fetch_yields_groups_failed_again_with_full_counts(backend):
 
     [item] = backend.fetch(since=ago(hours=1))
 
-    assert item.culprit.endswith("send_reminder") and item.event_count == 2
+    assert item.origin.endswith("send_reminder") and item.tally == 2
     assert list(backend.fetch(since=ago(minutes=5))) == []
 
 
@@ -120,7 +120,7 @@ def test_unreadable_failures_are_skipped_with_a_warning(backend):
     with capture_logs() as logs:
         [item] = backend.fetch()
 
-    assert item.culprit.endswith("send_reminder")
+    assert item.origin.endswith("send_reminder")
     assert backend.skipped == 1
     assert [log["count"] for log in logs if log["event"] == "djangoq.unreadable_tasks_skipped"] == [
         1
@@ -162,7 +162,7 @@ def test_reconcile_bug_report_and_local_writes(backend):
         removed.external_id: "resolved",
     }
     item = Item(title=kept.title, payload=kept.payload, permalink=kept.permalink)
-    item.event_count = kept.event_count
+    item.tally = kept.tally
     report = backend.bug_report(item)
     assert report["function"].endswith("send_reminder")
     assert report["count"] == 1 and report["arguments"] == {"args": [1001], "kwargs": {}}

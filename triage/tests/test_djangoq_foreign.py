@@ -59,9 +59,9 @@ def insert(conn, func, result, *, stopped, args=(), success=False):
 
 def foreign_source():
     return Source(
-        kind=Source.Kind.DJANGOQ,
+        kind="djangoq",
         name="other-app",
-        token_env="VIGIE_TEST_OTHER_APP_DSN",
+        secret_env="VIGIE_TEST_OTHER_APP_DSN",
         base_url="https://app.example.org/admin/",
     )
 
@@ -80,7 +80,7 @@ def test_foreign_failures_are_read_without_running_their_pickles(other_app):
 
     [item] = backend.fetch()
 
-    assert (item.culprit, item.event_count) == ("shop.tasks.charge", 2)
+    assert (item.origin, item.tally) == ("shop.tasks.charge", 2)
     assert item.payload["error_class"] == "KeyError"
     assert item.payload["arguments"] == {"args": [13], "kwargs": {}}
     assert item.permalink == f"https://app.example.org/admin/django_q/failure/{latest}/change/"

@@ -2,10 +2,11 @@ import pytest
 from django.urls import reverse
 
 from triage import github
+from triage.issue_report import issue_body, md_code
 from triage.models import Action, Item
-from triage.services import issue_body, md_code
 from triage.sources.base import SourceError
 from triage.tests.factories import ItemFactory
+from vigie import http
 
 pytestmark = pytest.mark.django_db
 
@@ -166,7 +167,7 @@ def test_a_source_without_repository_says_so(member_client, source, fake_github,
     ["<script>alert(1)</script>", '<img src=x onerror="alert(1)">', "a `tick` and ``two``"],
 )
 def test_hostile_text_goes_into_code_spans(source, title):
-    item = ItemFactory.build(source=source, title=title, culprit=title + "\n@everyone")
+    item = ItemFactory.build(source=source, title=title, origin=title + "\n@everyone")
     body = issue_body(item, {"tags": {"x": title}, "frames": [f"```{title}"]}, "<!-- m -->")
     assert f"- **Title:** {md_code(title)}" in body
     assert "@everyone" not in body.replace(md_code(title + " @everyone"), "")
@@ -178,3 +179,24 @@ def test_md_code_fences_backticks():
     assert md_code("a `b` c") == "``a `b` c``"
     assert md_code("`edge`") == "`` `edge` ``"
     assert md_code("") == "—"
+
+
+def test_github_goes_through_vigie_http_and_never_retries_a_write(monkeypatch, settings):
+    settings.VIGIE_GITHUB_TOKEN = "ghp_any"
+    settings.VIGIE_GITHUB_API_URL = "https://ghe.example/api/v3"
+    calls = []
+
+    def request(method, url, **kwargs):
+        calls.append((method, url, kwargs["policy"].attempts))
+        raise http.UpstreamError(f"{method} {url}: ConnectTimeout", reason="ConnectTimeout")
+
+    monkeypatch.setattr(http, "request", request)
+    with pytest.raises(github.GitHubError, match=r"did not answer \(ConnectTimeout\)") as caught:
+        github.open_issue(REPO, "t", "b")
+    assert caught.value.outcome_unknown
+    with pytest.raises(github.GitHubError):
+        github.Client().issue(REPO, 1)
+    assert calls == [
+        ("POST", f"https://ghe.example/api/v3/repos/{REPO}/issues", 1),
+        ("GET", f"https://ghe.example/api/v3/repos/{REPO}/issues/1", 4),
+    ]

@@ -18,10 +18,10 @@ REPO = "acme/app"
 def requests_source(fake_github, source):
     fake_github.add_repo("acme/api")
     return Source.objects.create(
-        kind=Source.Kind.GITHUB,
+        kind="github",
         name="asks",
         team=source.team,
-        projects=[REPO, "acme/api"],
+        scopes=[REPO, "acme/api"],
         base_url=fake_github.url,
     )
 
@@ -73,7 +73,7 @@ def test_mirrors_open_labelled_issues_of_every_repository_and_nothing_else(
 
     assert run.error == "" and run.created == 2
     item = Item.objects.get(external_id="acme/app#1")
-    assert (item.kind, item.short_id, item.culprit) == ("request", "app#1", REPO)
+    assert (item.kind, item.short_id, item.origin) == ("request", "app#1", REPO)
     assert item.upstream_status == "open"
     assert item.permalink == "https://github.example/acme/app/issues/1"
     assert item.payload["author"] == "support" and item.payload["labels"] == ["vigie", "bug"]
@@ -218,7 +218,7 @@ def test_a_refused_token_marks_the_source_and_never_shows_the_token(
     fake_github, requests_source, monkeypatch
 ):
     monkeypatch.setenv("VIGIE_TEST_GITHUB_TOKEN", "ghp_wrong_secret_value")
-    requests_source.token_env = "VIGIE_TEST_GITHUB_TOKEN"
+    requests_source.secret_env = "VIGIE_TEST_GITHUB_TOKEN"
     requests_source.save()
     run = sync_source(requests_source.pk)
     requests_source.refresh_from_db()
@@ -237,7 +237,7 @@ def test_a_rate_limit_waits_for_the_reset_github_gives(fake_github, requests_sou
 
 
 def test_an_unknown_repository_is_named_in_the_error(fake_github, requests_source):
-    requests_source.projects = ["acme/gone"]
+    requests_source.scopes = ["acme/gone"]
     requests_source.save()
     run = sync_source(requests_source.pk)
     assert "acme/gone" in run.error and "404" in run.error

@@ -48,7 +48,7 @@ def rails(goodjob_dsn):
 
 def make_source(dsn_env=DSN_ENV, **fields):
     fields.setdefault("base_url", "https://rdv.example.org/super_admins/good_job")
-    return Source(kind=Source.Kind.GOODJOB, name="rdv-jobs", token_env=dsn_env, **fields)
+    return Source(kind="goodjob", name="rdv-jobs", secret_env=dsn_env, **fields)
 
 
 @pytest.fixture
@@ -81,9 +81,9 @@ def test_discards_of_one_job_class_and_error_are_one_item_whatever_the_ids(rails
     [item] = backend.fetch()
 
     assert item.kind == "job"
-    assert item.culprit == "SendEmailJob"
+    assert item.origin == "SendEmailJob"
     assert item.title == "ActiveRecord::RecordNotFound: Couldn't find Lieu with 'id'=95"
-    assert item.event_count == 3
+    assert item.tally == 3
     assert item.first_seen == ago(days=3)
     assert item.last_seen == ago(hours=1)
     assert item.upstream_status == "discarded"
@@ -116,7 +116,7 @@ def test_uuids_emails_and_numbers_are_taken_out_of_messages(rails, backend):
 
     [item] = backend.fetch()
 
-    assert item.event_count == 3
+    assert item.tally == 3
     assert item.payload["message"] == ("timeout after <n>s for <email> (request <uuid>, <hex>)")
 
 
@@ -146,7 +146,7 @@ def test_different_job_classes_or_errors_are_different_items_newest_first(rails,
 
     items = list(backend.fetch())
 
-    assert [(i.culprit, i.payload["error_class"]) for i in items] == [
+    assert [(i.origin, i.payload["error_class"]) for i in items] == [
         ("ExportJob", "ActiveRecord::RecordNotFound"),
         ("SendEmailJob", "Net::ReadTimeout"),
         ("SendEmailJob", "ActiveRecord::RecordNotFound"),
@@ -163,7 +163,7 @@ def test_only_discarded_jobs_count_as_the_dashboard_counts_them(rails, backend):
 
     [item] = backend.fetch()
 
-    assert item.event_count == 1
+    assert item.tally == 1
 
 
 def test_the_job_class_falls_back_to_the_serialized_params(rails, backend):
@@ -173,7 +173,7 @@ def test_the_job_class_falls_back_to_the_serialized_params(rails, backend):
 
     [item] = backend.fetch()
 
-    assert item.culprit == "SendEmailJob"
+    assert item.origin == "SendEmailJob"
 
 
 def test_incremental_fetch_yields_groups_with_a_new_discard_with_their_full_counts(rails, backend):
@@ -184,7 +184,7 @@ def test_incremental_fetch_yields_groups_with_a_new_discard_with_their_full_coun
     [item] = backend.fetch(since=ago(hours=1))
 
     assert item.payload["error_class"] == "ActiveRecord::RecordNotFound"
-    assert item.event_count == 2
+    assert item.tally == 2
     assert item.first_seen == ago(days=3)
     assert list(backend.fetch(since=ago(minutes=5))) == []
 
@@ -240,7 +240,7 @@ def test_bug_report_and_local_writes(rails, backend):
     )
     [data] = backend.fetch()
     item = Item(title=data.title, payload=data.payload, permalink=data.permalink)
-    item.event_count = data.event_count
+    item.tally = data.tally
 
     report = backend.bug_report(item)
 

@@ -3,12 +3,12 @@ from datetime import date
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rotation.tests.factories import MembershipFactory
 from tests.factories import UserFactory
 from triage.models import Action, Item
-from triage.services import QualifyError, qualify_item
+from triage.qualify import QualifyError, qualify_item
 from triage.sources.base import SourceError
 from triage.tests.factories import ActionFactory, ItemFactory
 
@@ -87,6 +87,13 @@ def test_a_window_longer_than_a_week_is_refused_with_a_clear_message(
     assert item.qualification == "" and item.writeback_state == ""
 
 
+def test_the_window_limit_is_the_backends_own(member_client, item, flaky_backend, monkeypatch):
+    # A week is Sentry's cap: an upstream without one (jobs, qualified locally) takes longer.
+    monkeypatch.setattr(flaky_backend, "max_ignore_window", None)
+    assert post(member_client, item, "expected", ignore_window="20160").status_code == 200
+    assert flaky_backend.calls[0][3] == {"ignoreCount": 10, "ignoreWindow": 20160}
+
+
 def test_undo_goes_back_to_unresolved_and_unqualified(member_client, item, flaky_backend):
     post(member_client, item, "temporary", key="a")
     response = post(member_client, item, "undo", key="b")
@@ -139,6 +146,31 @@ def test_an_upstream_that_does_not_confirm_is_a_failure(member_client, item, fla
     assert "toujours unresolved" in html
     item.refresh_from_db()
     assert item.qualification == "" and item.writeback_state == Item.Writeback.FAILED
+
+
+def test_a_failure_is_stored_as_facts_and_worded_in_the_readers_language(
+    member_client, item, flaky_backend
+):
+    flaky_backend.confirm = "unresolved"
+    post(member_client, item, "temporary")  # from the French board
+    item.refresh_from_db()
+    assert item.writeback_failure == {
+        "action": "temporary",
+        "error": {
+            "code": "%(source)s did not apply it: the issue is still %(status)s.",
+            "params": {"source": "prod", "status": "unresolved"},
+        },
+    }
+    with translation.override("en"):
+        assert item.writeback_error == (
+            "Temporary: the write-back failed: prod did not apply it: the issue is still "
+            "unresolved."
+        )
+    with translation.override("fr"):
+        assert item.writeback_error == (
+            "Temporaire : l'écriture a échoué : prod ne l'a pas appliqué : l'issue est toujours "
+            "unresolved."
+        )
 
 
 def test_a_double_click_writes_once(member_client, item, flaky_backend):

@@ -20,7 +20,7 @@ def request_item(source):
         external_id="acme/app#12",
         short_id="app#12",
         title="Ajouter le motif à l'export <b>CSV</b>",
-        culprit="acme/app",
+        origin="acme/app",
         level="",
         upstream_status="open",
         recent_counts=[],
@@ -143,8 +143,8 @@ def test_addsource_github(capsys):
         "addsource", "github", "--name", "asks", "--repo", "acme/app", "--repo", "acme/api"
     )
     source = Source.objects.get(name="asks")
-    assert source.kind == Source.Kind.GITHUB
-    assert source.projects == ["acme/app", "acme/api"]
+    assert source.kind == "github"
+    assert source.scopes == ["acme/app", "acme/api"]
     assert source.options == {"label": "vigie", "roadmap_label": "roadmap"}
     assert "issues labelled 'vigie' in acme/app, acme/api" in capsys.readouterr().out
 

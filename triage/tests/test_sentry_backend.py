@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 
 from tests.fakes.fixtures import SENTRY_TOKEN_ENV
 from triage.models import Item
@@ -52,11 +53,11 @@ def test_maps_an_issue_to_item_data(fake_sentry, sentry_source):
     [item] = backend(sentry_source).fetch()
     assert item.external_id == issue["id"]
     assert item.title == issue["title"]
-    assert item.culprit == "SendSmsJob#perform"
+    assert item.origin == "SendSmsJob#perform"
     assert item.level == "warning"
     assert item.environment == "production"
     assert item.upstream_status == "unresolved"
-    assert item.event_count == 1234
+    assert item.tally == 1234
     assert item.user_count == 56
     assert item.permalink == issue["permalink"]
     assert item.short_id == issue["shortId"]
@@ -67,7 +68,7 @@ def test_maps_an_issue_to_item_data(fake_sentry, sentry_source):
 
 
 def test_project_slugs_are_resolved_once(fake_sentry, sentry_source):
-    sentry_source.projects = ["rdv-insertion"]
+    sentry_source.scopes = ["rdv-insertion"]
     sentry_source.save()
     fake_sentry.add_issue(project="75")
     assert len(list(backend(sentry_source).fetch())) == 1
@@ -118,8 +119,8 @@ def test_a_missing_token_variable_is_an_auth_error(fake_sentry, sentry_source, m
 
 
 def test_a_stored_token_is_used_when_no_variable_is_named(fake_sentry, sentry_source):
-    sentry_source.token_env = ""
-    sentry_source.token = fake_sentry.token
+    sentry_source.secret_env = ""
+    sentry_source.secret = fake_sentry.token
     fake_sentry.add_issue()
     assert len(list(backend(sentry_source).fetch())) == 1
 
@@ -241,6 +242,13 @@ def test_next_cursor_reads_sentrys_link_header():
         'results="false"; cursor="0:0:1", <https://sentry.io/api/0/organizations/acme/issues/'
         '?cursor=1735:100:0>; rel="next"; results="true"; cursor="1735:100:0"'
     )
-    assert next_cursor(link) == "1735:100:0"
-    assert next_cursor(link.replace('results="true"', 'results="false"')) is None
-    assert next_cursor(None) is None
+
+    def answer(link):
+        response = requests.Response()
+        if link is not None:
+            response.headers["Link"] = link
+        return response
+
+    assert next_cursor(answer(link)) == "1735:100:0"
+    assert next_cursor(answer(link.replace('results="true"', 'results="false"'))) is None
+    assert next_cursor(answer(None)) is None

@@ -4,13 +4,13 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.fakes.fixtures import SENTRY_TOKEN_ENV
 from triage.models import Item, Source, SyncRun
 from triage.sources import REGISTRY
 from triage.sources.sentry import SentryBackend
-from triage.sync import CLAIM_EXPIRES, RECONCILE_EVERY, sync_source
+from triage.sync import RECONCILE_EVERY, sync_source
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_an_incremental_sync_picks_up_new_and_changed_issues_only(fake_sentry, s
 
     assert (run.created, run.updated) == (1, 1)
     assert len(fake_sentry.requests) == 1
-    assert Item.objects.get(external_id=issues[3]["id"]).event_count == 17
+    assert Item.objects.get(external_id=issues[3]["id"]).tally == 17
     assert Item.objects.get(external_id=fresh["id"]).title == fresh["title"]
 
 
@@ -84,7 +84,7 @@ def test_a_sync_never_overwrites_the_local_qualification(fake_sentry, sentry_sou
     fake_sentry.occur(issue["id"], times=2)
     sync_source(sentry_source.pk)
     item = Item.objects.get(external_id=issue["id"])
-    assert item.event_count == 14
+    assert item.tally == 14
     assert item.qualification == Item.Qualification.BUG
     assert item.github_issue_url.endswith("/issues/7")
     assert item.qualified_by == user
@@ -164,10 +164,16 @@ def test_a_refused_token_marks_the_source_and_keeps_its_items(
 
     sentry_source.refresh_from_db()
     assert sentry_source.state == Source.State.AUTH_ERROR
-    assert "refused the token" in sentry_source.last_error
-    assert "sntrys_revoked_secret_value" not in sentry_source.last_error
+    assert sentry_source.last_failure == {
+        "code": "Sentry refused the token (HTTP %(status)s): check the token and its scopes "
+        "(event:read, event:write)",
+        "params": {"status": "401"},
+    }
+    assert "a refusé le jeton (HTTP 401)" in sentry_source.last_error  # read in French
     assert sentry_source.last_error_at is not None
-    assert run.error == sentry_source.last_error
+    with translation.override("en"):
+        assert run.error == sentry_source.last_error  # the run keeps it for operators
+    assert "refused the token" in run.error
     assert Item.objects.count() == 2
     assert sentry_source.waits_for_new_configuration
     monkeypatch.setenv(SENTRY_TOKEN_ENV, fake_sentry.token)
@@ -200,7 +206,7 @@ def test_two_syncs_of_one_source_never_run_at_once(fake_sentry, sentry_source):
     assert sync_source(sentry_source.pk) is None
     assert fake_sentry.requests == []
     Source.objects.filter(pk=sentry_source.pk).update(
-        sync_started_at=claimed_at - CLAIM_EXPIRES - timedelta(seconds=1)
+        sync_started_at=claimed_at - Source.CLAIM_LEASE - timedelta(seconds=1)
     )
     assert sync_source(sentry_source.pk) is not None  # a dead sync's claim expires
 
@@ -220,7 +226,7 @@ def test_a_bug_of_ours_is_recorded_without_leaking(fake_sentry, sentry_source, m
 
 def test_a_kind_without_a_backend_is_a_clear_error(monkeypatch):
     monkeypatch.delitem(REGISTRY, "github")
-    source = Source.objects.create(kind=Source.Kind.GITHUB, name="requests")
+    source = Source.objects.create(kind="github", name="requests")
     run = sync_source(source.pk)
     assert run.error == "no backend for sources of kind 'github'"
     source.refresh_from_db()
@@ -236,6 +242,6 @@ def test_the_sync_writes_every_upstream_field_and_keeps_stored_digests_valid():
     assert [*DATA_FIELDS, "upstream_digest"] == Item.UPSTREAM_FIELDS
     # Computed before the field list was derived: items synced earlier are not rewritten.
     data = ItemData(
-        external_id="1", title="TypeError", level="error", event_count=3, recent_counts=[1, 2]
+        external_id="1", title="TypeError", level="error", tally=3, recent_counts=[1, 2]
     )
     assert digest(data) == "01047990ebf06633e1373efc99429a0d386a1e88"

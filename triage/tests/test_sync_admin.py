@@ -17,7 +17,7 @@ def admin_client(client):
 @pytest.fixture
 def source():
     return Source.objects.create(
-        kind="sentry", name="prod", organization="acme", projects=["74"], token=SECRET
+        kind="sentry", name="prod", organization="acme", scopes=["74"], secret=SECRET
     )
 
 
@@ -28,10 +28,10 @@ def form_data(source, **changes):
         "sync_interval_minutes": 5,
         "base_url": "https://sentry.io",
         "organization": source.organization,
-        "projects": '["74"]',
+        "scopes": "74",
         "environment": "production",
-        "token_env": "",
-        "token": "",
+        "secret_env": "",
+        "secret": "",
         "github_repository": "",
         "options": "{}",
         "enabled": "on",
@@ -50,13 +50,13 @@ def test_a_blank_token_keeps_the_stored_one_and_a_new_one_replaces_it(admin_clie
     url = f"/admin/triage/source/{source.pk}/change/"
     assert admin_client.post(url, form_data(source)).status_code == 302
     source.refresh_from_db()
-    assert source.token == SECRET
-    admin_client.post(url, form_data(source, token="sntrys_new"))
+    assert source.secret == SECRET
+    admin_client.post(url, form_data(source, secret="sntrys_new"))
     source.refresh_from_db()
-    assert source.token == "sntrys_new"
-    admin_client.post(url, form_data(source, clear_token="on"))
+    assert source.secret == "sntrys_new"
+    admin_client.post(url, form_data(source, clear_secret="on"))
     source.refresh_from_db()
-    assert source.token == ""
+    assert source.secret == ""
 
 
 def test_item_action_and_syncrun_pages_load(admin_client, source):
@@ -69,3 +69,33 @@ def test_item_action_and_syncrun_pages_load(admin_client, source):
         assert "<script>alert(1)</script>" not in page.content.decode()
     assert admin_client.get(f"/admin/triage/item/{item.pk}/change/").status_code == 200
     assert admin_client.get("/admin/triage/item/add/").status_code == 403
+
+
+def test_projects_are_typed_one_per_line_or_comma_separated(admin_client, source):
+    url = f"/admin/triage/source/{source.pk}/change/"
+    scopes = "74, rdv-insertion\n\n  rdv-mairie \n74"
+    assert admin_client.post(url, form_data(source, scopes=scopes)).status_code == 302
+    source.refresh_from_db()
+    assert source.scopes == ["74", "rdv-insertion", "rdv-mairie"]
+    page = admin_client.get(url).content.decode()
+    assert "74\nrdv-insertion\nrdv-mairie</textarea>" in page
+
+
+def test_a_refused_field_keeps_the_token_just_typed(admin_client, source):
+    url = f"/admin/triage/source/{source.pk}/change/"
+    response = admin_client.post(url, form_data(source, secret="sntrys_typed", options="{bad"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["options"]
+    assert 'value="sntrys_typed"' in response.content.decode()
+    assert SECRET not in response.content.decode()  # the stored one still never
+    source.refresh_from_db()
+    assert source.secret == SECRET
+
+
+def test_the_form_shows_the_fields_of_the_sources_kind(admin_client, source):
+    sentry = admin_client.get(f"/admin/triage/source/{source.pk}/change/").content.decode()
+    assert 'name="organization"' in sentry and 'name="scopes"' in sentry
+    jobs = Source.objects.create(kind="goodjob", name="jobs", secret_env="DSN")
+    page = admin_client.get(f"/admin/triage/source/{jobs.pk}/change/").content.decode()
+    assert 'name="base_url"' in page and 'name="secret_env"' in page
+    assert 'name="organization"' not in page and 'name="scopes"' not in page

@@ -1,11 +1,20 @@
 import threading
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
+from django.utils import timezone
 
 from tests.fakes.fixtures import SENTRY_TOKEN_ENV
+from triage import sync
+from triage.health import check_sync_claims
 from triage.models import Item, Source, SyncRun
+from triage.sources.base import ItemData
+from triage.sources.demo import DemoBackend
 from triage.sync import sync_source
+from triage.tests.factories import SourceFactory
+from vigie.health import CHECKS, run_checks
 
 
 @pytest.mark.django_db(transaction=True)
@@ -13,7 +22,7 @@ def test_two_syncs_started_together_run_once(fake_sentry, monkeypatch):
     monkeypatch.setenv(SENTRY_TOKEN_ENV, fake_sentry.token)
     source = Source.objects.create(
         kind="sentry", name="prod", base_url=fake_sentry.url, organization=fake_sentry.org,
-        projects=["74"], token_env=SENTRY_TOKEN_ENV,
+        scopes=["74"], secret_env=SENTRY_TOKEN_ENV,
     )  # fmt: skip
     fake_sentry.add_issues(5)
     fake_sentry.delay = 0.3  # the first sync is still running when the second one starts
@@ -34,3 +43,46 @@ def test_two_syncs_started_together_run_once(fake_sentry, monkeypatch):
     assert sorted(run is None for run in results) == [False, True]
     assert SyncRun.objects.count() == 1
     assert Item.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_a_killed_workers_claim_is_freed_once_its_heartbeat_stops():
+    now = timezone.now()
+    source = SourceFactory(name="prod", sync_started_at=now - timedelta(minutes=10))
+    Source.objects.filter(pk=source.pk).update(sync_heartbeat_at=now - timedelta(minutes=1))
+    assert sync_source(source.pk) is None  # still beating: held, though started long ago
+
+    Source.objects.filter(pk=source.pk).update(
+        sync_heartbeat_at=now - Source.CLAIM_LEASE - timedelta(seconds=1)
+    )
+    assert check_sync_claims() == {"stuck": 1, "problems": ["prod sync claim stuck (5 min)"]}
+    _status, body = run_checks()
+    assert body["checks"]["sync_claims"] == {"stuck": 1}  # the names are for staff only
+    assert CHECKS["sync_claims"][1] is False  # information: the next sync frees it
+
+    assert sync_source(source.pk) is not None  # well before the 15 minutes of the old expiry
+    source.refresh_from_db()
+    assert (source.sync_started_at, check_sync_claims()["stuck"]) == (None, 0)
+
+
+@pytest.mark.django_db
+def test_each_batch_renews_the_claim(monkeypatch):
+    source = SourceFactory(name="prod")
+    beats = []
+    real_upsert = sync.upsert
+
+    def upsert(source, batch):
+        beats.append(Source.objects.get(pk=source.pk).sync_heartbeat_at)
+        traveller.shift(timedelta(minutes=4))  # a slow page, shorter than the lease
+        return real_upsert(source, batch)
+
+    items = [ItemData(external_id=str(n), title=f"t{n}") for n in range(3)]
+    monkeypatch.setattr(sync, "BATCH_SIZE", 1)
+    monkeypatch.setattr(sync, "upsert", upsert)
+    monkeypatch.setattr(DemoBackend, "fetch", lambda self, since=None: iter(items))
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        start = timezone.now()
+        run = sync_source(source.pk)
+    # Twelve minutes in all, never five without a beat: nobody could take the source over.
+    assert beats == [start + timedelta(minutes=4 * n) for n in range(3)]
+    assert run.created == 3

@@ -20,7 +20,7 @@ def test_migrate_declares_the_sync_schedule():
 
 def test_only_due_sources_are_synced(fake_sentry, sentry_source):
     fake_sentry.add_issues(2)
-    Source.objects.create(kind=Source.Kind.SENTRY, name="off", enabled=False)
+    Source.objects.create(kind="sentry", name="off", enabled=False)
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         assert sync_due_sources() == ["prod"]
         assert Item.objects.count() == 2
@@ -33,8 +33,8 @@ def test_only_due_sources_are_synced(fake_sentry, sentry_source):
 
 def test_a_failing_source_never_stops_another(fake_sentry, sentry_source):
     Source.objects.create(
-        kind=Source.Kind.SENTRY, name="broken", base_url=fake_sentry.url,
-        organization="nope", projects=["74"], token_env=SENTRY_TOKEN_ENV,
+        kind="sentry", name="broken", base_url=fake_sentry.url,
+        organization="nope", scopes=["74"], secret_env=SENTRY_TOKEN_ENV,
     )  # fmt: skip
     fake_sentry.add_issue()
     assert sorted(sync_due_sources()) == ["broken", "prod"]

@@ -1,0 +1,384 @@
+"""The board's actions, one registry: what each is called, which items offer it, how its
+parameters are cleaned, how it is written upstream and how it is taken back.
+
+`triage.qualify` runs them (claim, Action row, failure); the board, the handover and the
+undo rule read this registry rather than lists of their own. A backend says which of them it
+can write (`SourceBackend.qualifications`, or a capability such as `can_requeue`).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, pgettext_lazy
+
+from rotation.models import Profile, display_name
+from triage import github
+from triage.issue_report import issue_body, issue_title
+from triage.models import Item
+from triage.sources import backend_for
+from triage.sources.base import SourceError
+from vigie.validators import BAD_CHARACTERS_MESSAGE, has_bad_characters
+
+MAX_COMMENT = 2000  # characters of a free comment on a request
+DEFAULT_IGNORE_COUNT = 10
+DEFAULT_IGNORE_WINDOW = 10080  # minutes: a week
+
+
+class QualifyError(Exception):
+    """A request refused before anything is written, worded for the vigie."""
+
+
+class NeedsConfirmation(QualifyError):
+    """**Je prends** on a request someone else holds: asked again with `confirm` set."""
+
+
+def _no_params(item, user, params):
+    return {}
+
+
+@dataclass(frozen=True)
+class BoardAction:
+    name: str
+    label: Any  # lazy text: the button's label
+    # (item, params, Action row) -> (what the Action keeps of the answer, Item fields, message)
+    write: Any
+    kinds: tuple = ()  # item kinds the board offers it on (none: offered another way)
+    qualification: str | None = None  # what it sets on the item; None: not a qualification
+    clean: Any = _no_params  # (item, user, raw params) -> the params written and logged
+    undo: Any = None  # (item, params of the undo) -> like `write`, for a confirmed one
+    needs: str = ""  # the backend capability it needs; else listed in backend.qualifications
+
+    def offered_by(self, backend, kind):
+        if kind not in self.kinds:
+            return False
+        if self.needs:
+            return bool(getattr(backend, self.needs))
+        return self.name in backend.qualifications
+
+
+# Parameter cleaning ------------------------------------------------------------------------
+
+
+def _expected_params(item, user, params):
+    """The "Attendu" statusDetails: the team's default, or what the vigie picked, within what
+    the source's upstream accepts."""
+    team = item.source.team
+    count, window = params.get("ignoreCount"), params.get("ignoreWindow")
+    count = team.expected_ignore_count if team and count in (None, "") else count
+    window = team.expected_ignore_window if team and window in (None, "") else window
+    try:
+        count = int(count or DEFAULT_IGNORE_COUNT)
+        window = int(window or DEFAULT_IGNORE_WINDOW)
+    except (TypeError, ValueError):
+        raise QualifyError(_("The threshold must be whole numbers.")) from None
+    if count < 1 or window < 1:
+        raise QualifyError(_("The threshold must be at least one occurrence in one minute."))
+    longest = backend_for(item.source).max_ignore_window
+    if longest is not None and window > longest:
+        raise QualifyError(
+            _(
+                "%(source)s cannot ignore over more than %(max)s minutes: "
+                "pick a window of at most %(max)s minutes."
+            )
+            % {"source": item.source, "max": longest}
+        )
+    return {"ignoreCount": count, "ignoreWindow": window}
+
+
+def _temporary_params(item, user, params):
+    return {"ignoreCount": 1}
+
+
+def github_login(user):
+    """The GitHub login on `user`'s profile."""
+    login = Profile.of(user).github_login
+    if not login:
+        raise QualifyError(
+            _(
+                "Add your GitHub login to your profile first (My watches, then My profile): "
+                "it is who GitHub assigns."
+            )
+        )
+    return login
+
+
+def _take_params(item, user, params):
+    """Who takes the request and whom they take it from (undo gives it back to them). A
+    request assigned to someone else is only taken over once the vigie confirmed."""
+    login = github_login(user)
+    previous = [
+        who
+        for who in (part.strip() for part in item.assignee.split(","))
+        if who and who.casefold() != login.casefold()
+    ]
+    # A retry replays a take that was confirmed: its parameters already name the previous.
+    confirmed = params.get("confirm") or "previous" in params
+    if previous and not confirmed:
+        raise NeedsConfirmation(
+            _("Already assigned to %(who)s: take it over? They will be unassigned.")
+            % {"who": ", ".join(f"@{who}" for who in previous)}
+        )
+    return {"assignee": login, "previous": previous}
+
+
+def free_comment(text):
+    text = (text or "").strip()
+    if has_bad_characters(text):
+        raise QualifyError(str(BAD_CHARACTERS_MESSAGE))
+    if len(text) > MAX_COMMENT:
+        raise QualifyError(
+            _("The comment is too long (%(length)s characters, at most %(max)s).")
+            % {"length": len(text), "max": MAX_COMMENT}
+        )
+    return text
+
+
+def _comment_params(item, user, params):
+    return {"comment": free_comment(params.get("comment"))}
+
+
+# Writing upstream -------------------------------------------------------------------------
+
+
+def _confirmed(state):
+    """What the Action row keeps of the state the upstream confirmed."""
+    return {"status": state.status, "details": state.details, "raw": state.raw}
+
+
+def _set_status(item, status, details, qualification):
+    state = backend_for(item.source).set_status(item, status, details)
+    if state.status != status:
+        # Sentry's bulk update answers 200 even when it changed nothing: trust the read-back.
+        raise SourceError(
+            gettext_noop("%(source)s did not apply it: the issue is still %(status)s."),
+            params={"source": item.source.name, "status": state.status or "?"},
+        )
+    fields = {
+        "upstream_status": state.status,
+        "qualification": qualification,
+        "qualification_params": state.details if qualification else {},
+    }
+    return _confirmed(state), fields
+
+
+def _write_temporary(item, params, record):
+    response, fields = _set_status(item, "ignored", params, Item.Qualification.TEMPORARY)
+    return response, fields, _("Ignored until the next occurrence.")
+
+
+def _write_expected(item, params, record):
+    response, fields = _set_status(item, "ignored", params, Item.Qualification.EXPECTED)
+    message = _("Ignored while under %(count)s occurrences in %(window)s minutes.") % {
+        "count": params["ignoreCount"],
+        "window": params["ignoreWindow"],
+    }
+    if item.not_found_in_job:
+        message += " " + str(Item.NOT_FOUND_IN_JOB_WARNING)
+    return response, fields, message
+
+
+def _write_resolved(item, params, record):
+    response, fields = _set_status(item, "resolved", None, Item.Qualification.RESOLVED)
+    return response, fields, _("Resolved.")
+
+
+def _reopen(item, params):
+    """Undo of a status qualification: the issue unresolved and unqualified again."""
+    response, fields = _set_status(item, "unresolved", None, Item.Qualification.UNQUALIFIED)
+    message = _("Back to unresolved and unqualified.")
+    if item.github_issue_url:
+        message += " " + _("The GitHub issue stays open: close it on GitHub if needed.")
+    return response, fields, message
+
+
+def _write_bug(item, params, record):
+    repo = item.source.github_repository
+    if not repo:
+        raise SourceError(
+            gettext_noop("the source %(source)s has no GitHub repository for bugs."),
+            params={"source": item.source.name},
+            permanent=True,
+        )
+    url = item.github_issue_url
+    if not url:
+        marker = github.marker_for(item)
+        earlier = item.actions.filter(action="bug").exclude(pk=record.pk).exists()
+        # An earlier attempt may have opened the issue and lost the answer: look before opening.
+        if earlier:
+            url = github.find_issue_by_marker(repo, marker)
+        if not url:
+            report = backend_for(item.source).bug_report(item)
+            url = github.open_issue(repo, issue_title(item), issue_body(item, report, marker))
+        # Saved at once: if the comment below fails, the retry reuses this issue.
+        Item.objects.filter(pk=item.pk).update(github_issue_url=url)
+        item.github_issue_url = url
+    answer = backend_for(item.source).comment(item, url)
+    fields = {
+        "qualification": Item.Qualification.BUG,
+        "qualification_params": {},
+        "github_issue_url": url,
+    }
+    return {"github_issue_url": url, "comment": answer}, fields, _("GitHub issue opened.")
+
+
+def _request_outcome(state, qualification, qualification_params, message):
+    fields = {
+        "upstream_status": state.status,
+        "assignee": ", ".join(state.details.get("assignees", []))[:200],
+        "qualification": qualification,
+        "qualification_params": qualification_params,
+    }
+    return _confirmed(state), fields, message
+
+
+def _write_take(item, params, record):
+    state = backend_for(item.source).take(
+        item, params["assignee"], replacing=params.get("previous", ())
+    )
+    message = _("Assigned to @%(login)s on GitHub.") % {"login": params["assignee"]}
+    return _request_outcome(state, Item.Qualification.TAKEN, params, message)
+
+
+def _request_comment(item, action, params, record, default):
+    """The GitHub comment of a Fait / Trop gros: the vigie's words, or `default`, signed, with a
+    hidden marker so that a retry after a lost answer does not post it twice."""
+    succeeded = item.actions.filter(upstream_ok=True)
+    last = succeeded.order_by("-pk").values_list("pk", flat=True).first() or 0
+    retrying = (
+        item.actions.filter(action=action, upstream_ok=False, pk__gt=last)
+        .exclude(pk=record.pk)
+        .exists()
+    )
+    marker = f"<!-- vigie:{action}:{item.source.name}:{item.external_id}:{succeeded.count()} -->"
+    who = display_name(record.user) if record.user else "Vigie"
+    body = f"{params.get('comment') or default}\n\n— {who} (Vigie)\n{marker}"
+    return {"marker": marker, "retrying": retrying}, body
+
+
+def _write_done(item, params, record):
+    options, body = _request_comment(item, "done", params, record, _("Done during the watch."))
+    state = backend_for(item.source).finish(item, body, **options)
+    return _request_outcome(state, Item.Qualification.DONE, params, _("Closed on GitHub."))
+
+
+def _write_too_big(item, params, record):
+    default = _("Too big for the watch (more than a day of work): moved to the roadmap.")
+    options, body = _request_comment(item, "too_big", params, record, default)
+    backend = backend_for(item.source)
+    state = backend.hand_to_roadmap(item, body, **options)
+    message = _("Moved to the roadmap on GitHub (label %(label)s).") % {
+        "label": backend.roadmap_label
+    }
+    return _request_outcome(state, Item.Qualification.TOO_BIG, params, message)
+
+
+def _revert_request(item, params):
+    state = backend_for(item.source).revert(item, params["undoes"], params)
+    return _request_outcome(state, Item.Qualification.UNQUALIFIED, {}, _("Undone on GitHub."))
+
+
+def _write_requeue(item, params, record):
+    # Not a qualification: the item keeps its state, the Action log keeps the new task's id.
+    answer = backend_for(item.source).requeue(item)
+    return answer, {}, _("Task queued again.")
+
+
+def _undo_params(item, user, params):
+    undone = item.actions.latest_undoable()
+    if undone is None or not item.qualification:
+        raise QualifyError(_("Nothing to undo."))
+    return {"undoes": undone.action, **undone.params}
+
+
+def _write_undo(item, params, record):
+    return ACTIONS[params["undoes"]].undo(item, params)
+
+
+ISSUE_KINDS = (Item.Kind.ISSUE, Item.Kind.JOB)
+REQUEST = (Item.Kind.REQUEST,)
+
+# In the board's order; French labels are the ones the team uses (Temporaire, Bug…).
+ACTIONS = {
+    action.name: action
+    for action in [
+        BoardAction(
+            "temporary",
+            pgettext_lazy("qualify button", "Temporary"),
+            _write_temporary,
+            kinds=ISSUE_KINDS,
+            qualification=Item.Qualification.TEMPORARY,
+            clean=_temporary_params,
+            undo=_reopen,
+        ),
+        BoardAction(
+            "bug",
+            pgettext_lazy("qualify button", "Bug"),
+            _write_bug,
+            kinds=ISSUE_KINDS,
+            qualification=Item.Qualification.BUG,
+            undo=_reopen,
+        ),
+        BoardAction(
+            "expected",
+            pgettext_lazy("qualify button", "Expected"),
+            _write_expected,
+            kinds=ISSUE_KINDS,
+            qualification=Item.Qualification.EXPECTED,
+            clean=_expected_params,
+            undo=_reopen,
+        ),
+        BoardAction(
+            "resolved",
+            pgettext_lazy("qualify button", "Resolved"),
+            _write_resolved,
+            kinds=(Item.Kind.ISSUE,),
+            qualification=Item.Qualification.RESOLVED,
+            undo=_reopen,
+        ),
+        BoardAction(
+            "take",
+            pgettext_lazy("qualify button", "I'll take it"),
+            _write_take,
+            kinds=REQUEST,
+            qualification=Item.Qualification.TAKEN,
+            clean=_take_params,
+            undo=_revert_request,
+        ),
+        BoardAction(
+            "done",
+            pgettext_lazy("qualify button", "Done"),
+            _write_done,
+            kinds=REQUEST,
+            qualification=Item.Qualification.DONE,
+            clean=_comment_params,
+            undo=_revert_request,
+        ),
+        BoardAction(
+            "too_big",
+            pgettext_lazy("qualify button", "Too big"),
+            _write_too_big,
+            kinds=REQUEST,
+            qualification=Item.Qualification.TOO_BIG,
+            clean=_comment_params,
+            undo=_revert_request,
+        ),
+        BoardAction(
+            "requeue",
+            pgettext_lazy("qualify button", "Requeue"),
+            _write_requeue,
+            kinds=(Item.Kind.JOB,),
+            needs="can_requeue",
+        ),
+        BoardAction(
+            "undo",
+            pgettext_lazy("qualify button", "Undo"),
+            _write_undo,
+            clean=_undo_params,
+        ),
+    ]
+}
+# The actions that set a qualification (and so can be undone, and count in the handover).
+QUALIFICATIONS = tuple(name for name, action in ACTIONS.items() if action.qualification)
+# The small requests' ones: the handover lists them one by one.
+REQUEST_ACTIONS = tuple(name for name in QUALIFICATIONS if ACTIONS[name].kinds == REQUEST)
