@@ -17,3 +17,23 @@ def test_demo_is_idempotent_and_opens_one_incident_with_its_timeline():
     assert incident.events.filter(kind="note").count() == 1
     sql = Check.objects.get(name="intervalles-courts")
     assert sql.config["dsn"].startswith(("sqlite:///", "${VIGIE_DEMO_SQL_DSN}"))
+
+
+def test_demo_carries_seed_004_runbooks_named_by_its_checks(user_client):
+    from django.urls import reverse
+
+    from monitors.models import Runbook
+
+    demo.load()
+    Runbook.objects.filter(slug="rb-002-database").update(body="Édité à la main.")
+    demo.load()
+    assert Runbook.objects.count() == 5
+    assert Runbook.objects.get(slug="rb-002-database").body == "Édité à la main."
+    workers = Runbook.objects.get(slug="rb-005-django-q2-workers")
+    assert "django-q2" in workers.title and "qcluster" in workers.body
+    incident = Incident.objects.get()
+    assert incident.runbook_ref == "rb-001-site-down"
+    assert incident.public and incident.status_updates.count() == 1
+    body = user_client.get(reverse("monitors:incident", args=[incident.pk])).content.decode()
+    assert 'href="/runbooks/demo/rb-001-site-down"' in body
+    assert "<h2>Diagnostic</h2>" in body  # the runbook's Markdown, rendered on the page
