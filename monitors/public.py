@@ -19,15 +19,22 @@ RECENT = timedelta(days=7)
 CACHE_SECONDS = 60
 
 
-def cache_key(team):
-    return f"monitors:public-status:{team.pk}"
+def cache_key(slug):
+    return f"monitors:public-status:{slug}"
 
 
-def cached_page(team, now=None):
-    """The page's content, computed at most once a minute per team."""
-    return cache.get_or_set(
-        cache_key(team), lambda: page(team, now or timezone.now()), CACHE_SECONDS
-    )
+def cached_page(slug, now=None):
+    """The page's content for the team `slug` (None for an unknown team), computed at most
+    once a minute: a cached answer costs no query, unknown names included."""
+
+    def compute():
+        from rotation.models import Team
+
+        team = Team.objects.filter(slug=slug).first()
+        return {"missing": True} if team is None else page(team, now or timezone.now())
+
+    content = cache.get_or_set(cache_key(slug), compute, CACHE_SECONDS)
+    return None if content.get("missing") else content
 
 
 def _daily(team, pks, first_day):
@@ -129,4 +136,4 @@ def _local(team, at):
 
 def forget(team):
     """After the vigie published something: users read it now, not in a minute."""
-    cache.delete(cache_key(team))
+    cache.delete(cache_key(team.slug))

@@ -81,8 +81,10 @@ def status_json(request):
 @login_not_required
 @require_GET
 def public_status(request, slug):
-    team = get_object_or_404(Team, slug=slug)
-    response = render(request, "monitors/public.html", public.cached_page(team))
+    content = public.cached_page(slug)
+    if content is None:
+        raise Http404(_("Unknown team."))
+    response = render(request, "monitors/public.html", content)
     response["Cache-Control"] = f"public, max-age={public.CACHE_SECONDS}"
     return response
 
