@@ -81,6 +81,13 @@ class Cause:
     def category_label(self):
         return CATEGORY_LABELS.get(self.incident.category, self.incident.category)
 
+    @property
+    def code_label(self):
+        """ "HTTP 503" when the message does not already say it."""
+        if self.status_code and str(self.status_code) not in self.message:
+            return f"HTTP {self.status_code}"
+        return ""
+
 
 @dataclass
 class TeamStatus:

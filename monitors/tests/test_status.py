@@ -102,6 +102,7 @@ def test_answers_come_from_stored_rows(team, member):
     assert status.categories == ["technical", "business"]
     why = {c.origin: c for c in status.causes}
     assert why["api"].status_code == 503 and why["api"].message == "HTTP 503"
+    assert why["api"].code_label == ""  # the message already says it
     assert why["stock"].row_count == 3
     assert why["stock"].runbook.url == "/runbooks/demo/rb-002"
     assert why["api"].acknowledged_by == "Camille Martin" and why["api"].next_level is None
@@ -112,13 +113,18 @@ def test_answers_come_from_stored_rows(team, member):
 
 def test_page_answers_in_french_with_the_verdict_as_its_own_element(member_client, team, member):
     check = make_check(
-        team, name="site", last_message="connection refused", runbook="https://wiki/rb"
+        team,
+        name="site",
+        last_message="keyword missing",
+        last_status_code=502,
+        runbook="https://wiki/rb",
     )
     open_incident(team, check, at=T0 - timedelta(minutes=12))
     with time_machine.travel(T0, tick=False):
         response = member_client.get(reverse("monitors:status"))
     body = response.content.decode()
     assert '<strong id="verdict" class="verdict verdict-outage">PANNE</strong>' in body
+    assert "<code>HTTP 502</code> keyword missing" in body
     assert "technique" in body and "09:48" in body and "12" in body
     assert "Vigie : Camille Martin" in body and "+33 6 11 22 33 44" in body and "@camille" in body
     assert "prochain : Tech lead (Dominique) à 10:03" in body
