@@ -1,6 +1,7 @@
 import bisect
 import uuid
 from datetime import timedelta
+from functools import cached_property
 
 import structlog
 from django.conf import settings
@@ -656,7 +657,21 @@ class Incident(models.Model):
     def url(self):
         return settings.VIGIE_BASE_URL.rstrip("/") + reverse("monitors:incident", args=[self.pk])
 
+    @cached_property
+    def runbook_url(self):
+        """The absolute link to its runbook for notifications ("" when none is written)."""
+        ref = self.runbook_ref.strip()
+        if not ref or is_external_link(ref):
+            return ref
+        if not Runbook.objects.filter(team_id=self.team_id, slug=ref).exists():
+            return ""
+        path = reverse("monitors:runbook", args=[self.team.slug, ref])
+        return settings.VIGIE_BASE_URL.rstrip("/") + path
+
     def _message(self, event="trigger", text=""):
+        if self.runbook_url and event == "trigger":
+            line = gettext("Runbook: %(url)s") % {"url": self.runbook_url}
+            text = f"{text}\n{line}" if text else line
         return Message(
             subject=f"[{self.get_severity_display()}] {self.title}",
             text=text,

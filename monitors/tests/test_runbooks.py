@@ -62,3 +62,24 @@ def test_check_page_links_its_runbook(user_client):
     check = make_check(team, runbook="rb-003")
     body = user_client.get(reverse("monitors:check", args=[check.pk])).content.decode()
     assert '<a class="runbook-link" href="/runbooks/demo/rb-003">RB-003 : lenteurs</a>' in body
+
+
+def test_every_notification_of_an_incident_links_its_runbook(outbox, settings):
+    from monitors.checks import Outcome
+    from monitors.models import Channel
+    from monitors.tests.helpers import T0
+    from vigie.models import Notification
+
+    settings.VIGIE_BASE_URL = "https://vigie.example"
+    team = make_team()
+    Channel.objects.create(team=team, kind="ntfy", name="équipe", url="https://ntfy.example/t")
+    Runbook.objects.create(team=team, slug="rb-001", title="RB-001")
+    check = make_check(team, runbook="rb-001", alert_after=1)
+    check.record(Outcome(ok=False, message="down"), T0)
+    texts = list(Notification.objects.values_list("text", flat=True))
+    assert texts and all(
+        "Procédure : https://vigie.example/runbooks/demo/rb-001" in text for text in texts
+    )
+    unwritten = make_check(team, name="other", runbook="rb-404", alert_after=1)
+    unwritten.record(Outcome(ok=False, message="down"), T0)
+    assert not Notification.objects.filter(text__contains="rb-404").exists()
