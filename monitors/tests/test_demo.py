@@ -37,3 +37,20 @@ def test_demo_carries_seed_004_runbooks_named_by_its_checks(user_client):
     body = user_client.get(reverse("monitors:incident", args=[incident.pk])).content.decode()
     assert 'href="/runbooks/demo/rb-001-site-down"' in body
     assert "<h2>Diagnostic</h2>" in body  # the runbook's Markdown, rendered on the page
+
+
+def test_the_demo_status_page_reads_since_the_last_release():
+    from django.utils import timezone
+
+    from monitors.status import DEGRADED, team_status
+    from rotation.models import Team
+    from triage import demo as triage_demo
+
+    Team.objects.create(slug="demo", name="Démo")
+    triage_demo.load()
+    triage_demo.load()
+    demo.load()
+    status = team_status(Team.objects.get(slug="demo"), timezone.now())
+    assert status.verdict == DEGRADED  # the refused port is a warning
+    assert status.release.short_version == "2026.12.02"
+    assert status.causes[0].runbook.label.startswith("RB-001")
