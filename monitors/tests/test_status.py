@@ -227,3 +227,21 @@ def test_json_needs_a_token_and_carries_the_verdict_on_top(client, team, member)
     _t, other = ApiToken.objects.issue(outsider, "bot")
     response = client.get(url, {"team": team.slug}, HTTP_AUTHORIZATION=f"Bearer {other}")
     assert response.status_code == 404
+
+
+def test_a_release_list_that_fails_leaves_the_other_answers(
+    member_client, team, member, fake_sentry, sentry_source
+):
+    from triage.releases import sync_releases
+
+    sentry_source.team = team
+    sentry_source.save()
+    fake_sentry.script = [(502, {}, {"detail": "bad gateway"})] * 5
+    assert sync_releases() == []
+    check = make_check(team, name="site", last_message="connection refused")
+    open_incident(team, check, category="business", at=T0 - timedelta(minutes=5))
+    with time_machine.travel(T0, tick=False):
+        body = member_client.get(reverse("monitors:status")).content.decode()
+    assert ">PANNE<" in body and "09:55" in body and "métier" in body
+    assert "Vigie : Camille Martin" in body and "connection refused" in body
+    assert "Aucune release connue avant." in body
