@@ -19,30 +19,26 @@ from rotation.models import Membership, Team
 
 
 def _team_for(user, slug, memberships):
-    """The team asked for (else the user's first), when the user may read it: its members
-    and superusers only, as the rotation's pages (the page shows the vigie's phone)."""
+    """The team asked for (else the user's first) when the user may read it, else None: its
+    members and superusers only, as the rotation's pages (the page shows the vigie's phone)."""
     if slug:
         for membership in memberships:
             if membership.team.slug == slug:
                 return membership.team
-        team = Team.objects.filter(slug=slug).first() if user.is_superuser else None
-    else:
-        team = memberships[0].team if memberships else None
-        if team is None and user.is_superuser:
-            team = Team.objects.first()
-    if team is None:
-        raise Http404(_("Unknown team."))
-    return team
+        return Team.objects.filter(slug=slug).first() if user.is_superuser else None
+    if memberships:
+        return memberships[0].team
+    return Team.objects.first() if user.is_superuser else None
 
 
 @require_GET
 def status_page(request):
     watch = current_watch(request)
-    try:
-        team = _team_for(request.user, request.GET.get("team", ""), watch.memberships)
-    except Http404:
-        if request.GET.get("team"):
-            raise
+    slug = request.GET.get("team", "")
+    team = _team_for(request.user, slug, watch.memberships)
+    if team is None:
+        if slug:
+            raise Http404(_("Unknown team."))
         return render(request, "rotation/no_team.html")
     # The top bar's badge already asked who is on watch in the user's own team.
     state = watch.state if team == watch.team else None
@@ -71,9 +67,8 @@ def status_json(request):
         if m.active
     ]
     slug = request.GET.get("team", "")
-    try:
-        team = _team_for(user, slug, memberships)
-    except Http404:
+    team = _team_for(user, slug, memberships)
+    if team is None:
         return JsonResponse({"error": f"unknown team: {slug}" if slug else "no team"}, status=404)
     return JsonResponse(status.as_json(status.team_status(team, timezone.now())))
 

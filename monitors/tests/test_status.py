@@ -245,3 +245,10 @@ def test_a_release_list_that_fails_leaves_the_other_answers(
     assert ">PANNE<" in body and "09:55" in body and "métier" in body
     assert "Vigie : Camille Martin" in body and "connection refused" in body
     assert "Aucune release connue avant." in body
+
+
+def test_a_user_without_a_team_is_told_so(user_client):
+    response = user_client.get(reverse("monitors:status"))
+    assert response.status_code == 200
+    assert 'id="verdict"' not in response.content.decode()
+    assert user_client.get(reverse("monitors:status-json")).status_code == 404
