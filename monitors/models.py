@@ -848,10 +848,11 @@ class Incident(models.Model):
 
     @property
     def last_message(self):
-        """Why it is open, as the vigie reads it: the check's latest message, else the title
-        (an alert rule writes its cause there)."""
-        if self.monitor_id and self.monitor.last_message:
-            return self.monitor.last_message
+        """Why it is open, as the vigie reads it: the check's latest failure message, else the
+        title (what it opened with; an alert rule writes its cause there)."""
+        check = self.monitor
+        if check is not None and check.last_ok is False and check.last_message:
+            return check.last_message
         return self.title
 
     def publish(self, by, text, at=None):

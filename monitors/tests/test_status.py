@@ -71,12 +71,15 @@ def test_verdict_is_the_worst_open_severity():
 
 
 def test_answers_come_from_stored_rows(team, member):
-    slow = make_check(team, name="api", last_status_code=503, last_message="HTTP 503")
+    slow = make_check(
+        team, name="api", last_status_code=503, last_message="HTTP 503", last_ok=False
+    )
     rows = make_check(
         team,
         name="stock",
         kind=Check.Kind.SQL,
         last_message="3 rows",
+        last_ok=False,
         last_details={"row_count": 3},
         runbook="rb-002",
     )
@@ -103,6 +106,9 @@ def test_answers_come_from_stored_rows(team, member):
     why = {c.origin: c for c in status.causes}
     assert why["api"].status_code == 503 and why["api"].message == "HTTP 503"
     assert why["api"].code_label == ""  # the message already says it
+    slow.last_ok, slow.last_message = True, "200 OK"  # recovering, not yet past recover_after
+    slow.save()
+    assert team_status(team, T0).causes[0].message == "api: boom"  # what it opened with
     assert why["stock"].row_count == 3
     assert why["stock"].runbook.url == "/runbooks/demo/rb-002"
     assert why["api"].acknowledged_by == "Camille Martin" and why["api"].next_level is None
@@ -116,6 +122,7 @@ def test_page_answers_in_french_with_the_verdict_as_its_own_element(member_clien
         team,
         name="site",
         last_message="keyword missing",
+        last_ok=False,
         last_status_code=502,
         runbook="https://wiki/rb",
     )
@@ -186,7 +193,10 @@ def test_the_page_costs_the_same_with_many_checks_and_incidents(
 
 def test_polled_fragment_is_marked_and_hostile_text_is_escaped(member_client, team):
     check = make_check(
-        team, name="<script>alert(1)</script>", last_message="<img src=x onerror=alert(2)>"
+        team,
+        name="<script>alert(1)</script>",
+        last_message="<img src=x onerror=alert(2)>",
+        last_ok=False,
     )
     open_incident(team, check, title="<b>t</b>")
     response = member_client.get(reverse("monitors:status"), headers={"HX-Request": "true"})
@@ -238,7 +248,7 @@ def test_a_release_list_that_fails_leaves_the_other_answers(
     sentry_source.save()
     fake_sentry.script = [(502, {}, {"detail": "bad gateway"})] * 5
     assert sync_releases() == []
-    check = make_check(team, name="site", last_message="connection refused")
+    check = make_check(team, name="site", last_message="connection refused", last_ok=False)
     open_incident(team, check, category="business", at=T0 - timedelta(minutes=5))
     with time_machine.travel(T0, tick=False):
         body = member_client.get(reverse("monitors:status")).content.decode()
