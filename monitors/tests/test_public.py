@@ -150,3 +150,39 @@ def test_only_members_publish(user_client):
     assert response.status_code == 403
     assert not incident.status_updates.exists()
     assert CheckResult.objects.count() == 1
+
+
+def test_the_admin_publishes_an_update_in_the_authors_name(client):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("chef", "chef@example.org", "pw")
+    team = make_team("acme")
+    site = make_check(team, name="site", public=True, alert_after=1)
+    site.record(Outcome(ok=False, message="down"), T0)
+    incident = Incident.objects.get()
+    client.force_login(admin)
+    url = reverse("admin:monitors_incident_change", args=[incident.pk])
+    assert client.get(url).status_code == 200
+    events = incident.events.count()
+    response = client.post(
+        url,
+        {
+            "public": "on",
+            "public_title": "Site indisponible",
+            "status_updates-TOTAL_FORMS": "1",
+            "status_updates-INITIAL_FORMS": "0",
+            "status_updates-0-at_0": "02/03/2026",
+            "status_updates-0-at_1": "10:05:00",
+            "status_updates-0-text": "Nous relançons le service.",
+            "events-TOTAL_FORMS": str(events),
+            "events-INITIAL_FORMS": str(events),
+            **{f"events-{n}-id": str(e.pk) for n, e in enumerate(incident.events.all())},
+            **{f"events-{n}-incident": str(incident.pk) for n in range(events)},
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    incident.refresh_from_db()
+    assert incident.public and incident.public_title == "Site indisponible"
+    update = incident.status_updates.get()
+    assert (update.text, update.author) == ("Nous relançons le service.", admin)
+    assert incident.title.startswith("site:")  # the rest stays read-only
