@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from monitors.models import Channel, Check, Incident, IncidentEvent, MaintenanceWindow
+from monitors.models import (
+    Channel,
+    Check,
+    Incident,
+    IncidentEvent,
+    MaintenanceWindow,
+    Runbook,
+    StatusUpdate,
+)
 
 
 @admin.register(Channel)
@@ -67,16 +75,41 @@ class IncidentEventInline(admin.TabularInline):
         return False
 
 
+class StatusUpdateInline(admin.TabularInline):
+    model = StatusUpdate
+    extra = 0
+    fields = ["at", "text", "author"]
+    readonly_fields = ["author"]
+
+
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
-    """Read-mostly: incidents move through their page, link and API, which keep the timeline."""
+    """Read-mostly: incidents move through their page, link and API, which keep the timeline.
+    What the public status page shows of them is edited here or on the incident page."""
 
-    list_display = ["title", "team", "severity", "state", "opened_at", "current_level"]
-    list_filter = ["state", "severity", "team"]
-    inlines = [IncidentEventInline]
+    list_display = ["title", "team", "severity", "state", "opened_at", "current_level", "public"]
+    list_filter = ["state", "severity", "public", "team"]
+    inlines = [StatusUpdateInline, IncidentEventInline]
+    EDITABLE = ("public", "public_title")
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        return [f.name for f in self.model._meta.fields if f.name not in self.EDITABLE]
+
+    def save_formset(self, request, form, formset, change):
+        for update in formset.save(commit=False):
+            if update.author_id is None:
+                update.author = request.user
+            update.save()
+        for gone in formset.deleted_objects:
+            gone.delete()
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Runbook)
+class RunbookAdmin(admin.ModelAdmin):
+    list_display = ["slug", "title", "team", "updated_at"]
+    list_filter = ["team"]
+    search_fields = ["slug", "title", "body"]
+    prepopulated_fields = {"slug": ["title"]}

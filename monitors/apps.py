@@ -10,6 +10,7 @@ class MonitorsConfig(AppConfig):
         from rotation import handover
         from vigie import health, metrics, navigation, notify, schedules
 
+        navigation.register(_("Status"), "monitors:status", order=5)
         navigation.register(_("Monitors"), "monitors:overview", order=30)
         navigation.register(_("Incidents"), "monitors:incidents", order=35)
         # Every minute; the task works one slot every 10 s until the minute ends.

@@ -1,5 +1,6 @@
 """Demo checks, offline and idempotent: Vigie's own /health, a local port that refuses, a
-heartbeat the demo pings, an SQL invariant on Vigie's own database, and one open incident.
+heartbeat the demo pings, an SQL invariant on Vigie's own database, one open incident, and
+seed 004's runbooks, which the checks name.
 
 The SQL check reads `VIGIE_DEMO_SQL_DSN` when set (a read-only DSN, kept as `${...}`), else
 Vigie's own SQLite file; on PostgreSQL without the variable it says the variable is missing."""
@@ -13,7 +14,8 @@ from django.utils.translation import gettext_noop
 
 from monitors import checks
 from monitors.checks import Outcome
-from monitors.models import Check, Incident
+from monitors.demo_runbooks import CHECK_RUNBOOKS, RUNBOOKS
+from monitors.models import Check, Incident, Runbook
 from rotation.models import Team
 from vigie.phrases import Phrase
 
@@ -29,12 +31,17 @@ def _sql_dsn():
 
 def _checks(base):
     return [
-        ("vigie-health", Check.Kind.HTTP, {"url": f"{base}/health"}, {"allow_private": True}),
+        (
+            "vigie-health",
+            Check.Kind.HTTP,
+            {"url": f"{base}/health"},
+            {"allow_private": True, "public": True},
+        ),
         (
             "port-ferme",
             Check.Kind.HTTP,
             {"url": "http://127.0.0.1:9/"},
-            {"allow_private": True, "severity": Check.Severity.WARNING},
+            {"allow_private": True, "severity": Check.Severity.WARNING, "public": True},
         ),
         ("export-nocturne", Check.Kind.HEARTBEAT, {"period": 86400, "grace": 3600}, {}),
         (
@@ -72,6 +79,11 @@ def load(url=""):
             check.started_at = now - timedelta(hours=1)
             check.save(update_fields=["started_at"])
             check.ping("success", now - timedelta(minutes=20))
+    for slug, title, body in RUNBOOKS:
+        # Created once: they are examples to edit, a second load must not undo the edits.
+        Runbook.objects.get_or_create(team=team, slug=slug, defaults={"title": title, "body": body})
+    for name, slug in CHECK_RUNBOOKS.items():
+        Check.objects.filter(team=team, name=name, runbook="").update(runbook=slug)
     refused = Check.objects.get(team=team, name="port-ferme")
     if not refused.results.exists():
         for minutes in (3, 2, 1):
@@ -82,4 +94,8 @@ def load(url=""):
     incident = Incident.objects.open_for(refused.incident_key)
     if incident is not None and not incident.events.filter(kind="note").exists():
         incident.add_note(None, "Port 9 fermé exprès : c'est l'incident de démonstration.")
+    if incident is not None and not incident.status_updates.exists():
+        incident.public_title = "Service de démonstration indisponible"
+        incident.save(update_fields=["public_title"])
+        incident.publish(None, "Le service de démonstration ne répond plus : nous enquêtons.")
     return f"{created} checks created, {Incident.objects.unresolved().count()} open incident(s)"

@@ -1,6 +1,7 @@
 import bisect
 import uuid
 from datetime import timedelta
+from functools import cached_property
 
 import structlog
 from django.conf import settings
@@ -483,6 +484,50 @@ class MaintenanceWindow(models.Model):
             raise ValidationError({"weekly_end": _("The end must come after the start.")})
 
 
+def is_external_link(value):
+    return value.startswith(("https://", "http://"))
+
+
+class RunbookQuerySet(models.QuerySet):
+    def by_slug(self, team_id):
+        """{slug: runbook} of one team, for pages that resolve many references: one query."""
+        rows = self.filter(team_id=team_id).select_related("team")
+        return {runbook.slug: runbook for runbook in rows}
+
+
+class Runbook(models.Model):
+    """What to do when an alert fires: a Markdown page that checks, rules and incidents name
+    by its slug (their `runbook` field), sanitised like a handover note."""
+
+    team = models.ForeignKey("rotation.Team", on_delete=models.CASCADE, related_name="runbooks")
+    slug = models.SlugField(_("slug"), max_length=100)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body (Markdown)"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RunbookQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("runbook")
+        verbose_name_plural = _("runbooks")
+        ordering = ["team", "slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "slug"], name="runbook_slug_unique_per_team")
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("monitors:runbook", args=[self.team.slug, self.slug])
+
+    @property
+    def body_html(self):
+        from vigie.text import markdown_html
+
+        return markdown_html(self.body)
+
+
 class IncidentQuerySet(models.QuerySet):
     def unresolved(self):
         return self.exclude(state=Incident.State.RESOLVED)
@@ -577,6 +622,17 @@ class Incident(models.Model):
     notify_round = models.PositiveSmallIntegerField(default=0)
     next_escalation_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_notified_at = models.DateTimeField(null=True, blank=True)
+    # The public status page shows only these two and the StatusUpdate texts: the title above
+    # holds internal messages (URLs, rows) and never leaves Vigie.
+    public = models.BooleanField(
+        _("public"), default=False, help_text=_("Shown on the team's public status page.")
+    )
+    public_title = models.CharField(
+        _("public title"),
+        max_length=200,
+        blank=True,
+        help_text=_("What the public status page calls it (no internal detail)."),
+    )
 
     objects = IncidentQuerySet.as_manager()
 
@@ -620,7 +676,21 @@ class Incident(models.Model):
     def url(self):
         return settings.VIGIE_BASE_URL.rstrip("/") + reverse("monitors:incident", args=[self.pk])
 
+    @cached_property
+    def runbook_url(self):
+        """The absolute link to its runbook for notifications ("" when none is written)."""
+        ref = self.runbook_ref.strip()
+        if not ref or is_external_link(ref):
+            return ref
+        if not Runbook.objects.filter(team_id=self.team_id, slug=ref).exists():
+            return ""
+        path = reverse("monitors:runbook", args=[self.team.slug, ref])
+        return settings.VIGIE_BASE_URL.rstrip("/") + path
+
     def _message(self, event="trigger", text=""):
+        if self.runbook_url and event == "trigger":
+            line = gettext("Runbook: %(url)s") % {"url": self.runbook_url}
+            text = f"{text}\n{line}" if text else line
         return Message(
             subject=f"[{self.get_severity_display()}] {self.title}",
             text=text,
@@ -784,6 +854,36 @@ class Incident(models.Model):
             at=at or timezone.now(), kind=IncidentEvent.Kind.NOTE, actor=by, text=text
         )
 
+    @property
+    def next_level(self):
+        """The escalation level to be paged next (with `next_escalation_at`), or None."""
+        if self.state != self.State.OPEN or self.next_escalation_at is None:
+            return None
+        return self._next_level_after(self.current_level)
+
+    @property
+    def runbook_ref(self):
+        """The runbook reference of what opened it (a slug or a URL), or ""."""
+        return self.monitor.runbook if self.monitor_id else ""
+
+    @property
+    def last_message(self):
+        """Why it is open, as the vigie reads it: the check's latest failure message, else the
+        title (what it opened with; an alert rule writes its cause there)."""
+        check = self.monitor
+        if check is not None and check.last_ok is False and check.last_message:
+            return check.last_message
+        return self.title
+
+    def publish(self, by, text, at=None):
+        """A "status page update" written for users: makes the incident public."""
+        at = at or timezone.now()
+        update = self.status_updates.create(at=at, author=by, text=text)
+        if not self.public:
+            self.public = True
+            self.save(update_fields=["public"])
+        return update
+
     def notifications(self):
         from vigie.models import Notification
 
@@ -862,6 +962,26 @@ def record_notification_outcome(sender, notification, at, **kwargs):
     else:
         event.data["sent"] = True
         event.save(update_fields=["data"])
+
+
+class StatusUpdate(models.Model):
+    """A message the vigie writes for users on the public status page (seed 004, RB-001's
+    "Update status page"): the only text of an incident that page shows."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="status_updates")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    text = models.TextField(_("text"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("status page update")
+        verbose_name_plural = _("status page updates")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.at:%Y-%m-%d %H:%M}"
 
 
 def team_destinations(team, severity):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitors import views
+from monitors import views, views_status
 
 app_name = "monitors"
 
@@ -22,6 +22,12 @@ urlpatterns = [
         {"action": "resolve"},
         name="api-resolve",
     ),
+    path("status", views_status.status_page, name="status"),
+    path("status.json", views_status.status_json, name="status-json"),
+    path("public/<slug:slug>", views_status.public_status, name="public-status"),
+    path("runbooks/", views_status.runbook_list, name="runbooks"),
+    path("runbooks/<slug:team>/<slug:slug>", views_status.runbook_detail, name="runbook"),
+    path("incidents/<int:pk>/status-update", views_status.publish_update, name="publish-update"),
     path("ping/<uuid:token>", views.ping, name="ping"),
     path("ping/<uuid:token>/fail", views.ping, {"kind": "fail"}, name="ping-fail"),
     path("ping/<uuid:token>/start", views.ping, {"kind": "start"}, name="ping-start"),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from monitors import charts
+from monitors import charts, runbooks
 from monitors.models import (
     Check,
     CheckResult,
@@ -85,6 +85,7 @@ def check_detail(request, pk):
         "incidents": check.incidents.all()[:20],
         "last_failure": check.results.filter(ok=False).first(),
         "percentiles": latency_percentiles(check.pk, now - timedelta(days=30), now),
+        "runbook": runbooks.resolve_one(check.team, check.runbook),
     }
     return render(request, "monitors/check.html", context)
 
@@ -113,6 +114,8 @@ def incident_detail(request, pk):
         "events": incident.events.select_related("actor"),
         "notifications": incident.notifications(),
         "may_act": _may_act(request.user, incident.team),
+        "runbook": runbooks.resolve_one(incident.team, incident.runbook_ref),
+        "status_updates": incident.status_updates.select_related("author"),
     }
     return render(request, "monitors/incident.html", context)
 

@@ -564,10 +564,9 @@ class Handover(models.Model):
     @property
     def note_html(self):
         """The note as HTML: Markdown rendered, then sanitised (it is user-written)."""
-        import markdown
-        import nh3
+        from vigie.text import markdown_html
 
-        return nh3.clean(markdown.markdown(self.note, extensions=["fenced_code", "tables"]))
+        return markdown_html(self.note)
 
     @property
     def acknowledgement_delay(self):

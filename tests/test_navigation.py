@@ -14,7 +14,7 @@ def _labels(request=None):
 
 
 def test_the_apps_register_their_entries_in_order():
-    assert _labels() == ["Tableau", "Rotation", "Moniteurs", "Incidents", "Historique"]
+    assert _labels() == ["Statut", "Tableau", "Rotation", "Moniteurs", "Incidents", "Historique"]
 
 
 def test_an_entry_appears_once_its_page_exists_and_when_visible(monkeypatch):

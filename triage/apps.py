@@ -12,6 +12,7 @@ class TriageConfig(AppConfig):
 
         navigation.register(_("Board"), "triage:board", order=10)
         schedules.declare("triage.sync_due_sources", "triage.tasks.sync_due_sources", 1)
+        schedules.declare("triage.sync_releases", "triage.releases.sync_releases", 10)
         health.register("sources", "triage.health.check_sources")
         health.register("sync_claims", "triage.health.check_sync_claims")
         metrics.register_gauges("triage.health.source_gauges")

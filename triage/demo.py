@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from rotation.models import Team
-from triage.models import Item, Source
+from triage.models import Item, Release, Source
 
 # (title, culprit, level, kind of occurrence pattern)
 ISSUES = [
@@ -298,5 +298,13 @@ def load():
     items += _jobs(source, existing, now)
     items += _requests(source, existing, now)
     Item.objects.bulk_create(items)
+    # What the status page reads as "since release …" (the demo incident opens after the last).
+    for version, ago in (
+        ("rdv-solidarites@2026.11.20", timedelta(days=13)),
+        ("rdv-solidarites@2026.12.02", timedelta(minutes=30)),
+    ):
+        Release.objects.get_or_create(
+            source=source, version=version, defaults={"deployed_at": now - ago}
+        )
     total = len(existing) + len(items)
     return f'source "demo": {len(items)} items added, {total} in all'

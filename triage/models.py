@@ -413,3 +413,44 @@ class SyncRun(models.Model):
 
     def __str__(self):
         return f"{self.source} @ {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ReleaseQuerySet(models.QuerySet):
+    def latest_before(self, team, at):
+        """The last release deployed to one of the team's sources at or before `at`, or None."""
+        return (
+            self.filter(source__team=team, deployed_at__lte=at)
+            .order_by("-deployed_at", "-pk")
+            .first()
+        )
+
+
+class Release(models.Model):
+    """A version an error tracker knows, mirrored by `triage.releases.sync_releases`, so the
+    status page can say "since release 2.14.0" without calling the upstream."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="releases")
+    version = models.CharField(_("version"), max_length=200)
+    deployed_at = models.DateTimeField(_("deployed at"))
+
+    objects = ReleaseQuerySet.as_manager()
+
+    # The newest kept per source: the status page only ever asks about recent ones.
+    KEEP = 100
+
+    class Meta:
+        verbose_name = _("release")
+        verbose_name_plural = _("releases")
+        ordering = ["-deployed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "version"], name="unique_release_per_source")
+        ]
+        indexes = [models.Index(fields=["source", "deployed_at"])]
+
+    def __str__(self):
+        return self.version
+
+    @property
+    def short_version(self):
+        """ "app@2.14.0" reads "2.14.0", as Sentry's shortVersion does."""
+        return self.version.rsplit("@", 1)[-1]

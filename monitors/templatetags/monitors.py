@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
+from monitors.models import Check, CheckResult, Incident, IncidentEvent
 from vigie.phrases import spoken
 
 register = template.Library()
@@ -37,12 +38,13 @@ def latency(check):
 def message_of(item):
     """A check's last message, a result's, an incident event's or an incident's title, in the
     reader's language when it was written as a Phrase (vigie.phrases), else as stored."""
-    for text, stored in (
-        ("last_message", lambda: item.last_details.get("said")),
-        ("message", lambda: item.details.get("said")),
-        ("text", lambda: item.data.get("said")),
-        ("title", lambda: item.title_said),
+    # By model, not by attribute: an incident also answers `last_message` (its check's).
+    for model, text, stored in (
+        (Incident, "title", lambda: item.title_said),
+        (Check, "last_message", lambda: item.last_details.get("said")),
+        (CheckResult, "message", lambda: item.details.get("said")),
+        (IncidentEvent, "text", lambda: item.data.get("said")),
     ):
-        if hasattr(item, text):
+        if isinstance(item, model):
             return spoken(stored(), getattr(item, text))
     return ""

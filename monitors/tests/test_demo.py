@@ -34,3 +34,40 @@ def test_the_demo_command_passes_its_url(settings):
     settings.DEBUG = True
     call_command("demo", "--url", "http://127.0.0.1:8123/", verbosity=0)
     assert Check.objects.get(name="vigie-health").config["url"] == "http://127.0.0.1:8123/health"
+
+
+def test_demo_carries_seed_004_runbooks_named_by_its_checks(user_client):
+    from django.urls import reverse
+
+    from monitors.models import Runbook
+
+    demo.load()
+    Runbook.objects.filter(slug="rb-002-database").update(body="Édité à la main.")
+    demo.load()
+    assert Runbook.objects.count() == 5
+    assert Runbook.objects.get(slug="rb-002-database").body == "Édité à la main."
+    workers = Runbook.objects.get(slug="rb-005-django-q2-workers")
+    assert "django-q2" in workers.title and "qcluster" in workers.body
+    incident = Incident.objects.get()
+    assert incident.runbook_ref == "rb-001-site-down"
+    assert incident.public and incident.status_updates.count() == 1
+    body = user_client.get(reverse("monitors:incident", args=[incident.pk])).content.decode()
+    assert 'href="/runbooks/demo/rb-001-site-down"' in body
+    assert "<h2>Diagnostic</h2>" in body  # the runbook's Markdown, rendered on the page
+
+
+def test_the_demo_status_page_reads_since_the_last_release():
+    from django.utils import timezone
+
+    from monitors.status import DEGRADED, team_status
+    from rotation.models import Team
+    from triage import demo as triage_demo
+
+    Team.objects.create(slug="demo", name="Démo")
+    triage_demo.load()
+    triage_demo.load()
+    demo.load()
+    status = team_status(Team.objects.get(slug="demo"), timezone.now())
+    assert status.verdict == DEGRADED  # the refused port is a warning
+    assert status.release.short_version == "2026.12.02"
+    assert status.causes[0].runbook.label.startswith("RB-001")

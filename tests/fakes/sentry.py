@@ -44,6 +44,7 @@ class FakeSentry:
         self.comments = {}
         self.events = {}
         self.frozen = set()
+        self.releases = []  # newest first, as the release list answers
         self.script = []  # (status, headers, body) answered before anything else
         self.delay = 0.0
         self.requests = []  # (method, path, query) as received
@@ -184,6 +185,45 @@ class FakeSentry:
     def set_event(self, issue_id, event):
         self.events[str(issue_id)] = event
 
+    def add_release(
+        self, version, *, created, project="74", deploys=(), released=None, environments=None
+    ):
+        """A release of `project`; `deploys`: (environment, finished at) oldest first, the
+        last one becoming its `lastDeploy` as Sentry reports it. The list's `environment`
+        filter keeps the releases seen in it (`environments`, by default where deployed)."""
+        with self._lock:
+            slug = self.projects[project]
+            last = deploys[-1] if deploys else None
+            release = {
+                "id": len(self.releases) + 1,
+                "version": version,
+                "shortVersion": version.rsplit("@", 1)[-1],
+                "dateCreated": iso(created),
+                "dateReleased": iso(released) if released else None,
+                "deployCount": len(deploys),
+                "lastDeploy": (
+                    {
+                        "id": str(len(deploys)),
+                        "environment": last[0],
+                        "dateStarted": None,
+                        "dateFinished": iso(last[1]),
+                        "name": None,
+                        "url": None,
+                    }
+                    if last
+                    else None
+                ),
+                "newGroups": 0,
+                "projects": [{"id": int(project), "name": slug, "slug": slug}],
+                "_project": project,
+                "_environments": sorted(
+                    environments or {environment for environment, _at in deploys}
+                ),
+            }
+            self.releases.append(release)
+            self.releases.sort(key=lambda r: r["dateCreated"], reverse=True)
+            return release
+
     def list_requests(self):
         return [r for r in self.requests if r[1] == f"/api/0/organizations/{self.org}/issues/"]
 
@@ -239,6 +279,8 @@ class FakeSentry:
                 if slug == rest[0]:
                     return 200, {"id": project_id, "slug": slug, "name": slug}, None
             return not_found
+        if kind == "organizations" and rest == ["releases"] and method == "GET":
+            return self._list_releases(query)
         if kind != "organizations" or not rest or rest[0] != "issues":
             return not_found
         if len(rest) == 1:
@@ -327,6 +369,20 @@ class FakeSentry:
             f'results="{str(more).lower()}"; cursor="{following}"'
         )
         return 200, [self._public(i) for i in page], {"Link": link}
+
+    def _list_releases(self, query):
+        projects = self._project_scope(query)
+        if projects is None:
+            return 400, {"detail": "Invalid project parameter. Values must be numbers."}, None
+        environments = query.get("environment", [])
+        limit = min(int(query.get("per_page", ["25"])[0]), 100)
+        found = [
+            release
+            for release in self.releases
+            if release["_project"] in projects
+            and (not environments or set(environments) & set(release["_environments"]))
+        ]
+        return 200, [self._public(release) for release in found[:limit]], None
 
     def _public(self, issue):
         return {k: v for k, v in issue.items() if not k.startswith("_")}

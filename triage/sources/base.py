@@ -95,6 +95,14 @@ class ItemData:
 DATA_FIELDS = tuple(f.name for f in fields(ItemData) if f.name != "external_id")
 
 
+@dataclass(frozen=True)
+class ReleaseData:
+    """A version the upstream knows, and when it reached the source's environment."""
+
+    version: str
+    deployed_at: datetime
+
+
 @dataclass
 class UpstreamState:
     """What the upstream confirms after a write, read back rather than assumed."""
@@ -163,6 +171,13 @@ class SourceBackend:
     # Mirror side (triage.sync).
     def fetch(self, *, since=None):
         """Yield ItemData, newest `last_seen` first, stopping past `since` when given."""
+        raise NotImplementedError
+
+    # Whether `releases()` means something for this upstream (an error tracker knows them).
+    has_releases = False
+
+    def releases(self):
+        """The most recent ReleaseData of the source's projects and environment."""
         raise NotImplementedError
 
     def reconcile(self, external_ids):

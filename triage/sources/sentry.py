@@ -19,7 +19,14 @@ from urllib.parse import quote
 import structlog
 from django.utils.translation import gettext_noop
 
-from triage.sources.base import ItemData, SourceBackend, SourceError, UpstreamState, secret_of
+from triage.sources.base import (
+    ItemData,
+    ReleaseData,
+    SourceBackend,
+    SourceError,
+    UpstreamState,
+    secret_of,
+)
 from vigie import http
 
 logger = structlog.get_logger(__name__)
@@ -28,6 +35,7 @@ DEFAULT_URL = "https://sentry.io"
 PAGE_SIZE = 100  # the most Sentry returns in one page
 MAX_IGNORE_WINDOW = 10080  # minutes: Sentry caps ignore windows at 7 days
 STATS_PERIOD = "24h"
+RELEASES_PAGE = 25
 TOP_FRAMES = 8
 
 
@@ -266,6 +274,34 @@ class SentryBackend(SourceBackend):
                 if isinstance(issue, dict) and issue.get("id") and issue.get("status"):
                     statuses[str(issue["id"])] = issue["status"]
         return statuses
+
+    has_releases = True
+
+    def releases(self):
+        """The latest releases (one page, newest created first), each dated by its last deploy
+        to the source's environment, else its release date, else its creation."""
+        params = self._list_params(per_page=RELEASES_PAGE)
+        answer = self._json(self._call("GET", f"organizations/{self.org}/releases/", params=params))
+        if not isinstance(answer, list):
+            raise SourceError("Sentry's release list is not a list")
+        found = []
+        for release in answer:
+            if not isinstance(release, dict) or not isinstance(release.get("version"), str):
+                self.skipped += 1
+                continue
+            deploy = release.get("lastDeploy") or {}
+            deployed = None
+            wanted = self.source.environment
+            if isinstance(deploy, dict) and (not wanted or deploy.get("environment") == wanted):
+                deployed = parse_datetime(deploy.get("dateFinished"))
+            deployed = (
+                deployed
+                or parse_datetime(release.get("dateReleased"))
+                or parse_datetime(release.get("dateCreated"))
+            )
+            if deployed is not None:
+                found.append(ReleaseData(release["version"][:200], deployed))
+        return found
 
     # Write side ---------------------------------------------------------------------------
 
