@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from monitors.models import Channel, Check, Incident, IncidentEvent, MaintenanceWindow
+from monitors.models import (
+    AlertRule,
+    Channel,
+    Check,
+    Incident,
+    IncidentEvent,
+    MaintenanceWindow,
+)
 
 
 @admin.register(Channel)
@@ -48,6 +55,28 @@ class CheckAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return self.readonly_fields
         return [*self.readonly_fields, "allow_private"]
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "kind", "source", "severity", "category", "enabled"]
+    list_filter = ["kind", "severity", "category", "enabled", "team"]
+    list_select_related = ["team", "source"]
+    search_fields = ["name"]
+    readonly_fields = ["managed_by", "evaluated_at"]
+    fields = [
+        "team",
+        "name",
+        "kind",
+        "source",
+        "params",
+        "severity",
+        "category",
+        "action_interval",
+        "runbook",
+        "enabled",
+        *readonly_fields,
+    ]
 
 
 @admin.register(MaintenanceWindow)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from monitors import checks
+from monitors import checks, rules
 from monitors.models import Check, Incident, fold_results
 from vigie.models import Heartbeat
 
@@ -81,6 +81,8 @@ def tick(clock=time.monotonic, sleep=time.sleep):
     run every 10 s. A slow check only delays its own recording, never the next slot."""
     pending = {}
     start = clock()
+    # Once a minute: time-based rules read states the slots below keep moving.
+    rules.evaluate_timed(timezone.now())
     for index in range(60 // TICK_SECONDS):
         close_old_connections()
         step(timezone.now(), pending)
