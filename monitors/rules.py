@@ -137,7 +137,7 @@ def new_issues(rule, now, *, previous_success=None, **_ignored):
 def _events_since(rule, kind, since):
     """Events counted by the syncs since `since` on the source's items of `kind`, per item."""
     return (
-        ItemCount.objects.filter(item__source_id=rule.source_id, item__kind=kind, at__gte=since)
+        ItemCount.objects.filter(item__source_id=rule.source_id, item__kind=kind, at__gt=since)
         .values("item")
         .annotate(events=Sum(F("count") - F("previous")))
     )
@@ -174,7 +174,7 @@ def discarded_jobs(rule, now, *, started=None, **_ignored):
     since = _count_since(rule, now, started)
     total = (
         ItemCount.objects.filter(
-            item__source_id=rule.source_id, item__kind=Item.Kind.JOB, at__gte=since
+            item__source_id=rule.source_id, item__kind=Item.Kind.JOB, at__gt=since
         ).aggregate(events=Sum(F("count") - F("previous")))["events"]
         or 0
     )
@@ -338,11 +338,17 @@ def fire(rule, causes, now):
     return opened
 
 
+def causes(rule, now, **context):
+    """What the rule fires on at `now` (its parameters' defaults filled in)."""
+    rule.params = validate_params(rule.kind, rule.params or {})
+    return EVALUATORS[rule.kind](rule, now, **context)
+
+
 def evaluate(rule, now, **context):
     """Evaluate one rule and act on it; an error is logged, never raised (one rule failing
     never stops the others)."""
     try:
-        return fire(rule, EVALUATORS[rule.kind](rule, now, **context), now)
+        return fire(rule, causes(rule, now, **context), now)
     except Exception:
         logger.exception("rule_evaluation_failed", rule=rule.pk)
         return []
