@@ -244,12 +244,12 @@ def test_check_rules_down_for_a_while_slow_and_certificate_in_its_window(team):
     rule(team, "cert_expiring")
     tick_at(T0 + timedelta(minutes=5))
     assert sorted(Incident.objects.values_list("title", flat=True)) == [
-        "Certificate of cert expires in 12 days",
-        "api answers in 3.50 s (more than 2 s)",
+        "Le certificat de cert expire dans 12 jours",
+        "api répond en 3.50 s (plus de 2 s)",
     ]
     tick_at(T0 + timedelta(minutes=11))  # site down for 11 minutes, more than `after`
     down = Incident.objects.get(rule__kind="check_down")
-    assert down.key.endswith(f"check:{site.pk}") and down.title == "site is down"
+    assert down.key.endswith(f"check:{site.pk}") and down.title == "site est en panne"
     Check.objects.filter(pk=site.pk).update(state=Check.State.UP)
     Check.objects.filter(pk=cert.pk).update(last_details={"days_left": 80})
     tick_at(T0 + timedelta(minutes=12))
