@@ -498,10 +498,12 @@ class IncidentQuerySet(models.QuerySet):
             monitor=check,
         )
 
-    def open_or_join(self, *, team, key, title, severity, category, text, at, **links):
+    def open_or_join(
+        self, *, team, key, title, severity, category, text, at, escalation=None, **links
+    ):
         """The open incident with `key`, or a new one that freezes the team's chain and starts
         paging: what a check going down and an alert rule firing both go through. `links`:
-        `monitor`, `rule`."""
+        `monitor`, `rule`; `escalation`: the team's chain at `at`, when the caller has it."""
         existing = self.open_for(key)
         if existing is not None:
             return existing
@@ -514,7 +516,7 @@ class IncidentQuerySet(models.QuerySet):
                     severity=severity,
                     category=category,
                     opened_at=at,
-                    escalation=team.escalation_chain(at),
+                    escalation=team.escalation_chain(at) if escalation is None else escalation,
                     **links,
                 )
         except IntegrityError:  # another worker opened it first (one unresolved per key)

@@ -300,12 +300,14 @@ EVALUATORS = {
 # --- From causes to incidents --------------------------------------------------------------
 
 
-def fire(rule, causes, now):
+def fire(rule, causes, now, chains=None):
     """Open an incident per new cause; a cause already open is joined, and one opened inside
     the action interval (even resolved since) notifies nothing again. Resolves the open
     incidents whose cause cleared, for the types whose condition clears by itself.
 
-    Returns the incidents opened."""
+    `chains` caches each team's escalation chain at `now` across the rules of one evaluation
+    (a burst of causes freezes the same chain). Returns the incidents opened."""
+    chains = {} if chains is None else chains
     wanted = {rule.incident_key(cause.key): cause for cause in causes}
     quiet = set(
         Incident.objects.filter(rule=rule, key__in=list(wanted))
@@ -319,6 +321,8 @@ def fire(rule, causes, now):
     for key, cause in wanted.items():
         if key in quiet:
             continue
+        if rule.team_id not in chains:
+            chains[rule.team_id] = rule.team.escalation_chain(now)
         opened.append(
             Incident.objects.open_or_join(
                 team=rule.team,
@@ -328,6 +332,7 @@ def fire(rule, causes, now):
                 category=rule.category,
                 text=cause.text or cause.title,
                 at=now,
+                escalation=chains[rule.team_id],
                 rule=rule,
             )
         )
@@ -344,11 +349,11 @@ def causes(rule, now, **context):
     return EVALUATORS[rule.kind](rule, now, **context)
 
 
-def evaluate(rule, now, **context):
+def evaluate(rule, now, chains=None, **context):
     """Evaluate one rule and act on it; an error is logged, never raised (one rule failing
     never stops the others)."""
     try:
-        return fire(rule, causes(rule, now, **context), now)
+        return fire(rule, causes(rule, now, **context), now, chains)
     except Exception:
         logger.exception("rule_evaluation_failed", rule=rule.pk)
         return []
@@ -367,14 +372,16 @@ def after_sync(sender, *, source, run, previous_success, **kwargs):
         | Q(kind=Kind.SOURCE_STALE)
         & (Q(source=source) | Q(source__isnull=True, team=source.team_id))
     )
+    chains = {}
     for rule in rules:
         if rule.kind in AFTER_SYNC and run.error:
             continue  # nothing new was mirrored
-        evaluate(rule, now, previous_success=previous_success, started=run.started_at)
+        evaluate(rule, now, chains, previous_success=previous_success, started=run.started_at)
 
 
 def evaluate_timed(now=None):
     """On the tick: the rules that depend on time rather than on a sync."""
     now = now or timezone.now()
+    chains = {}
     for rule in _enabled().exclude(kind__in=AFTER_SYNC):
-        evaluate(rule, now)
+        evaluate(rule, now, chains)
