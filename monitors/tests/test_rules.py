@@ -268,3 +268,20 @@ def test_a_failing_rule_never_fails_the_sync_nor_the_other_rules(
     sync_at(source, T0)
     tick_at(T0 + timedelta(minutes=5))
     assert Incident.objects.get().rule.kind == "source_stale"
+
+
+def test_manage_py_sync_runs_the_rules_and_the_incident_page_names_the_rule(
+    team, source, upstream, user_client
+):
+    from django.core.management import call_command
+    from django.urls import reverse
+
+    new = rule(team, "new_issue", source)
+    upstream["1"] = issue("1", 1)
+    sync_at(source, T0)
+    upstream["2"] = issue("2", 1)
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
+        call_command("sync", "--source", "prod", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    incident = Incident.objects.get(rule=new)
+    page = user_client.get(reverse("monitors:incident", args=[incident.pk]))
+    assert "Règle d'alerte new_issue (nouvelle issue)" in page.content.decode()
