@@ -416,6 +416,8 @@ def _rule(reader):
             params[key] = reader.duration(key, minimum=0 if param.default == 0 else 1)
         elif param.kind == "int":
             params[key] = reader.integer(key, param.default)
+        elif param.kind == "percent":
+            params[key] = _percent(reader, key)
         else:
             params[key] = reader.text(key)
     try:
@@ -434,6 +436,19 @@ def _rule(reader):
         "enabled": reader.boolean("enabled", True),
     }
     return Entry("rule", team, name, reader.line, fields)
+
+
+def _percent(reader, key):
+    """A percentage: `5`, `5%` or `"2.5 %"`."""
+    value = reader.raw[key]
+    text = str(value).strip().removesuffix("%").strip()
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if isinstance(value, bool) or number is None or not 0 < number <= 100:
+        reader.fail(f"{key!r} must be a percentage above 0 and at most 100, got {value!r}", key)
+    return int(number) if number.is_integer() else number
 
 
 def _clock(reader, key):

@@ -27,7 +27,7 @@ Kind = AlertRule.Kind
 
 @dataclass(frozen=True)
 class Param:
-    kind: str  # "int", "duration" (seconds), "text"
+    kind: str  # "int", "duration" (seconds), "percent", "text"
     default: object = None
 
 
@@ -35,7 +35,12 @@ class Param:
 PARAMS = {
     Kind.NEW_ISSUE: {"environment": Param("text", "")},
     Kind.EVENT_SPIKE: {"events": Param("int", 10), "window": Param("duration", 300)},
-    Kind.DISCARDED_JOBS: {"count": Param("int", 20), "window": Param("duration", 3600)},
+    Kind.DISCARDED_JOBS: {
+        "count": Param("int", 20),
+        "window": Param("duration", 3600),
+        "rate_warning": Param("percent", 5),
+        "rate_critical": Param("percent", 20),
+    },
     Kind.UNQUALIFIED_BACKLOG: {"older_than": Param("duration", 86400), "count": Param("int", 1)},
     Kind.SOURCE_STALE: {"after": Param("duration", 1800)},
     Kind.CHECK_DOWN: {"check": Param("text", ""), "after": Param("duration", 0)},
@@ -57,6 +62,8 @@ AUTO_RESOLVE = {
 }
 # A burst of new issues opens this many incidents per evaluation, the rest are logged.
 MAX_CAUSES = 50
+# Below this many finished jobs in the hour, a failure rate says nothing (1 of 3 is 33 %).
+MIN_JOBS_FOR_RATE = 20
 
 
 def validate_params(kind, params):
@@ -70,6 +77,9 @@ def validate_params(kind, params):
         value = params.get(key, param.default)
         if param.kind == "text":
             ok = isinstance(value, str)
+        elif param.kind == "percent":
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            ok = number and 0 < value <= 100
         else:
             ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
             ok = ok or (param.kind == "duration" and value == 0 and param.default == 0)
@@ -90,6 +100,7 @@ class Cause:
     key: str
     title: str
     text: str = ""
+    severity: str = ""  # the rule's own when empty
 
 
 def _window(seconds):
@@ -169,8 +180,31 @@ def event_spikes(rule, now, *, started=None, **_ignored):
     ]
 
 
-def discarded_jobs(rule, now, *, started=None, **_ignored):
-    """Seed 004: more than `count` jobs discarded within `window` on the source."""
+def failure_rate(rule, totals):
+    """Seed 004: the jobs' failure rate over the last hour, warning above `rate_warning` %,
+    critical above `rate_critical` %, where the source knows its totals (django-q2)."""
+    finished, failed = (totals or {}).get("finished", 0), (totals or {}).get("failed", 0)
+    if finished < MIN_JOBS_FOR_RATE:
+        return []
+    rate = 100 * failed / finished
+    if rate > rule.params["rate_critical"]:
+        severity = Check.Severity.CRITICAL
+    elif rate > rule.params["rate_warning"]:
+        severity = Check.Severity.WARNING
+    else:
+        return []
+    title = _("%(rate).1f %% of the jobs failed in the last hour on %(source)s") % {
+        "rate": rate,
+        "source": rule.source.name,
+    }
+    text = _("%(failed)s failed out of %(finished)s") % {"failed": failed, "finished": finished}
+    return [Cause(f"rate:{rule.source_id}", title, text, severity)]
+
+
+def discarded_jobs(rule, now, *, started=None, totals=None, **_ignored):
+    """Seed 004: more than `count` jobs discarded within `window` on the source, or a failure
+    rate above its thresholds."""
+    causes = failure_rate(rule, totals)
     since = _count_since(rule, now, started)
     total = (
         ItemCount.objects.filter(
@@ -179,13 +213,13 @@ def discarded_jobs(rule, now, *, started=None, **_ignored):
         or 0
     )
     if total <= rule.params["count"]:
-        return []
+        return causes
     title = _("%(count)s jobs discarded in %(window)s on %(source)s") % {
         "count": total,
         "window": _duration_words(rule.params["window"]),
         "source": rule.source.name,
     }
-    return [Cause(f"source:{rule.source_id}", title)]
+    return [*causes, Cause(f"source:{rule.source_id}", title)]
 
 
 def unqualified_backlog(rule, now, **_ignored):
@@ -328,7 +362,7 @@ def fire(rule, causes, now, chains=None):
                 team=rule.team,
                 key=key,
                 title=cause.title,
-                severity=rule.severity,
+                severity=cause.severity or rule.severity,
                 category=rule.category,
                 text=cause.text or cause.title,
                 at=now,
@@ -376,7 +410,14 @@ def after_sync(sender, *, source, run, previous_success, **kwargs):
     for rule in rules:
         if rule.kind in AFTER_SYNC and run.error:
             continue  # nothing new was mirrored
-        evaluate(rule, now, chains, previous_success=previous_success, started=run.started_at)
+        evaluate(
+            rule,
+            now,
+            chains,
+            previous_success=previous_success,
+            started=run.started_at,
+            totals=run.totals,
+        )
 
 
 def evaluate_timed(now=None):

@@ -361,6 +361,9 @@ class SyncRun(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     requests = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Jobs finished and failed in the TOTALS_WINDOW before the sync, where the upstream knows
+    # them (django-q2): {"since", "finished", "failed"}; empty otherwise.
+    totals = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("sync run")

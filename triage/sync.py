@@ -29,6 +29,8 @@ CLAIM_EXPIRES = timedelta(minutes=15)
 # Events can be ingested a little out of order: re-read this much before the high-water mark.
 OVERLAP = timedelta(minutes=1)
 RECONCILE_EVERY = timedelta(hours=1)
+# The window of a job source's totals (a failure rate over the last hour, seed 004).
+TOTALS_WINDOW = timedelta(hours=1)
 BATCH_SIZE = 100
 
 
@@ -92,6 +94,10 @@ def _mirror(source, backend, run):
         stamps = [d.last_seen for d in batch if d.last_seen] + ([newest] if newest else [])
         newest = max(stamps, default=None)
     now = timezone.now()
+    totals = backend.totals(now - TOTALS_WINDOW)
+    if totals is not None:
+        since = (now - TOTALS_WINDOW).isoformat()
+        run.totals = {"since": since, "finished": totals[0], "failed": totals[1]}
     ItemCount.objects.filter(item__source=source, at__lt=now - COUNT_HISTORY).delete()
     reconciled = source.last_reconciled_at
     if reconciled is None or now - reconciled >= RECONCILE_EVERY:

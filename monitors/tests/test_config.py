@@ -102,6 +102,8 @@ def test_rules_from_the_file(demo_team, secrets_env, monitors_file):
     backlog = AlertRule.objects.get(name="backlog")
     assert backlog.source is None and backlog.params == {"older_than": 86400, "count": 1}
     assert AlertRule.objects.get(name="site-lent").runbook == "rb-003"
+    jobs = AlertRule.objects.get(name="jobs-abandonnes")
+    assert (jobs.params["rate_warning"], jobs.params["rate_critical"]) == (5, 20)
     monitors_file.write_text(EXAMPLE.replace("events: 10", "events: 25"))
     assert "~ update rule demo/pic: params" in apply_file(monitors_file)
     assert AlertRule.objects.get(name="pic").params["events"] == 25
@@ -148,6 +150,7 @@ def test_prune_deletes_what_the_file_no_longer_names(demo_team, secrets_env, mon
         (("type: nobody_on_watch", "type: personne"), 33, "'type' must be one of"),
         (("older_than: 24h", "older_than: 24h, source: prod, events: 3"), 31, "'events'"),
         (("window: 5m,", "window: 2d,"), 29, "at most one day"),
+        (("count: 20,", "count: 20, rate_critical: 150%,"), 30, "a percentage above 0"),
         (("team: demo, type: source_stale", "team: nowhere, type: source_stale"), 32, "nowhere"),
     ],
 )

@@ -27,14 +27,18 @@ class ScriptedBackend(DemoBackend):
     """Yields whatever the test put in `upstream` ({external_id: ItemData})."""
 
     upstream = {}
+    job_totals = None
 
     def fetch(self, *, since=None):
         return iter(list(type(self).upstream.values()))
 
+    def totals(self, since):
+        return type(self).job_totals
+
 
 @pytest.fixture
 def upstream(monkeypatch):
-    ScriptedBackend.upstream = {}
+    ScriptedBackend.upstream, ScriptedBackend.job_totals = {}, None
     monkeypatch.setitem(REGISTRY, "demo", f"{__name__}.ScriptedBackend")
     return ScriptedBackend.upstream
 
@@ -285,3 +289,44 @@ def test_manage_py_sync_runs_the_rules_and_the_incident_page_names_the_rule(
     incident = Incident.objects.get(rule=new)
     page = user_client.get(reverse("monitors:incident", args=[incident.pk]))
     assert "Règle d'alerte new_issue (nouvelle issue)" in page.content.decode()
+
+
+def test_job_failure_rate_warning_above_5_critical_above_20_where_the_source_knows_totals(
+    team, source, upstream
+):
+    rule(team, "discarded_jobs", source, params={"count": 1000})
+    ScriptedBackend.job_totals = (10, 5)
+    sync_at(source, T0)
+    assert not Incident.objects.exists()  # 10 jobs in the hour: too few to read a rate
+    ScriptedBackend.job_totals = (200, 8)
+    sync_at(source, T0 + timedelta(minutes=5))
+    assert not Incident.objects.exists()  # 4 %
+    ScriptedBackend.job_totals = (200, 12)
+    sync_at(source, T0 + timedelta(minutes=10))
+    warning = Incident.objects.get()
+    assert (warning.severity, warning.title) == (
+        "warning",
+        "6.0 % des jobs en échec dans la dernière heure sur prod",
+    )
+    assert warning.events.get(kind="opened").text == "12 en échec sur 200"
+    warning.resolve(None, Incident.How.HAND, T0 + timedelta(minutes=11))
+    ScriptedBackend.job_totals = (200, 50)
+    sync_at(source, T0 + timedelta(hours=25))
+    assert Incident.objects.unresolved().get().severity == "critical"
+
+
+def test_django_q2_knows_its_totals(source):
+    import uuid
+
+    from django_q.models import Task
+
+    from triage.sources.djangoq import DjangoQBackend
+
+    for index in range(12):
+        stopped = T0 - timedelta(minutes=10 if index < 9 else 90)
+        Task.objects.create(
+            id=uuid.uuid4().hex, name=f"t{index}", func="app.tasks.run",
+            started=stopped - timedelta(seconds=1), stopped=stopped, success=index % 3 != 0,
+        )  # fmt: skip
+    backend = DjangoQBackend(Source(kind="djangoq", name="own"))
+    assert backend.totals(T0 - timedelta(hours=1)) == (9, 3)
