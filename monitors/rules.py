@@ -13,7 +13,8 @@ from datetime import timedelta
 
 import structlog
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -145,12 +146,16 @@ def new_issues(rule, now, *, previous_success=None, **_ignored):
     ]
 
 
+# Sentry's count covers its stats period: events ageing out lower it, which is no event.
+NEW_EVENTS = Sum(Greatest(F("count") - F("previous"), Value(0)))
+
+
 def _events_since(rule, kind, since):
     """Events counted by the syncs since `since` on the source's items of `kind`, per item."""
     return (
         ItemCount.objects.filter(item__source_id=rule.source_id, item__kind=kind, at__gt=since)
         .values("item")
-        .annotate(events=Sum(F("count") - F("previous")))
+        .annotate(events=NEW_EVENTS)
     )
 
 
@@ -209,7 +214,7 @@ def discarded_jobs(rule, now, *, started=None, totals=None, **_ignored):
     total = (
         ItemCount.objects.filter(
             item__source_id=rule.source_id, item__kind=Item.Kind.JOB, at__gt=since
-        ).aggregate(events=Sum(F("count") - F("previous")))["events"]
+        ).aggregate(events=NEW_EVENTS)["events"]
         or 0
     )
     if total <= rule.params["count"]:

@@ -330,3 +330,20 @@ def test_django_q2_knows_its_totals(source):
         )  # fmt: skip
     backend = DjangoQBackend(Source(kind="djangoq", name="own"))
     assert backend.totals(T0 - timedelta(hours=1)) == (9, 3)
+
+
+def test_a_count_going_down_is_no_event_and_the_tick_evaluates_the_timed_rules(
+    team, source, upstream
+):
+    from monitors import tasks
+
+    rule(team, "discarded_jobs", source, params={"count": 5, "window": 3600})
+    rule(team, "nobody_on_watch", severity="critical")
+    upstream.update({"a": issue("a", 100, "job"), "b": issue("b", 10, "job")})
+    sync_at(source, T0)
+    upstream.update({"a": issue("a", 90, "job"), "b": issue("b", 14, "job")})
+    sync_at(source, T0 + timedelta(minutes=5))
+    assert not Incident.objects.exists()  # +4, not 4 - 10
+    with time_machine.travel(T0 + timedelta(minutes=6), tick=False):
+        tasks.tick(clock=lambda: 0, sleep=lambda seconds: None)
+    assert Incident.objects.get().rule.kind == "nobody_on_watch"
