@@ -4,6 +4,7 @@ from monitors.models import (
     AlertRule,
     Channel,
     Check,
+    Digest,
     Incident,
     IncidentEvent,
     MaintenanceWindow,
@@ -77,6 +78,21 @@ class AlertRuleAdmin(admin.ModelAdmin):
         "enabled",
         *readonly_fields,
     ]
+
+
+@admin.register(Digest)
+class DigestAdmin(admin.ModelAdmin):
+    """What was sent, once per team and period: read only."""
+
+    list_display = ["day", "period", "team", "sent_at"]
+    list_filter = ["period", "team"]
+    list_select_related = ["team"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(MaintenanceWindow)

@@ -347,3 +347,26 @@ def test_a_count_going_down_is_no_event_and_the_tick_evaluates_the_timed_rules(
     with time_machine.travel(T0 + timedelta(minutes=6), tick=False):
         tasks.tick(clock=lambda: 0, sleep=lambda seconds: None)
     assert Incident.objects.get().rule.kind == "nobody_on_watch"
+
+
+def test_admin_checks_a_rules_parameters_and_source(team, source, admin_client):
+    from django.urls import reverse
+
+    url = reverse("admin:monitors_alertrule_add")
+    form = {
+        "team": team.pk,
+        "name": "pic",
+        "kind": "event_spike",
+        "params": '{"events": 25}',
+        "severity": "critical",
+        "category": "technical",
+        "action_interval": 86400,
+    }
+    refused = admin_client.post(url, form, HTTP_ACCEPT_LANGUAGE="fr")
+    assert "Ce type de règle surveille une source." in refused.content.decode()
+    refused = admin_client.post(url, {**form, "source": source.pk, "params": '{"evnts": 3}'})
+    assert "evnts" in refused.content.decode()
+    admin_client.post(url, {**form, "source": source.pk})
+    assert AlertRule.objects.get(name="pic").params == {"events": 25, "window": 300}
+    assert admin_client.get(reverse("admin:monitors_alertrule_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:monitors_digest_changelist")).status_code == 200
