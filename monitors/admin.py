@@ -1,8 +1,10 @@
 from django.contrib import admin
 
 from monitors.models import (
+    AlertRule,
     Channel,
     Check,
+    Digest,
     Incident,
     IncidentEvent,
     MaintenanceWindow,
@@ -56,6 +58,43 @@ class CheckAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return self.readonly_fields
         return [*self.readonly_fields, "allow_private"]
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "kind", "source", "severity", "category", "enabled"]
+    list_filter = ["kind", "severity", "category", "enabled", "team"]
+    list_select_related = ["team", "source"]
+    search_fields = ["name"]
+    readonly_fields = ["managed_by", "evaluated_at"]
+    fields = [
+        "team",
+        "name",
+        "kind",
+        "source",
+        "params",
+        "severity",
+        "category",
+        "action_interval",
+        "runbook",
+        "enabled",
+        *readonly_fields,
+    ]
+
+
+@admin.register(Digest)
+class DigestAdmin(admin.ModelAdmin):
+    """What was sent, once per team and period: read only."""
+
+    list_display = ["day", "period", "team", "sent_at"]
+    list_filter = ["period", "team"]
+    list_select_related = ["team"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(MaintenanceWindow)

@@ -7,7 +7,9 @@ class MonitorsConfig(AppConfig):
     verbose_name = _("Monitors")
 
     def ready(self):
+        from monitors import rules
         from rotation import handover
+        from triage.signals import sync_finished
         from vigie import health, metrics, navigation, notify, schedules
 
         navigation.register(_("Status"), "monitors:status", order=5)
@@ -16,6 +18,9 @@ class MonitorsConfig(AppConfig):
         # Every minute; the task works one slot every 10 s until the minute ends.
         schedules.declare("monitors.tick", "monitors.tasks.tick", 1)
         schedules.declare("monitors.fold_and_prune", "monitors.tasks.fold_and_prune", 24 * 60)
+        # Digests are due at 9:00 in each team's time zone; a round every 5 minutes sends them.
+        schedules.declare("monitors.send_digests", "monitors.digests.send_due", 5)
+        sync_finished.connect(rules.after_sync, dispatch_uid="monitors.rules.after_sync")
         health.register("scheduler", "monitors.health.check_scheduler", own=True)
         metrics.register_gauges("monitors.health.check_gauges")
         handover.register("alerts", "monitors.health.alerts", _("Alerts"))

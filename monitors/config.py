@@ -1,4 +1,5 @@
-"""Monitors as code: channels, checks and maintenance windows in a YAML file kept in git.
+"""Monitors as code: channels, checks, maintenance windows and alert rules in a YAML file kept
+in git.
 
 `parse(text, filename)` turns the file into a plan-ready description, refusing the whole file at
 the first bad entry with the file, the line and the key named: nothing is applied from a file
@@ -70,6 +71,37 @@ DURATION_CONFIG_KEYS = {"max_latency", "period", "grace"}
 READ_ONLY_KEYS = {"ping_url"}
 MIN_INTERVAL = 10
 
+RULE_KINDS = (
+    "new_issue",
+    "event_spike",
+    "discarded_jobs",
+    "unqualified_backlog",
+    "source_stale",
+    "check_down",
+    "check_slow",
+    "cert_expiring",
+    "nobody_on_watch",
+)
+COMMON_RULE_KEYS = {
+    "name",
+    "team",
+    "type",
+    "source",
+    "severity",
+    "category",
+    "action_interval",
+    "runbook",
+    "enabled",
+}
+# The types that read one source, and those that may be narrowed to one (else the team's).
+RULE_SOURCE = {
+    "new_issue": "required",
+    "event_spike": "required",
+    "discarded_jobs": "required",
+    "unqualified_backlog": "optional",
+    "source_stale": "optional",
+}
+
 
 class ConfigError(Exception):
     """A refused file: names the file, the line of the bad entry and the key or variable."""
@@ -88,6 +120,8 @@ class Entry:
     name: str
     line: int
     fields: dict = field(default_factory=dict)
+    # The line of each key, for refusals found against the database (an unknown source).
+    lines: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -96,9 +130,20 @@ class Document:
     channels: list = field(default_factory=list)
     checks: list = field(default_factory=list)
     maintenance: list = field(default_factory=list)
+    rules: list = field(default_factory=list)
 
     def teams(self):
-        return {entry.team for entry in self.channels + self.checks + self.maintenance}
+        return {entry.team for entry in self.channels + self.checks + self.maintenance + self.rules}
+
+    def sections(self):
+        """(section, entries) in the order they are planned and applied: windows name checks,
+        rules may name checks and sources."""
+        return (
+            ("channel", self.channels),
+            ("check", self.checks),
+            ("maintenance", self.maintenance),
+            ("rule", self.rules),
+        )
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -232,16 +277,14 @@ def parse(text, filename="monitors.yaml"):
         data = {"__line__": 1, "__lines__": {}}
     if not isinstance(data, dict):
         raise ConfigError(
-            filename, 1, "the file must be a mapping of channels, checks, maintenance"
+            filename, 1, "the file must be a mapping of channels, checks, maintenance, rules"
         )
     top = _Reader(filename, "file", data)
+    parsers = {"channels": _channel, "checks": _check, "maintenance": _maintenance, "rules": _rule}
     for key in top.given():
-        if key == "rules":
-            top.fail("alert rules are not supported by this version of Vigie yet", key)
-        if key not in ("channels", "checks", "maintenance"):
-            top.fail(f"unknown section {key!r} (channels, checks, maintenance)", key)
+        if key not in parsers:
+            top.fail(f"unknown section {key!r} ({', '.join(parsers)})", key)
     document = Document(filename)
-    parsers = {"channels": _channel, "checks": _check, "maintenance": _maintenance}
     for section, parser in parsers.items():
         items = data.get(section) or []
         if not isinstance(items, list):
@@ -260,6 +303,7 @@ def parse(text, filename="monitors.yaml"):
                     f"at line {seen[key]}",
                 )
             seen[key] = entry.line
+            entry.lines = dict(raw.get("__lines__", {}))
             getattr(document, section).append(entry)
     return document
 
@@ -354,6 +398,59 @@ def _maintenance(reader):
     return Entry("maintenance", team, name, reader.line, fields)
 
 
+def _rule(reader):
+    from monitors import rules
+
+    name, team = _named(reader)
+    kind = reader.choice("type", RULE_KINDS, None)
+    spec = rules.PARAMS[kind]
+    allowed = COMMON_RULE_KEYS | set(spec)
+    if kind not in RULE_SOURCE:
+        allowed.discard("source")
+    reader.refuse_unknown(allowed)
+    params = {}
+    for key, param in spec.items():
+        if key not in reader.raw:
+            continue
+        if param.kind == "duration":
+            params[key] = reader.duration(key, minimum=0 if param.default == 0 else 1)
+        elif param.kind == "int":
+            params[key] = reader.integer(key, param.default)
+        elif param.kind == "percent":
+            params[key] = _percent(reader, key)
+        else:
+            params[key] = reader.text(key)
+    try:
+        params = rules.validate_params(kind, params)
+    except ValidationError as exc:
+        reader.fail(exc.messages[0])
+    source = reader.text("source", required=RULE_SOURCE.get(kind) == "required")
+    fields = {
+        "kind": kind,
+        "source": source,
+        "params": params,
+        "severity": reader.choice("severity", SEVERITIES, "warning"),
+        "category": reader.choice("category", CATEGORIES, "technical"),
+        "action_interval": int(reader.duration("action_interval", 86400.0, minimum=60)),
+        "runbook": reader.text("runbook"),
+        "enabled": reader.boolean("enabled", True),
+    }
+    return Entry("rule", team, name, reader.line, fields)
+
+
+def _percent(reader, key):
+    """A percentage: `5`, `5%` or `"2.5 %"`."""
+    value = reader.raw[key]
+    text = str(value).strip().removesuffix("%").strip()
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if isinstance(value, bool) or number is None or not 0 < number <= 100:
+        reader.fail(f"{key!r} must be a percentage above 0 and at most 100, got {value!r}", key)
+    return int(number) if number.is_integer() else number
+
+
 def _clock(reader, key):
     value = reader.raw.get(key)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -411,23 +508,47 @@ class Change:
 
 
 def _models():
-    from monitors.models import Channel, Check, MaintenanceWindow
+    from monitors.models import AlertRule, Channel, Check, MaintenanceWindow
 
-    return {"channel": Channel, "check": Check, "maintenance": MaintenanceWindow}
+    return {"channel": Channel, "check": Check, "maintenance": MaintenanceWindow, "rule": AlertRule}
 
 
 # File key -> model field, where they differ.
-FIELD_NAMES = {"channel": {"to": "address"}, "check": {}, "maintenance": {}}
+FIELD_NAMES = {"channel": {"to": "address"}, "check": {}, "maintenance": {}, "rule": {}}
 
 
-def _row_values(entry, team):
-    """The model field values the entry wants (timezone applied to one-off windows)."""
+def _source_pk(filename, entry, team):
+    """The pk of the rule's source (by name), or None; refused when unknown or another team's."""
+    from triage.models import Source
+
+    name = entry.fields["source"]
+    if not name:
+        return None
+    source = Source.objects.filter(name=name).first()
+    line = entry.lines.get("source", entry.line)
+    if source is None:
+        known = ", ".join(Source.objects.values_list("name", flat=True)) or "none"
+        raise ConfigError(filename, line, f"rule {entry.name!r}: unknown source {name!r} "
+                          f"(known: {known})")  # fmt: skip
+    if source.team_id not in (None, team.pk):
+        raise ConfigError(
+            filename, line, f"rule {entry.name!r}: source {name!r} belongs to another team"
+        )
+    return source.pk
+
+
+def _row_values(entry, team, filename=""):
+    """The model field values the entry wants (timezone applied to one-off windows, a rule's
+    source by its name)."""
     values = {}
     for key, value in entry.fields.items():
         if entry.section == "maintenance" and key == "checks":
             continue
         if entry.section == "maintenance" and key in ("start", "end"):
             value = value.replace(tzinfo=team.tzinfo)
+        if entry.section == "rule" and key == "source":
+            values["source_id"] = _source_pk(filename, entry, team)
+            continue
         values[FIELD_NAMES[entry.section].get(key, key)] = value
     return values
 
@@ -449,18 +570,14 @@ def plan(document, *, prune=False, managed_by=None):
     teams = {team.slug: team for team in Team.objects.filter(slug__in=document.teams())}
     models = _models()
     changes, wanted = [], {section: set() for section in models}
-    for section, entries in (
-        ("channel", document.channels),
-        ("check", document.checks),
-        ("maintenance", document.maintenance),
-    ):
+    for section, entries in document.sections():
         model = models[section]
         for entry in entries:
             team = teams.get(entry.team)
             if team is None:
                 raise ConfigError(document.filename, entry.line, f"unknown team {entry.team!r}")
             wanted[section].add((team.pk, entry.name))
-            values = _row_values(entry, team)
+            values = _row_values(entry, team, document.filename)
             if section != "channel":
                 values["managed_by"] = managed_by
             row = model.objects.filter(team=team, name=entry.name).first()
@@ -518,14 +635,10 @@ def apply(document, *, prune=False, dry_run=False, managed_by=None):
     models = _models()
     teams = {team.slug: team for team in Team.objects.filter(slug__in=document.teams())}
     with transaction.atomic():
-        for section, entries in (
-            ("channel", document.channels),
-            ("check", document.checks),
-            ("maintenance", document.maintenance),
-        ):
+        for section, entries in document.sections():
             for entry in entries:
                 team = teams[entry.team]
-                values = _row_values(entry, team)
+                values = _row_values(entry, team, document.filename)
                 if section != "channel":
                     values["managed_by"] = managed_by
                 row, _ = models[section].objects.update_or_create(
@@ -623,6 +736,33 @@ def export(teams=None):
             item["end"] = window.team.local(window.end).strftime(_LOCAL_MINUTE)
         maintenance.append(item)
 
+    rules = [_export_rule(rule) for rule in rows(models["rule"]).select_related("source")]
     document = {"channels": channels, "checks": checks, "maintenance": maintenance}
+    if rules:
+        document["rules"] = rules
     text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
     return text, warnings
+
+
+def _export_rule(rule):
+    from monitors import rules
+
+    item = {"name": rule.name, "team": rule.team.slug, "type": rule.kind}
+    if rule.source_id:
+        item["source"] = rule.source.name
+    spec = rules.PARAMS.get(rule.kind, {})
+    for key, value in rules.validate_params(rule.kind, rule.params or {}).items():
+        if spec[key].kind == "duration":
+            value = format_duration(value)
+        if value != "":
+            item[key] = value
+    item.update(
+        severity=rule.severity,
+        category=rule.category,
+        action_interval=format_duration(rule.action_interval),
+    )
+    if rule.runbook:
+        item["runbook"] = rule.runbook
+    if not rule.enabled:
+        item["enabled"] = False
+    return item

@@ -1,6 +1,7 @@
 """Demo checks, offline and idempotent: Vigie's own /health, a local port that refuses, a
-heartbeat the demo pings, an SQL invariant on Vigie's own database, one open incident, and
-seed 004's runbooks, which the checks name.
+heartbeat the demo pings, an SQL invariant on Vigie's own database, one open incident,
+seed 004's runbooks, which the checks name, and seed 002's and seed 004's alert rules over the
+demo source.
 
 The SQL check reads `VIGIE_DEMO_SQL_DSN` when set (a read-only DSN, kept as `${...}`), else
 Vigie's own SQLite file; on PostgreSQL without the variable it says the variable is missing."""
@@ -12,11 +13,12 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from monitors import checks
+from monitors import checks, rules
 from monitors.checks import Outcome
 from monitors.demo_runbooks import CHECK_RUNBOOKS, RUNBOOKS
-from monitors.models import Check, Incident, Runbook
+from monitors.models import AlertRule, Check, Incident, Runbook
 from rotation.models import Team
+from triage.models import Source
 from vigie.phrases import Phrase
 
 SQL_DSN_VARIABLE = "VIGIE_DEMO_SQL_DSN"
@@ -54,6 +56,43 @@ def _checks(base):
             {"category": Check.Category.BUSINESS, "allow_private": True},
         ),
     ]
+
+
+# (name, type, source-bound, params, severity, runbook): seed 002's two Sentry rules with their
+# 24 h action interval, seed 004's discarded jobs and latency, seed 000's backlog.
+RULES = [
+    ("nouvelle-issue-prod", "new_issue", True, {"environment": "production"}, "warning", ""),
+    ("pic", "event_spike", True, {"events": 10, "window": 300}, "critical", ""),
+    ("jobs-abandonnes", "discarded_jobs", True, {"count": 20, "window": 3600}, "warning",
+     "rb-005-django-q2-workers"),
+    ("backlog", "unqualified_backlog", False, {"older_than": 86400}, "info", ""),
+    ("source-muette", "source_stale", False, {"after": 1800}, "warning", ""),
+    ("personne-de-vigie", "nobody_on_watch", False, {}, "critical", ""),
+    ("vigie-lente", "check_slow", False, {"check": "vigie-health", "max_latency": 2}, "warning",
+     "rb-003-latency"),
+    ("certificats", "cert_expiring", False, {}, "warning", ""),
+]  # fmt: skip
+
+
+def _rules(team):
+    source = Source.objects.filter(name="demo").first()
+    created = 0
+    for name, kind, bound, params, severity, runbook in RULES:
+        if bound and source is None:
+            continue
+        _rule, made = AlertRule.objects.get_or_create(
+            team=team,
+            name=name,
+            defaults={
+                "kind": kind,
+                "source": source if bound else None,
+                "params": rules.validate_params(kind, params),
+                "severity": severity,
+                "runbook": runbook,
+            },
+        )
+        created += made
+    return created
 
 
 def load(url=""):
@@ -98,4 +137,8 @@ def load(url=""):
         incident.public_title = "Service de démonstration indisponible"
         incident.save(update_fields=["public_title"])
         incident.publish(None, "Le service de démonstration ne répond plus : nous enquêtons.")
-    return f"{created} checks created, {Incident.objects.unresolved().count()} open incident(s)"
+    made_rules = _rules(team)
+    return (
+        f"{created} checks created, {made_rules} alert rules created, "
+        f"{Incident.objects.unresolved().count()} open incident(s)"
+    )

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Min, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -537,31 +537,54 @@ class IncidentQuerySet(models.QuerySet):
 
     def open_for_check(self, check, outcome, at):
         """Open the incident of a check going down, or return the open one with its key."""
-        existing = self.open_for(check.incident_key)
-        if existing is not None:
-            return existing
         severity = outcome.severity or check.severity
         if check.kind == Check.Kind.STATUSPAGE and severity == Check.Severity.CRITICAL:
             severity = Check.Severity.WARNING  # a third party never pages as critical
         title = Phrase(
             gettext_noop("%(name)s: %(message)s"), name=check.name, message=outcome.message
         )
-        incident = self.create(
+        return self.open_or_join(
             team=check.team,
             key=check.incident_key,
-            monitor=check,
-            title=title[:300],
+            title=title,
             title_said=title.said(),
             severity=severity,
             category=check.category,
-            opened_at=at,
-            escalation=check.team.escalation_chain(at),
+            text=outcome.message,
+            at=at,
+            monitor=check,
         )
+
+    def open_or_join(
+        self, *, team, key, title, severity, category, text, at, escalation=None, **fields
+    ):
+        """The open incident with `key`, or a new one that freezes the team's chain and starts
+        paging: what a check going down and an alert rule firing both go through. `fields`:
+        `monitor` or `rule`, `title_said`; `escalation`: the team's chain at `at`, when the
+        caller has it. `text` (the opening event's) may be a Phrase, kept in the reader's
+        language on the timeline."""
+        existing = self.open_for(key)
+        if existing is not None:
+            return existing
+        try:
+            with transaction.atomic():
+                incident = self.create(
+                    team=team,
+                    key=key,
+                    title=title[:300],
+                    severity=severity,
+                    category=category,
+                    opened_at=at,
+                    escalation=team.escalation_chain(at) if escalation is None else escalation,
+                    **fields,
+                )
+        except IntegrityError:  # another worker opened it first (one unresolved per key)
+            return self.open_for(key)
         incident.events.create(
             at=at,
             kind=IncidentEvent.Kind.OPENED,
-            text=outcome.message,
-            data={"said": said(outcome.message)} if said(outcome.message) else {},
+            text=text,
+            data={"said": said(text)} if said(text) else {},
         )
         incident.start_paging(at)
         return incident
@@ -598,6 +621,9 @@ class Incident(models.Model):
     key = models.CharField(_("key"), max_length=200)
     monitor = models.ForeignKey(
         Check, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
+    )
+    rule = models.ForeignKey(
+        "AlertRule", on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
     )
     title = models.CharField(_("title"), max_length=300)
     # The title as vigie.phrases stores it, for pages in another language than English.
@@ -864,7 +890,9 @@ class Incident(models.Model):
     @property
     def runbook_ref(self):
         """The runbook reference of what opened it (a slug or a URL), or ""."""
-        return self.monitor.runbook if self.monitor_id else ""
+        if self.monitor_id:
+            return self.monitor.runbook
+        return self.rule.runbook if self.rule_id else ""
 
     @property
     def last_message(self):
@@ -988,3 +1016,106 @@ def team_destinations(team, severity):
     """Registered in vigie.notify.TEAM_DESTINATIONS: the team's channels hearing `severity`."""
     channels = Channel.objects.filter(team=team).hearing(severity)
     return [channel.destination() for channel in channels]
+
+
+class AlertRule(models.Model):
+    """A condition over what Vigie mirrors or watches (a new Sentry issue, a spike of events, a
+    stale source, nobody on watch…) that opens or joins one incident per cause, walking the
+    same frozen chain as a check. Parameters per type: monitors.rules.PARAMS."""
+
+    class Kind(models.TextChoices):
+        NEW_ISSUE = "new_issue", _("new issue")
+        EVENT_SPIKE = "event_spike", _("spike of events on one issue")
+        DISCARDED_JOBS = "discarded_jobs", _("discarded jobs")
+        UNQUALIFIED_BACKLOG = "unqualified_backlog", _("unqualified backlog")
+        SOURCE_STALE = "source_stale", _("source not syncing")
+        CHECK_DOWN = "check_down", _("check down")
+        CHECK_SLOW = "check_slow", _("check slow")
+        CERT_EXPIRING = "cert_expiring", _("certificate expiring")
+        NOBODY_ON_WATCH = "nobody_on_watch", _("nobody on watch")
+
+    team = models.ForeignKey("rotation.Team", on_delete=models.CASCADE, related_name="rules")
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("type"), max_length=30, choices=Kind)
+    source = models.ForeignKey(
+        "triage.Source",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: every source of the team (where the type allows it)."),
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Check.Severity, default=Check.Severity.WARNING
+    )
+    category = models.CharField(
+        _("category"), max_length=10, choices=Check.Category, default=Check.Category.TECHNICAL
+    )
+    # Seed 002: one problem never notifies twice inside this interval.
+    action_interval = models.PositiveIntegerField(
+        _("action interval (seconds)"), default=24 * 3600, validators=[MinValueValidator(60)]
+    )
+    runbook = models.CharField(_("runbook"), max_length=500, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    managed_by = models.CharField(_("managed by file"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # new_issue: items first mirrored after this instant are new.
+    evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert rule")
+        verbose_name_plural = _("alert rules")
+        ordering = ["team", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="rule_name_unique_per_team")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from monitors import rules
+
+        if not self.kind:
+            return
+        try:
+            self.params = rules.validate_params(self.kind, self.params or {})
+        except ValidationError as exc:
+            raise ValidationError({"params": exc.messages}) from None
+        if self.kind in rules.NEEDS_SOURCE and self.source_id is None:
+            raise ValidationError({"source": _("This type of rule watches one source.")})
+        if self.source_id and self.team_id and self.source.team_id not in (None, self.team_id):
+            raise ValidationError({"source": _("This source belongs to another team.")})
+
+    def incident_key(self, cause):
+        return f"rule:{self.pk}:{cause}"
+
+
+class Digest(models.Model):
+    """One daily or weekly digest of a team, claimed by inserting this row: the unique period
+    makes it sent once even with two workers or a restart at 9:00."""
+
+    class Period(models.TextChoices):
+        DAILY = "daily", _("daily")
+        WEEKLY = "weekly", _("weekly")
+
+    team = models.ForeignKey("rotation.Team", on_delete=models.CASCADE, related_name="digests")
+    period = models.CharField(_("period"), max_length=10, choices=Period)
+    # The local day the digest is due (a Monday for a weekly one).
+    day = models.DateField(_("day"))
+    start = models.DateTimeField(_("covers from"))
+    end = models.DateTimeField(_("covers until"))
+    sent_at = models.DateTimeField(_("sent at"))
+    text = models.TextField(_("text"), blank=True)
+
+    class Meta:
+        verbose_name = _("digest")
+        verbose_name_plural = _("digests")
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "period", "day"], name="one_digest_per_period")
+        ]
+
+    def __str__(self):
+        return f"{self.team} {self.period} {self.day}"

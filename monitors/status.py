@@ -167,7 +167,7 @@ def team_status(team, now, watch=None):
     incidents = list(
         Incident.objects.unresolved()
         .filter(team=team)
-        .select_related("monitor", "acknowledged_by")
+        .select_related("monitor", "rule", "acknowledged_by")
         .order_by("opened_at", "pk")
     )
     refs = {i.runbook_ref for i in incidents if i.runbook_ref}

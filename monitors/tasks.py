@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from monitors import checks
+from monitors import checks, rules
 from monitors.models import Check, Incident, fold_results
 from vigie import shutdown
 from vigie.models import Heartbeat
@@ -93,6 +93,8 @@ def tick(clock=time.monotonic, sleep=shutdown.sleep):
     start = clock()
     slots = 60 // TICK_SECONDS
     stopping = False
+    # Once a minute: time-based rules read states the slots below keep moving.
+    rules.evaluate_timed(timezone.now())
     for index in range(slots):
         close_old_connections()
         step(timezone.now(), pending)

@@ -108,7 +108,7 @@ def incident_list(request):
 
 @require_GET
 def incident_detail(request, pk):
-    incident = get_object_or_404(Incident.objects.select_related("team", "monitor"), pk=pk)
+    incident = get_object_or_404(Incident.objects.select_related("team", "monitor", "rule"), pk=pk)
     context = {
         "incident": incident,
         "events": incident.events.select_related("actor"),

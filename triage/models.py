@@ -266,6 +266,8 @@ class Item(models.Model):
     )
     qualified_at = models.DateTimeField(null=True, blank=True)
     came_back = models.BooleanField(default=False)
+    # When Vigie first mirrored it (a sync never writes it again): what "new" means for alerts.
+    mirrored_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     # Digest of the upstream fields as last mirrored: an unchanged item is not written again.
     upstream_digest = models.CharField(max_length=40, blank=True, editable=False)
 
@@ -405,6 +407,9 @@ class SyncRun(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     requests = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Jobs finished and failed in the TOTALS_WINDOW before the sync, where the upstream knows
+    # them (django-q2): {"since", "finished", "failed"}; empty otherwise.
+    totals = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("sync run")
@@ -454,3 +459,27 @@ class Release(models.Model):
     def short_version(self):
         """ "app@2.14.0" reads "2.14.0", as Sentry's shortVersion does."""
         return self.version.rsplit("@", 1)[-1]
+
+
+# Samples older than this are pruned at each sync: the longest window an alert rule may count.
+COUNT_HISTORY = timedelta(days=1)
+
+
+class ItemCount(models.Model):
+    """An item's upstream event count as a sync saw it change, with the count before: the
+    events between two syncs, which alert rules add up over a window (a spike of events on one
+    issue, discarded jobs in an hour). Written only when the count moved, pruned after
+    COUNT_HISTORY."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="counts")
+    at = models.DateTimeField(db_index=True)
+    count = models.BigIntegerField()
+    previous = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("item event count")
+        verbose_name_plural = _("item event counts")
+        indexes = [models.Index(fields=["item", "at"])]
+
+    def __str__(self):
+        return f"{self.item_id} {self.at:%Y-%m-%d %H:%M} {self.previous}->{self.count}"

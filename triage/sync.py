@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
-from triage.models import Item, Source, SyncRun
+from triage.models import COUNT_HISTORY, Item, ItemCount, Source, SyncRun
+from triage.signals import sync_finished
 from triage.sources import backend_for
 from triage.sources.base import DATA_FIELDS, SourceError, render_facts
 from vigie.logging import redact_text
@@ -28,6 +29,8 @@ SYNC_TIMEOUT = timedelta(minutes=15)
 # Events can be ingested a little out of order: re-read this much before the high-water mark.
 OVERLAP = timedelta(minutes=1)
 RECONCILE_EVERY = timedelta(hours=1)
+# The window of a job source's totals (a failure rate over the last hour, seed 004).
+TOTALS_WINDOW = timedelta(hours=1)
 BATCH_SIZE = 100
 INTERNAL_ERROR = gettext_noop("internal error: %(type)s")
 
@@ -44,6 +47,7 @@ def sync_source(source_pk):
         logger.info("sync_skipped_already_running", source_pk=source_pk)
         return None
     source = Source.objects.get(pk=source_pk)
+    previous_success = source.last_success_at
     run = SyncRun(source=source, started_at=started)
     backend = None
     try:
@@ -64,6 +68,18 @@ def sync_source(source_pk):
         run.finished_at = timezone.now()
         run.save()
         Source.objects.filter(pk=source_pk, sync_started_at=started).update(sync_started_at=None)
+    source.refresh_from_db()
+    # Robust: a receiver failing (an alert rule) never makes the sync itself fail.
+    for receiver, error in sync_finished.send_robust(
+        Source, source=source, run=run, previous_success=previous_success
+    ):
+        if error is not None:
+            logger.error(
+                "sync_finished_receiver_failed",
+                source=source.name,
+                receiver=getattr(receiver, "__qualname__", repr(receiver)),
+                error=repr(error),
+            )
     return run
 
 
@@ -71,8 +87,10 @@ def _mirror(source, backend, run):
     mark = source.high_water_mark
     newest = mark
     seen = set()
+    # The first mirror's counts are history, not events that just happened.
+    first = source.last_success_at is None
     for batch in batched(backend.fetch(since=mark - OVERLAP if mark else None), BATCH_SIZE):
-        created, updated, unchanged = upsert(source, batch)
+        created, updated, unchanged = upsert(source, batch, at=run.started_at, first=first)
         run.created += created
         run.updated += updated
         run.unchanged += unchanged
@@ -81,6 +99,11 @@ def _mirror(source, backend, run):
         newest = max(stamps, default=None)
         _beat(source, run)
     now = timezone.now()
+    totals = backend.totals(now - TOTALS_WINDOW)
+    if totals is not None:
+        since = (now - TOTALS_WINDOW).isoformat()
+        run.totals = {"since": since, "finished": totals[0], "failed": totals[1]}
+    ItemCount.objects.filter(item__source=source, at__lt=now - COUNT_HISTORY).delete()
     reconciled = source.last_reconciled_at
     if reconciled is None or now - reconciled >= RECONCILE_EVERY:
         run.updated += reconcile(source, backend, exclude=seen)
@@ -145,23 +168,27 @@ def digest(data):
     return hashlib.sha1(repr(material).encode(), usedforsecurity=False).hexdigest()
 
 
-def upsert(source, batch):
+def upsert(source, batch, *, at=None, first=False):
     """Write one batch of ItemData in bulk; returns (created, updated, unchanged).
 
-    Two queries when something changed (read the batch's digests, upsert), one otherwise, and
-    a third when items came back.
+    Two queries when something changed (read the batch's digests, upsert), one otherwise, a
+    third when items came back, and two more when event counts moved (an ItemCount per item
+    at `at`, from 0 for an item new since the first mirror).
     """
     batch = list({data.external_id: data for data in reversed(batch)}.values())
     existing = {
         row[0]: row[1:]
         for row in Item.objects.filter(
             source=source, external_id__in=[d.external_id for d in batch]
-        ).values_list("external_id", "upstream_digest", "qualification", "qualified_at")
+        ).values_list("external_id", "upstream_digest", "qualification", "qualified_at", "tally")
     }
-    rows, came_back, created = [], [], 0
+    rows, came_back, created, moved = [], [], 0, {}
     for data in batch:
         signature = digest(data)
         known = existing.get(data.external_id)
+        previous = (data.tally if first else 0) if known is None else known[3]
+        if data.tally != previous:
+            moved[data.external_id] = (data.tally, previous)
         if known is None:
             created += 1
         elif known[0] == signature:
@@ -186,6 +213,13 @@ def upsert(source, batch):
             )
             if came_back:
                 Item.objects.filter(source=source, external_id__in=came_back).update(came_back=True)
+            if moved:
+                ids = Item.objects.filter(source=source, external_id__in=list(moved))
+                ItemCount.objects.bulk_create(
+                    ItemCount(item_id=pk, at=at or timezone.now(), count=moved[eid][0],
+                              previous=moved[eid][1])
+                    for pk, eid in ids.values_list("pk", "external_id")
+                )  # fmt: skip
     return created, len(rows) - created, len(batch) - len(rows)
 
 

@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from monitors import config
-from monitors.models import Channel, Check, MaintenanceWindow
+from monitors.models import AlertRule, Channel, Check, MaintenanceWindow
 from rotation.tests.factories import TeamFactory
+from triage.tests.factories import SourceFactory
 
 EXAMPLE = (Path(__file__).parent / "data" / "example.yaml").read_text()
 
@@ -23,7 +24,10 @@ def secrets_env(monkeypatch):
 
 @pytest.fixture
 def demo_team(db):
-    return TeamFactory(slug="demo", timezone="Europe/Paris")
+    team = TeamFactory(slug="demo", timezone="Europe/Paris")
+    SourceFactory(name="prod", team=team)
+    SourceFactory(name="jobs", team=team)
+    return team
 
 
 @pytest.fixture
@@ -43,7 +47,7 @@ def apply_file(path, *args):
 
 def test_apply_creates_then_changes_nothing(demo_team, secrets_env, monitors_file):
     first = apply_file(monitors_file)
-    assert first.count("+ create") == 9
+    assert first.count("+ create") == 16
     assert Check.objects.filter(team=demo_team).count() == 5
     site = Check.objects.get(name="site")
     assert (site.interval, site.alert_after, site.managed_by) == (60, 2, str(monitors_file))
@@ -52,7 +56,7 @@ def test_apply_creates_then_changes_nothing(demo_team, secrets_env, monitors_fil
 
     second = apply_file(monitors_file)
     assert "+ create" not in second and "~ update" not in second
-    assert second.count("= unchanged") == 9
+    assert second.count("= unchanged") == 16
 
 
 def test_secrets_stay_references_in_the_database(demo_team, secrets_env, monitors_file):
@@ -85,6 +89,31 @@ def test_export_applies_back_to_the_same_state(demo_team, secrets_env, monitors_
     assert "ping_url" in exported
     window = MaintenanceWindow.objects.get(name="migration")
     assert window.team.local(window.start).strftime("%Y-%m-%dT%H:%M") == "2027-01-12T22:00"
+    assert "window: 5m" in exported and "action_interval: 1d" in exported
+    assert "~ update rule demo/pic: managed_by\n" in out  # only the file differs
+
+
+def test_rules_from_the_file(demo_team, secrets_env, monitors_file):
+    apply_file(monitors_file)
+    spike = AlertRule.objects.get(name="pic")
+    assert (spike.kind, spike.source.name, spike.severity) == ("event_spike", "prod", "critical")
+    assert spike.params == {"events": 10, "window": 300}
+    assert spike.action_interval == 86400 and spike.managed_by == str(monitors_file)
+    backlog = AlertRule.objects.get(name="backlog")
+    assert backlog.source is None and backlog.params == {"older_than": 86400, "count": 1}
+    assert AlertRule.objects.get(name="site-lent").runbook == "rb-003"
+    jobs = AlertRule.objects.get(name="jobs-abandonnes")
+    assert (jobs.params["rate_warning"], jobs.params["rate_critical"]) == (5, 20)
+    monitors_file.write_text(EXAMPLE.replace("events: 10", "events: 25"))
+    assert "~ update rule demo/pic: params" in apply_file(monitors_file)
+    assert AlertRule.objects.get(name="pic").params["events"] == 25
+
+
+def test_a_rule_cannot_watch_another_teams_source(demo_team, secrets_env, monitors_file):
+    SourceFactory(name="ailleurs", team=TeamFactory(slug="other"))
+    monitors_file.write_text(EXAMPLE.replace("source: prod, events", "source: ailleurs, events"))
+    with pytest.raises(CommandError, match=r":29: .*belongs to another team"):
+        apply_file(monitors_file)
 
 
 def test_prune_deletes_what_the_file_no_longer_names(demo_team, secrets_env, monitors_file):
@@ -115,6 +144,14 @@ def test_prune_deletes_what_the_file_no_longer_names(demo_team, secrets_env, mon
         (("checks: [site, certificat]", "checks: [site, nope]"), 26, "unknown check 'nope'"),
         (('"${PD_ROUTING_KEY}"', "R0UT1NGKEY"), 3, "write it as a reference"),
         (("day: tuesday", "day: mardi"), 25, "English day name"),
+        (("window: 5m, severity: critical", "windw: 5m"), 29, "unknown key 'windw'"),
+        (("window: 1h", "window: an hour"), 30, "bad duration 'an hour' for 'window'"),
+        (("source: jobs", "source: nulle-part"), 30, "unknown source 'nulle-part'"),
+        (("type: nobody_on_watch", "type: personne"), 33, "'type' must be one of"),
+        (("older_than: 24h", "older_than: 24h, source: prod, events: 3"), 31, "'events'"),
+        (("window: 5m,", "window: 2d,"), 29, "at most one day"),
+        (("count: 20,", "count: 20, rate_critical: 150%,"), 30, "a percentage above 0"),
+        (("team: demo, type: source_stale", "team: nowhere, type: source_stale"), 32, "nowhere"),
     ],
 )
 def test_a_bad_file_is_refused_whole(demo_team, secrets_env, monitors_file, change, line, named):
@@ -126,6 +163,7 @@ def test_a_bad_file_is_refused_whole(demo_team, secrets_env, monitors_file, chan
     assert named in message
     assert "nothing applied" in message
     assert not Check.objects.exists() and not Channel.objects.exists()
+    assert not AlertRule.objects.exists()
 
 
 def test_a_missing_variable_is_named_not_its_value(

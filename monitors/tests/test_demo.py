@@ -1,7 +1,8 @@
 import pytest
 
 from monitors import demo
-from monitors.models import Check, CheckResult, Incident
+from monitors.models import AlertRule, Check, CheckResult, Incident
+from triage import demo as triage_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +72,17 @@ def test_the_demo_status_page_reads_since_the_last_release():
     assert status.verdict == DEGRADED  # the refused port is a warning
     assert status.release.short_version == "2026.12.02"
     assert status.causes[0].runbook.label.startswith("RB-001")
+
+
+def test_demo_carries_the_seeds_rules_over_the_demo_source():
+    triage_demo.load()
+    demo.load()
+    demo.load()
+    rules = {rule.name: rule for rule in AlertRule.objects.select_related("source")}
+    assert len(rules) == 8
+    assert rules["pic"].params == {"events": 10, "window": 300}
+    assert rules["pic"].source.name == "demo" and rules["pic"].severity == "critical"
+    assert rules["nouvelle-issue-prod"].action_interval == 24 * 3600
+    assert rules["backlog"].source is None
+    for rule in rules.values():
+        rule.full_clean()

@@ -184,6 +184,11 @@ class SourceBackend:
         """Return {external_id: upstream_status} for items possibly changed upstream."""
         raise NotImplementedError
 
+    def totals(self, since):
+        """(finished, failed) jobs since `since`, for an upstream that knows every job and not
+        only its failures (a job failure rate); None when it does not."""
+        return None
+
     # Write side (triage.actions).
     def set_status(self, item, status, details=None):
         """Set the upstream status ("ignored", "resolved", "unresolved") and read it back.

@@ -13,6 +13,7 @@ import pickle
 from dataclasses import dataclass
 
 import structlog
+from django.db.models import Count, Q
 from django.urls import reverse
 from django_q.models import Failure, Task
 from django_q.tasks import async_task
@@ -133,6 +134,21 @@ class DjangoQBackend(JobBackend):
         """Groups with no failed task left (deleted from the admin) are "resolved"."""
         present = {self._external_id(g) for g in self._groups(None).values()}
         return {eid: "failed" if eid in present else "resolved" for eid in external_ids}
+
+    def totals(self, since):
+        if self.can_requeue:
+            counts = Task.objects.filter(stopped__gte=since).aggregate(
+                finished=Count("pk"), failed=Count("pk", filter=Q(success=False))
+            )
+            return counts["finished"], counts["failed"]
+        with read_only_connection(self.source) as conn:
+            return tuple(
+                conn.execute(
+                    "SELECT count(*), count(*) FILTER (WHERE NOT success) FROM django_q_task"
+                    " WHERE stopped >= %(since)s",
+                    {"since": since},
+                ).fetchone()
+            )
 
     def bug_report(self, item):
         func = item.payload.get("func", "")

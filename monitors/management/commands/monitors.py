@@ -10,10 +10,10 @@ from monitors import config
 
 class Command(BaseCommand):
     help = (
-        "Monitors as code. `apply FILE` creates or updates channels, checks and maintenance "
-        "windows by name (idempotent; --dry-run prints the plan only; --prune deletes what the "
-        "file no longer names, for the teams it names). `export` prints the configuration in "
-        "the same format."
+        "Monitors as code. `apply FILE` creates or updates channels, checks, maintenance "
+        "windows and alert rules by name (idempotent; --dry-run prints the plan only; --prune "
+        "deletes what the file no longer names, for the teams it names). `export` prints the "
+        "configuration in the same format."
     )
 
     def add_arguments(self, parser):
