@@ -30,3 +30,6 @@ STORAGES = {
 WHITENOISE_AUTOREFRESH = True
 # The browser tests' live server answers on localhost like any page.
 PUBLIC_ALLOWED_HOSTS = [*PUBLIC_ALLOWED_HOSTS, "localhost", "127.0.0.1"]
+# A real password hash costs about a second of CPU by design, and the tests make hundreds of
+# users; the processes the tests start (serve, demo) keep the real hasher.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
