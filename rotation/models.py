@@ -121,6 +121,13 @@ class Team(models.Model):
         self.feed_token = new_token()
         self.save(update_fields=["feed_token"])
 
+    def managed_by(self, user, membership):
+        """May `user` change this team's rotation? `membership` is theirs in it, or None.
+
+        The permission rules below all take the user's membership as the views already have it,
+        so that asking costs no query."""
+        return _manages(user, membership, self.pk)
+
     def escalation_chain(self, at):
         """Who each escalation level reaches at `at`, as JSON to freeze on an incident.
 
@@ -335,6 +342,18 @@ class Membership(models.Model):
         self.save(update_fields=["feed_token"])
 
 
+def _is(membership, *membership_ids):
+    """Is `membership` (possibly None) one of these (possibly null) memberships?"""
+    return membership is not None and membership.pk in membership_ids
+
+
+def _manages(user, membership, team_id):
+    """`Team.managed_by` from the team's id: the rules of rows that only hold it ask no query."""
+    if user.is_superuser:
+        return True
+    return membership is not None and membership.team_id == team_id and membership.can_manage
+
+
 class IntervalQuerySet(models.QuerySet):
     """Rows with a half-open `[start, end)` interval in UTC."""
 
@@ -370,6 +389,12 @@ class Absence(models.Model):
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": _("An absence must end after it starts.")})
 
+    def declarable_by(self, user, membership):
+        """A member declares their own absences; managers declare anyone's."""
+        return _is(membership, self.membership_id) or _manages(
+            user, membership, self.membership.team_id
+        )
+
 
 class Shift(models.Model):
     """A regular watch: one member is the vigie over `[start, end)`."""
@@ -404,6 +429,9 @@ class Shift(models.Model):
     @property
     def duration(self):
         return self.end - self.start
+
+    def held_by(self, membership):
+        return _is(membership, self.membership_id)
 
 
 class Override(models.Model):
@@ -458,6 +486,12 @@ class Override(models.Model):
 
     def __str__(self):
         return f"{self.membership.name} {self.start:%Y-%m-%d %H:%M}"
+
+    def removable_by(self, user, membership):
+        """Its two parties (who covers, who is covered) and the team's managers."""
+        return _is(membership, self.membership_id, self.covered_id) or _manages(
+            user, membership, self.team_id
+        )
 
     def clean(self):
         if self.start is None or self.end is None:
@@ -567,6 +601,16 @@ class Handover(models.Model):
 
         return nh3.clean(markdown.markdown(self.note, extensions=["fenced_code", "tables"]))
 
+    def editable_by(self, user, membership):
+        """The outgoing vigie writes the note; managers may complete it."""
+        return _is(membership, self.shift.membership_id) or _manages(
+            user, membership, self.shift.team_id
+        )
+
+    def acknowledgeable_by(self, user, membership):
+        """The incoming vigie acknowledges; a manager may do it for them."""
+        return _is(membership, self.incoming_id) or _manages(user, membership, self.shift.team_id)
+
     @property
     def acknowledgement_delay(self):
         if self.acknowledged_at is None:
@@ -642,3 +686,11 @@ class SwapRequest(models.Model):
 
     def __str__(self):
         return f"{self.first} ⇄ {self.second}"
+
+    def decidable_by(self, user, membership):
+        """The other vigie of the two watches (not the one who asked), or a manager."""
+        other_party = (
+            _is(membership, self.first.membership_id, self.second.membership_id)
+            and self.requested_by_id != user.pk
+        )
+        return other_party or _manages(user, membership, self.team_id)
