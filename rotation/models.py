@@ -612,6 +612,15 @@ class Handover(models.Model):
         return _is(membership, self.incoming_id) or _manages(user, membership, self.shift.team_id)
 
     @property
+    def note_text(self):
+        """The note as plain text, Markdown marks removed: for one-line excerpts."""
+        import html
+
+        from django.utils.html import strip_tags
+
+        return html.unescape(strip_tags(self.note_html)).strip()
+
+    @property
     def acknowledgement_delay(self):
         if self.acknowledged_at is None:
             return None
