@@ -674,10 +674,13 @@ class SwapRequest(models.Model):
         PENDING = "pending", _("pending")
         ACCEPTED = "accepted", _("accepted")
         DECLINED = "declined", _("declined")
+        # Its watches were given back to the rotation (one of the two vigies left).
+        CANCELLED = "cancelled", _("cancelled")
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="swap_requests")
-    first = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="+")
-    second = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="+")
+    # SET_NULL: a decided or cancelled request stays on record when its watches are regenerated.
+    first = models.ForeignKey(Shift, on_delete=models.SET_NULL, null=True, related_name="+")
+    second = models.ForeignKey(Shift, on_delete=models.SET_NULL, null=True, related_name="+")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
