@@ -523,6 +523,41 @@ class Override(models.Model):
                     "end": self.team.local(clash.end).strftime("%d/%m/%Y %H:%M"),
                 },
             )
+        self._check_covered()
+
+    def _check_covered(self):
+        """Who is covered comes from the schedule: the regular vigie of every watch it cuts.
+
+        Left empty, it is filled from the schedule (an override over a hole covers nobody);
+        someone who is not that vigie, or an override across two vigies' watches, is refused."""
+        vigies = {
+            shift.membership_id: shift.membership
+            for shift in Shift.objects.filter(team_id=self.team_id)
+            .overlapping(self.start, self.end)
+            .select_related("membership__user")
+        }
+        if self.covered_id is None and len(vigies) > 1:
+            raise ValidationError(
+                _("This stretch spans the watches of %(names)s: create one override for each."),
+                params={"names": ", ".join(sorted(m.name for m in vigies.values()))},
+            )
+        if self.covered_id is None and vigies:
+            self.covered = next(iter(vigies.values()))
+        if self.covered_id is not None and self.covered_id == self.membership_id:
+            raise ValidationError(_("Someone cannot cover for themselves."))
+        if self.covered_id is not None and set(vigies) != {self.covered_id}:
+            others = sorted(m.name for pk, m in vigies.items() if pk != self.covered_id)
+            raise ValidationError(
+                {
+                    "covered": ValidationError(
+                        _("%(name)s is not the vigie all along (on watch then: %(vigies)s)."),
+                        params={
+                            "name": self.covered.name,
+                            "vigies": ", ".join(others) or _("nobody"),
+                        },
+                    )
+                }
+            )
 
 
 class EscalationLevel(models.Model):
