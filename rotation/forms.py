@@ -151,8 +151,8 @@ class NoteForm(forms.Form):
     note = forms.CharField(
         label=_("Note for the next vigie (Markdown)"),
         widget=forms.Textarea(attrs={"rows": 8}),
-        required=False,
         max_length=20000,
+        error_messages={"required": _("Write something for the next vigie: the note is empty.")},
     )
 
 

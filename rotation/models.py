@@ -410,6 +410,8 @@ class Shift(models.Model):
     end = models.DateTimeField(_("end"))
     # Set by a swap: the daily regeneration keeps it where a person put it.
     locked = models.BooleanField(_("locked"), default=False)
+    # The outgoing vigie's note, drafted during the watch; the handover starts from it.
+    handover_note = models.TextField(_("handover note draft"), blank=True)
 
     objects = IntervalQuerySet.as_manager()
 
@@ -432,6 +434,10 @@ class Shift(models.Model):
 
     def held_by(self, membership):
         return _is(membership, self.membership_id)
+
+    def note_writable_by(self, user, membership):
+        """Its vigie drafts the handover note during the watch; managers may too."""
+        return self.held_by(membership) or _manages(user, membership, self.team_id)
 
 
 class Override(models.Model):

@@ -74,6 +74,9 @@ def create_handover(shift):
                 shift=shift,
                 incoming=incoming.membership if incoming else None,
                 snapshot=snapshot,
+                # The draft written during the watch; the snapshot is still taken now.
+                note=shift.handover_note,
+                note_updated_at=timezone.now() if shift.handover_note else None,
             )
     except IntegrityError:
         return None

@@ -31,6 +31,9 @@ urlpatterns = [
     ),
     path("rotation/<slug:slug>/fairness/", fairness.show_fairness, name="fairness"),
     path("rotation/<slug:slug>/history/", handovers.team_history, name="team-history"),
+    path(
+        "rotation/<slug:slug>/watches/<int:pk>/note", handovers.write_watch_note, name="watch-note"
+    ),
     path("rotation/<slug:slug>/handovers/<int:pk>/", handovers.show_handover, name="handover"),
     path(
         "rotation/<slug:slug>/handovers/<int:pk>/acknowledge",

@@ -42,6 +42,29 @@ def team_history(request, slug):
     return render(request, "rotation/history.html", {"team": team, "page": page})
 
 
+def write_watch_note(request, slug, pk):
+    """The outgoing vigie drafts the handover note during the watch; once it has ended, the
+    handover page takes over (the note goes with it, the snapshot is taken then)."""
+    team, membership = get_team(request, slug)
+    shift = get_object_or_404(
+        Shift.objects.select_related("membership__user", "handover"), team=team, pk=pk
+    )
+    handover = getattr(shift, "handover", None)
+    if handover is not None:
+        return redirect("rotation:handover", team.slug, handover.pk)
+    if not shift.note_writable_by(request.user, membership):
+        return forbidden(request, team)
+    form = NoteForm(request.POST or None, initial={"note": shift.handover_note})
+    if request.method == "POST" and form.is_valid():
+        shift.handover_note = form.cleaned_data["note"]
+        shift.save(update_fields=["handover_note"])
+        messages.success(
+            request, _("Draft saved: it goes with the handover at the end of the watch.")
+        )
+        return redirect("rotation:watch-note", team.slug, shift.pk)
+    return render(request, "rotation/watch_note.html", {"team": team, "shift": shift, "form": form})
+
+
 def show_handover(request, slug, pk):
     team, membership = get_team(request, slug)
     handover = get_object_or_404(

@@ -67,6 +67,7 @@ def _my_watches_page(request, memberships, *, profile=None, token_form=None, sta
         request,
         "rotation/my_watches.html",
         {
+            "now": now,
             "shifts": shifts,
             "overrides": overrides,
             "memberships": memberships,
