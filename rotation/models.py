@@ -477,6 +477,17 @@ class Override(models.Model):
         verbose_name=_("past corrected by"),
     )
     corrected_at = models.DateTimeField(_("past corrected at"), null=True, blank=True)
+    # Set when the generation gave this stretch away because its vigie is absent then: the
+    # next generation rebuilds it, and deleting the absence deletes it.
+    absence = models.ForeignKey(
+        Absence,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="overrides",
+        verbose_name=_("for the absence"),
+        editable=False,
+    )
 
     objects = IntervalQuerySet.as_manager()
 
