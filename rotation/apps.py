@@ -16,7 +16,7 @@ class RotationConfig(AppConfig):
         navigation.register(_("History"), "rotation:history", order=40)
         home.register(
             "rotation/_home.html",
-            "rotation.views.home_panel",
+            "rotation.views.home.home_panel",
             order=10,
             stylesheets=["rotation/rotation.css"],
         )

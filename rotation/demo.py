@@ -80,10 +80,13 @@ def load():
         services.create_handover(shift)
     first = Handover.objects.filter(shift__team=team).order_by("shift__end").first()
     if first is not None and not first.note:
+        # Dated as if the worker had run at the end of that watch: created now, the
+        # acknowledgement two hours later would lie in the future.
+        first.created_at = first.shift.end
         first.note = NOTE
-        first.note_updated_at = first.created_at
+        first.note_updated_at = first.shift.end - timedelta(minutes=30)
         first.acknowledged_by = first.incoming.user if first.incoming else None
-        first.acknowledged_at = first.created_at + timedelta(hours=2)
+        first.acknowledged_at = first.shift.end + timedelta(hours=2)
         first.save()
 
     if not Override.objects.filter(team=team).exists():

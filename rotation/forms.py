@@ -64,6 +64,7 @@ class OverrideForm(forms.ModelForm):
         )
         for name in ("membership", "covered"):
             self.fields[name].label_from_instance = lambda m: m.name
+        self.fields["covered"].help_text = _("Left empty: the vigie of that time, by the rotation.")
 
     def _localize(self, name):
         value = self.cleaned_data.get(name)
@@ -80,8 +81,6 @@ class OverrideForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("membership") and cleaned.get("membership") == cleaned.get("covered"):
-            raise ValidationError(_("Someone cannot cover for themselves."))
         actor = self.actor
         if actor is not None and not actor.can_manage:
             involved = {cleaned.get("membership"), cleaned.get("covered")}
@@ -152,8 +151,8 @@ class NoteForm(forms.Form):
     note = forms.CharField(
         label=_("Note for the next vigie (Markdown)"),
         widget=forms.Textarea(attrs={"rows": 8}),
-        required=False,
         max_length=20000,
+        error_messages={"required": _("Write something for the next vigie: the note is empty.")},
     )
 
 

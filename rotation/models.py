@@ -123,6 +123,13 @@ class Team(models.Model):
         self.feed_token = new_token()
         self.save(update_fields=["feed_token"])
 
+    def managed_by(self, user, membership):
+        """May `user` change this team's rotation? `membership` is theirs in it, or None.
+
+        The permission rules below all take the user's membership as the views already have it,
+        so that asking costs no query."""
+        return _manages(user, membership, self.pk)
+
     def escalation_chain(self, at):
         """Who each escalation level reaches at `at`, as JSON to freeze on an incident.
 
@@ -337,6 +344,18 @@ class Membership(models.Model):
         self.save(update_fields=["feed_token"])
 
 
+def _is(membership, *membership_ids):
+    """Is `membership` (possibly None) one of these (possibly null) memberships?"""
+    return membership is not None and membership.pk in membership_ids
+
+
+def _manages(user, membership, team_id):
+    """`Team.managed_by` from the team's id: the rules of rows that only hold it ask no query."""
+    if user.is_superuser:
+        return True
+    return membership is not None and membership.team_id == team_id and membership.can_manage
+
+
 class IntervalQuerySet(models.QuerySet):
     """Rows with a half-open `[start, end)` interval in UTC."""
 
@@ -372,6 +391,12 @@ class Absence(models.Model):
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": _("An absence must end after it starts.")})
 
+    def declarable_by(self, user, membership):
+        """A member declares their own absences; managers declare anyone's."""
+        return _is(membership, self.membership_id) or _manages(
+            user, membership, self.membership.team_id
+        )
+
 
 class Shift(models.Model):
     """A regular watch: one member is the vigie over `[start, end)`."""
@@ -387,6 +412,8 @@ class Shift(models.Model):
     end = models.DateTimeField(_("end"))
     # Set by a swap: the daily regeneration keeps it where a person put it.
     locked = models.BooleanField(_("locked"), default=False)
+    # The outgoing vigie's note, drafted during the watch; the handover starts from it.
+    handover_note = models.TextField(_("handover note draft"), blank=True)
 
     objects = IntervalQuerySet.as_manager()
 
@@ -406,6 +433,13 @@ class Shift(models.Model):
     @property
     def duration(self):
         return self.end - self.start
+
+    def held_by(self, membership):
+        return _is(membership, self.membership_id)
+
+    def note_writable_by(self, user, membership):
+        """Its vigie drafts the handover note during the watch; managers may too."""
+        return self.held_by(membership) or _manages(user, membership, self.team_id)
 
 
 class Override(models.Model):
@@ -445,6 +479,17 @@ class Override(models.Model):
         verbose_name=_("past corrected by"),
     )
     corrected_at = models.DateTimeField(_("past corrected at"), null=True, blank=True)
+    # Set when the generation gave this stretch away because its vigie is absent then: the
+    # next generation rebuilds it, and deleting the absence deletes it.
+    absence = models.ForeignKey(
+        Absence,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="overrides",
+        verbose_name=_("for the absence"),
+        editable=False,
+    )
 
     objects = IntervalQuerySet.as_manager()
 
@@ -460,6 +505,12 @@ class Override(models.Model):
 
     def __str__(self):
         return f"{self.membership.name} {self.start:%Y-%m-%d %H:%M}"
+
+    def removable_by(self, user, membership):
+        """Its two parties (who covers, who is covered) and the team's managers."""
+        return _is(membership, self.membership_id, self.covered_id) or _manages(
+            user, membership, self.team_id
+        )
 
     def clean(self):
         if self.start is None or self.end is None:
@@ -490,6 +541,41 @@ class Override(models.Model):
                     "start": self.team.local(clash.start).strftime("%d/%m/%Y %H:%M"),
                     "end": self.team.local(clash.end).strftime("%d/%m/%Y %H:%M"),
                 },
+            )
+        self._check_covered()
+
+    def _check_covered(self):
+        """Who is covered comes from the schedule: the regular vigie of every watch it cuts.
+
+        Left empty, it is filled from the schedule (an override over a hole covers nobody);
+        someone who is not that vigie, or an override across two vigies' watches, is refused."""
+        vigies = {
+            shift.membership_id: shift.membership
+            for shift in Shift.objects.filter(team_id=self.team_id)
+            .overlapping(self.start, self.end)
+            .select_related("membership__user")
+        }
+        if self.covered_id is None and len(vigies) > 1:
+            raise ValidationError(
+                _("This stretch spans the watches of %(names)s: create one override for each."),
+                params={"names": ", ".join(sorted(m.name for m in vigies.values()))},
+            )
+        if self.covered_id is None and vigies:
+            self.covered = next(iter(vigies.values()))
+        if self.covered_id is not None and self.covered_id == self.membership_id:
+            raise ValidationError(_("Someone cannot cover for themselves."))
+        if self.covered_id is not None and set(vigies) != {self.covered_id}:
+            others = sorted(m.name for pk, m in vigies.items() if pk != self.covered_id)
+            raise ValidationError(
+                {
+                    "covered": ValidationError(
+                        _("%(name)s is not the vigie all along (on watch then: %(vigies)s)."),
+                        params={
+                            "name": self.covered.name,
+                            "vigies": ", ".join(others) or _("nobody"),
+                        },
+                    )
+                }
             )
 
 
@@ -568,6 +654,25 @@ class Handover(models.Model):
 
         return markdown_html(self.note)
 
+    def editable_by(self, user, membership):
+        """The outgoing vigie writes the note; managers may complete it."""
+        return _is(membership, self.shift.membership_id) or _manages(
+            user, membership, self.shift.team_id
+        )
+
+    def acknowledgeable_by(self, user, membership):
+        """The incoming vigie acknowledges; a manager may do it for them."""
+        return _is(membership, self.incoming_id) or _manages(user, membership, self.shift.team_id)
+
+    @property
+    def note_text(self):
+        """The note as plain text, Markdown marks removed: for one-line excerpts."""
+        import html
+
+        from django.utils.html import strip_tags
+
+        return html.unescape(strip_tags(self.note_html)).strip()
+
     @property
     def acknowledgement_delay(self):
         if self.acknowledged_at is None:
@@ -622,10 +727,13 @@ class SwapRequest(models.Model):
         PENDING = "pending", _("pending")
         ACCEPTED = "accepted", _("accepted")
         DECLINED = "declined", _("declined")
+        # Its watches were given back to the rotation (one of the two vigies left).
+        CANCELLED = "cancelled", _("cancelled")
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="swap_requests")
-    first = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="+")
-    second = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="+")
+    # SET_NULL: a decided or cancelled request stays on record when its watches are regenerated.
+    first = models.ForeignKey(Shift, on_delete=models.SET_NULL, null=True, related_name="+")
+    second = models.ForeignKey(Shift, on_delete=models.SET_NULL, null=True, related_name="+")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
@@ -643,3 +751,11 @@ class SwapRequest(models.Model):
 
     def __str__(self):
         return f"{self.first} ⇄ {self.second}"
+
+    def decidable_by(self, user, membership):
+        """The other vigie of the two watches (not the one who asked), or a manager."""
+        other_party = (
+            _is(membership, self.first.membership_id, self.second.membership_id)
+            and self.requested_by_id != user.pk
+        )
+        return other_party or _manages(user, membership, self.team_id)

@@ -11,6 +11,7 @@ from itertools import pairwise
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rotation.models import HORIZON, Absence, Membership, Override, Shift, Team
 
@@ -124,6 +125,8 @@ class GenerationResult:
     created: int = 0
     kept: int = 0
     skipped_slots: int = 0
+    # Stretches of a watch whose vigie is absent, given to someone else by an override.
+    absences_covered: int = 0
 
     def __str__(self):
         text = _("%(created)s watches generated, %(kept)s kept") % {
@@ -132,6 +135,11 @@ class GenerationResult:
         }
         if self.skipped_slots:
             text += ", " + _("%(n)s without anyone available") % {"n": self.skipped_slots}
+        if self.absences_covered:
+            n = self.absences_covered
+            text += ", " + ngettext(
+                "%(n)s absence covered by an override", "%(n)s absences covered by overrides", n
+            ) % {"n": n}
         return text
 
 
@@ -141,8 +149,10 @@ def generate(team, now=None, horizon=HORIZON, first_end=None):
     Past and current watches are never touched; future ones are rebuilt, except those a person
     placed by hand (a swap locks them). Each next watch goes to the eligible member with the
     least watch time so far (ties: the longest since their last watch); anyone who has left, not
-    yet joined, or is absent for more than half of the watch is skipped. `first_end` fills a
-    hole starting now up to that instant (the rest of a watch whose vigie just left).
+    yet joined, or is absent for more than half of the watch is skipped. A vigie absent for a
+    shorter part of their watch keeps it, and that part goes to someone else as an override
+    tied to the absence (rebuilt at each generation, removed with the absence). `first_end`
+    fills a hole starting now up to that instant (the rest of a watch whose vigie just left).
     """
     now = now or timezone.now()
     until = now + horizon
@@ -151,6 +161,7 @@ def generate(team, now=None, horizon=HORIZON, first_end=None):
         future = Shift.objects.filter(team=team, start__gte=now)
         locked = list(future.filter(locked=True).order_by("start"))
         future.filter(locked=False).delete()
+        Override.objects.filter(team=team, absence__isnull=False, start__gte=now).delete()
         last = Shift.objects.filter(team=team, start__lt=now).order_by("-end").first()
         if last and last.end > now:
             cursor, first_end = last.end, None
@@ -173,7 +184,9 @@ def generate(team, now=None, horizon=HORIZON, first_end=None):
             default=None,
         )
         absences = {}
-        for absence in Absence.objects.filter(membership__team=team).overlapping(cursor, until):
+        # From now, not from the cursor: the running watch's stretches are covered too.
+        since = min(cursor, now)
+        for absence in Absence.objects.filter(membership__team=team).overlapping(since, until):
             absences.setdefault(absence.membership_id, []).append(absence)
 
         result = GenerationResult(kept=len(locked))
@@ -214,7 +227,47 @@ def generate(team, now=None, horizon=HORIZON, first_end=None):
         for m in credited:
             Membership.objects.filter(pk=m.pk).update(watch_credit=m.watch_credit)
         result.created = len(new_shifts)
+        result.absences_covered = _cover_absences(team, members, absences, load, now)
         return result
+
+
+def _cover_absences(team, members, absences, load, now):
+    """Give each stretch of a watch, from now on, whose vigie is absent to the least loaded
+    member free then, as an override tied to the absence; returns how many were created.
+
+    A stretch an override already touches is left to it (a person arranged it)."""
+    overrides = list(Override.objects.filter(team=team, end__gt=now))
+    created = []
+    for shift in Shift.objects.filter(team=team, end__gt=now).order_by("start"):
+        for absence in absences.get(shift.membership_id, ()):
+            start, end = max(absence.start, shift.start, now), min(absence.end, shift.end)
+            if end <= start or any(o.start < end and o.end > start for o in overrides):
+                continue
+            day = team.local(start).date()
+            free = [
+                m
+                for m in members
+                if m.pk != shift.membership_id
+                and m.in_rotation_on(day)
+                and not _absent(absences.get(m.pk, ()), start, end)
+            ]
+            if not free:
+                continue
+            chosen = min(free, key=lambda m: (load[m.pk], m.pk))
+            load[chosen.pk] += end - start
+            override = Override(
+                team=team,
+                membership=chosen,
+                covered_id=shift.membership_id,
+                start=start,
+                end=end,
+                absence=absence,
+                reason=absence.reason,
+            )
+            overrides.append(override)
+            created.append(override)
+    Override.objects.bulk_create(created)
+    return len(created)
 
 
 NEVER = datetime.min.replace(tzinfo=UTC)

@@ -1,18 +1,21 @@
 """Rotation actions that span several systems: handovers (snapshot + notification), leaving."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rotation import handover as registry
 from rotation import schedule
-from rotation.models import Handover, Shift, SwapRequest
-from vigie.notify import Message, notify_team
+from rotation.models import Handover, Override, Shift, SwapRequest, display_name
+from vigie.notify import Destination, Message, enqueue, notify_team
 
 logger = structlog.get_logger(__name__)
 
@@ -71,6 +74,9 @@ def create_handover(shift):
                 shift=shift,
                 incoming=incoming.membership if incoming else None,
                 snapshot=snapshot,
+                # The draft written during the watch; the snapshot is still taken now.
+                note=shift.handover_note,
+                note_updated_at=timezone.now() if shift.handover_note else None,
             )
     except IntegrityError:
         return None
@@ -174,10 +180,36 @@ def decide_swap(swap, user, accept, now=None):
             Shift.objects.filter(pk__in=[swap.first_id, swap.second_id]).update(locked=False)
 
 
+@dataclass
+class Departure:
+    """What removing a member changed: the regeneration, and what was ended or cancelled."""
+
+    generation: schedule.GenerationResult
+    overrides_ended: int = 0
+    swaps_cancelled: int = 0
+
+    @property
+    def skipped_slots(self):
+        return self.generation.skipped_slots
+
+    def __str__(self):
+        parts = [str(self.generation)]
+        if self.overrides_ended:
+            n = self.overrides_ended
+            parts.append(ngettext("%(n)s override ended", "%(n)s overrides ended", n) % {"n": n})
+        if self.swaps_cancelled:
+            n = self.swaps_cancelled
+            text = ngettext("%(n)s swap request cancelled", "%(n)s swap requests cancelled", n)
+            parts.append(text % {"n": n})
+        return ", ".join(parts)
+
+
 def leave_team(membership, now=None):
     """The member leaves: the rest of their current watch and their future watches go to others.
 
-    Their past watches stay as they were (history)."""
+    Their past watches stay as they were (history). Their overrides (covering or covered) end
+    now, so neither the calendar nor the feeds show them after they left; pending swap requests
+    on their watches are cancelled and their authors told, since the watches are regenerated."""
     now = now or timezone.now()
     team = membership.team
     with transaction.atomic():
@@ -192,5 +224,43 @@ def leave_team(membership, now=None):
             else:
                 current.end = now
                 current.save(update_fields=["end"])
+        overrides_ended = _end_overrides(team, membership, now)
+        cancelled = _cancel_swaps(team, membership, now)
         Shift.objects.filter(team=team, membership=membership, start__gte=now).update(locked=False)
-        return schedule.generate(team, now=now, first_end=first_end)
+        generation = schedule.generate(team, now=now, first_end=first_end)
+    return Departure(generation, overrides_ended, cancelled)
+
+
+def _end_overrides(team, membership, now):
+    theirs = Override.objects.filter(team=team, end__gt=now).filter(
+        Q(membership=membership) | Q(covered=membership)
+    )
+    running = theirs.filter(start__lt=now).update(end=now)
+    future, _by_model = theirs.filter(start__gte=now).delete()
+    return running + future
+
+
+def _cancel_swaps(team, membership, now):
+    pending = list(
+        SwapRequest.objects.filter(team=team, state=SwapRequest.State.PENDING)
+        .filter(Q(first__membership=membership) | Q(second__membership=membership))
+        .select_related("requested_by")
+    )
+    for swap in pending:
+        SwapRequest.objects.filter(pk=swap.pk).update(
+            state=SwapRequest.State.CANCELLED, decided_at=now
+        )
+        Shift.objects.filter(pk__in=[swap.first_id, swap.second_id]).update(locked=False)
+        author = swap.requested_by
+        if author.email:
+            with translation.override(settings.LANGUAGE_CODE):
+                subject = _(
+                    "Your swap request was cancelled: %(name)s left the rotation of %(team)s"
+                ) % {"name": membership.short_name, "team": team.name}
+            enqueue(
+                Destination("email", {"to": author.email}, display_name(author)),
+                Message(subject=subject),
+                key=f"swap:{swap.pk}:cancelled",
+                group=f"swap:{swap.pk}",
+            )
+    return len(pending)

@@ -55,6 +55,16 @@ def test_wrong_password_says_so(client):
     assert "ne correspondent pas" in response.content.decode()
 
 
+def test_a_wrong_password_gives_one_message(client):
+    UserFactory(username="camille")
+    response = client.post("/accounts/login/", {"username": "camille", "password": "nope"})
+    page = response.content.decode()
+    assert page.count("ne correspondent pas") == 1
+    # Django's own wording of the same refusal is not shown as well.
+    assert "errorlist" not in page
+    assert "sensible à la casse" not in page
+
+
 def test_password_change(client):
     user = UserFactory()
     client.force_login(user)

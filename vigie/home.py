@@ -1,7 +1,7 @@
 """The home page's panels, registered by the apps in their AppConfig.ready().
 
     from vigie import home
-    home.register("rotation/_home.html", "rotation.views.home_panel", order=10,
+    home.register("rotation/_home.html", "rotation.views.home.home_panel", order=10,
                   stylesheets=["rotation/rotation.css"])
 
 `context(request)` returns the panel's template context, or None to leave the panel out.

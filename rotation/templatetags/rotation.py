@@ -23,7 +23,7 @@ def team_date(value, team):
 
 @register.filter
 def days(value):
-    """A timedelta as a number of days with one decimal."""
+    """A timedelta as a number of days with one decimal, written the active language's way."""
     if value is None:
         return ""
-    return f"{value.total_seconds() / 86400:.1f}"
+    return formats.number_format(value.total_seconds() / 86400, 1)

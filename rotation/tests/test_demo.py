@@ -1,4 +1,5 @@
 import pytest
+from django.utils import timezone
 
 from rotation import demo, schedule
 from rotation.models import Handover, Membership, Override, Shift, Team
@@ -19,3 +20,10 @@ def test_demo_team_is_complete_and_idempotent():
     assert Handover.objects.filter(shift__team=team).count() == 2
     assert Handover.objects.exclude(note="").count() == 1
     assert schedule.on_watch(team).now is not None
+
+
+def test_the_demo_acknowledgement_lies_in_the_past():
+    demo.load()
+    acknowledged = Handover.objects.get(acknowledged_at__isnull=False)
+    assert acknowledged.shift.end <= acknowledged.created_at < acknowledged.acknowledged_at
+    assert acknowledged.acknowledged_at <= timezone.now()

@@ -1,12 +1,21 @@
 import pytest
 
 from rotation.forms import OverrideForm
-from rotation.models import Override
+from rotation.models import Override, Shift
+from rotation.tests.conftest import paris
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 # NOW is Wednesday 25 November 2026, 15:00 in Paris.
 PAST = {"start": "2026-11-20T10:00", "end": "2026-11-21T10:00"}
+
+
+@pytest.fixture(autouse=True)
+def camille_on_watch(team, members):
+    # The override covers Camille: she must be the vigie then.
+    Shift.objects.create(
+        team=team, membership=members[0], start=paris(2026, 11, 16, 10), end=paris(2026, 11, 30, 10)
+    )
 
 
 def _form(team, members, *, actor, user, **extra):

@@ -1,0 +1,72 @@
+"""An absence over part of a watch: the vigie keeps the watch, an override covers the rest."""
+
+import pytest
+from django.urls import reverse
+
+from rotation import schedule
+from rotation.models import Absence, Override, Shift
+from rotation.tests.conftest import NOW, paris
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
+
+# The rotation: Camille 23/11 → 7/12, Dominique 7/12 → 21/12, Sacha 21/12 → 4/1 (10:00).
+
+
+def _declare(client, member, first, last):
+    client.force_login(member.user)
+    url = reverse("rotation:members", args=["core"])
+    data = {"membership": member.pk, "start": first, "end": last, "reason": "Dentiste"}
+    assert client.post(url, data).status_code == 302
+
+
+def test_the_absent_stretch_goes_to_someone_else_as_an_override(client, rotation, members):
+    _camille, dominique, _sacha = members
+    _declare(client, dominique, "2026-12-08", "2026-12-10")
+    # Three days of fourteen: Dominique keeps the watch…
+    watch = Shift.objects.get(team=rotation, start=paris(2026, 12, 7, 10))
+    assert watch.membership == dominique
+    # …and someone else is the vigie while she is away, by an override tied to the absence.
+    override = Override.objects.get()
+    assert (override.start, override.end) == (paris(2026, 12, 8), paris(2026, 12, 11))
+    assert override.covered == dominique and override.membership != dominique
+    assert override.absence == Absence.objects.get()
+    assert schedule.on_watch(rotation, paris(2026, 12, 9, 12)).now.membership != dominique
+    assert schedule.on_watch(rotation, paris(2026, 12, 11, 12)).now.membership == dominique
+    page = client.get(reverse("rotation:team-calendar", args=["core"])).content.decode()
+    overrides = page[page.index('id="overrides"') :]
+    assert '<span class="badge">absence</span>' in overrides and "Dentiste" in overrides
+
+
+def test_each_generation_rebuilds_it_and_removing_the_absence_removes_it(rotation, members):
+    dominique = members[1]
+    absence = Absence.objects.create(
+        membership=dominique, start=paris(2026, 12, 8), end=paris(2026, 12, 11)
+    )
+    assert schedule.generate(rotation).absences_covered == 1
+    assert schedule.generate(rotation).absences_covered == 1
+    assert Override.objects.count() == 1
+    absence.delete()
+    assert not Override.objects.exists()
+
+
+def test_an_override_a_person_arranged_is_left_alone(rotation, members):
+    _camille, dominique, sacha = members
+    Override.objects.create(
+        team=rotation,
+        membership=sacha,
+        covered=dominique,
+        start=paris(2026, 12, 8),
+        end=paris(2026, 12, 11),
+    )
+    Absence.objects.create(membership=dominique, start=paris(2026, 12, 8), end=paris(2026, 12, 11))
+    assert schedule.generate(rotation).absences_covered == 0
+    assert Override.objects.get().absence is None
+
+
+def test_the_running_watch_is_covered_from_now(rotation, members):
+    camille = members[0]
+    Absence.objects.create(membership=camille, start=paris(2026, 11, 25), end=paris(2026, 11, 27))
+    schedule.generate(rotation)
+    override = Override.objects.get()
+    assert (override.start, override.end) == (NOW, paris(2026, 11, 27))
+    assert schedule.on_watch(rotation).now.membership != camille

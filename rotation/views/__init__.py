@@ -1,0 +1,1 @@
+"""The rotation's pages, one module per page (or group of pages sharing a form)."""
