@@ -137,13 +137,15 @@ class BugsinkBackend(SourceBackend):
                     auth=True,
                 ) from None
             if exc.status == 404:
-                raise SourceError(
+                missing = SourceError(
                     gettext_noop(
                         "Bugsink answered 404 for %(path)s: unknown project or issue, or deleted"
                     ),
                     params={"path": f"/api/canonical/0/{path}"},
                     permanent=True,
-                ) from None
+                )
+                missing.not_found = True
+                raise missing from None
             if exc.status == 429:
                 raise SourceError(
                     gettext_noop("Bugsink rate limit reached (HTTP %(status)s); will retry later"),
@@ -223,7 +225,7 @@ class BugsinkBackend(SourceBackend):
             try:
                 statuses[str(external_id)] = status_of(self._issue(external_id))
             except SourceError as exc:
-                if not exc.permanent or exc.auth:
+                if not getattr(exc, "not_found", False):
                     raise
                 statuses[str(external_id)] = "gone"
         return statuses

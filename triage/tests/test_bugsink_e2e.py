@@ -2,6 +2,7 @@
 real errors sent through sentry-sdk, Vigie's sync, a click on the board, the result read back
 from Bugsink's own API. One Bugsink for the module; its virtual environment is cached in var/."""
 
+import fcntl
 import os
 import shutil
 import socket
@@ -14,13 +15,15 @@ from pathlib import Path
 import pytest
 import requests
 from django.conf import settings as django_settings
+from django.core.management import call_command
 
 from rotation.models import Team
 from rotation.tests.factories import MembershipFactory
 from triage.models import Item, Source
 from triage.sync import sync_source
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+# One Bugsink for the module: its tests go to one xdist worker (make test runs --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.xdist_group("bugsink")]
 
 VENV = Path(django_settings.BASE_DIR) / "var" / "bugsink-venv"
 TOKEN_ENV = "VIGIE_TEST_BUGSINK_TOKEN"
@@ -61,6 +64,14 @@ def _unavailable(reason):
 
 
 def _bugsink_venv():
+    VENV.parent.mkdir(exist_ok=True)
+    # The SQLite and PostgreSQL runs of CI, or two workers, share it: one installs it.
+    with open(VENV.parent / "bugsink-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _install()
+
+
+def _install():
     manage = VENV / "bin" / "bugsink-manage"
     if manage.exists():
         return manage
@@ -265,3 +276,58 @@ def test_an_unknown_project_is_an_error_not_an_empty_board(board):
     source.save()
     run = sync_source(source.pk)
     assert "404" in run.error
+
+
+def test_addsource_bugsink_then_sync(bugsink, monkeypatch, capsys):
+    monkeypatch.setenv(TOKEN_ENV, bugsink.token)
+    Team.objects.create(slug="prod-team", name="Prod")
+    call_command(
+        "addsource",
+        "bugsink",
+        "--name",
+        "bs",
+        "--url",
+        bugsink.url + "/",
+        "--project",
+        bugsink.project,
+        "--token-env",
+        TOKEN_ENV,
+        "--github-repo",
+        "acme/app",
+        "--team",
+        "prod-team",
+    )
+    out = capsys.readouterr().out
+    assert bugsink.token not in out and f"project {bugsink.project}" in out
+    source = Source.objects.get(name="bs")
+    assert (source.kind, source.base_url, source.scopes) == (
+        "bugsink",
+        bugsink.url,
+        [bugsink.project],
+    )
+    assert sync_source(source.pk).created == len(bugsink.issues(bugsink.project))
+
+
+def test_the_message_without_stack_trace_files_a_bug_without_frames(board, bugsink, fake_github):
+    source, click = board
+    item = Item.objects.get(source=source, title__contains="no stack trace")
+    assert click(item, "bug", "m1").status_code == 200
+    item.refresh_from_db()
+    assert item.qualification == Item.Qualification.BUG
+    assert len(fake_github.issues("acme/app")) == 1
+
+
+# Last: it deletes an issue in the module's Bugsink.
+def test_an_issue_deleted_in_bugsink_is_kept_and_marked_gone(board, bugsink):
+    source, _click = board
+    item = Item.objects.get(source=source, title__contains="no stack trace")
+    requests.delete(
+        f"{bugsink.url}/api/canonical/0/issues/{item.external_id}/",
+        headers={"Authorization": f"Bearer {bugsink.token}"},
+        timeout=30,
+    ).raise_for_status()
+    Source.objects.filter(pk=source.pk).update(last_reconciled_at=None)
+    run = sync_source(source.pk)
+    assert run.error == ""
+    item.refresh_from_db()
+    assert item.upstream_status == "gone"
