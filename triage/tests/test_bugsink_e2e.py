@@ -155,7 +155,7 @@ def bugsink(tmp_path_factory):
         subprocess.run(
             [sys.executable, "-c", SEND, project["dsn"]], check=True, timeout=60, env=env
         )
-        instance.project = str(project["id"])
+        instance.project, instance.dsn = str(project["id"]), project["dsn"]
         yield instance
     finally:
         server.terminate()
@@ -315,6 +315,34 @@ def test_the_message_without_stack_trace_files_a_bug_without_frames(board, bugsi
     item.refresh_from_db()
     assert item.qualification == Item.Qualification.BUG
     assert len(fake_github.issues("acme/app")) == 1
+
+
+def test_bugsink_down_is_recorded_and_nothing_is_lost(board, monkeypatch):
+    source, _click = board
+    waits = []
+    monkeypatch.setattr("triage.sources.bugsink.time.sleep", waits.append)
+    kept = Item.objects.filter(source=source).count()
+    source.base_url = f"http://127.0.0.1:{_free_port()}"
+    source.save()
+    run = sync_source(source.pk)
+    source.refresh_from_db()
+    assert "ConnectionError" in run.error and len(waits) == 3
+    assert source.state == Source.State.ERROR
+    assert Item.objects.filter(source=source).count() == kept
+
+
+def test_a_new_occurrence_after_temporaire_brings_the_issue_back(board, bugsink):
+    source, click = board
+    item = Item.objects.get(source=source, title__startswith="ValueError")
+    click(item, "temporary", "c1")
+    assert _upstream(bugsink, item)["is_muted"] is True
+    subprocess.run([sys.executable, "-c", SEND, bugsink.dsn], check=True, timeout=60)
+    assert _upstream(bugsink, item)["is_muted"] is False  # Bugsink unmuted it itself
+    run = sync_source(source.pk)
+    assert run.error == "" and run.updated >= 1
+    item.refresh_from_db()
+    assert item.came_back and item.upstream_status == "unresolved"
+    assert item.tally == _upstream(bugsink, item)["digested_event_count"]
 
 
 # Last: it deletes an issue in the module's Bugsink.
