@@ -317,6 +317,13 @@ def test_the_message_without_stack_trace_files_a_bug_without_frames(board, bugsi
     assert len(fake_github.issues("acme/app")) == 1
 
 
+def test_the_admin_shows_the_fields_bugsink_is_configured_with(board, admin_client):
+    source, _click = board
+    page = admin_client.get(f"/admin/triage/source/{source.pk}/change/").content.decode()
+    assert 'name="scopes"' in page and 'name="base_url"' in page
+    assert 'name="organization"' not in page and 'name="environment"' not in page
+
+
 def test_bugsink_down_is_recorded_and_nothing_is_lost(board, monkeypatch):
     source, _click = board
     waits = []
