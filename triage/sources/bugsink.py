@@ -11,7 +11,9 @@ Facts of the real API (Bugsink 2.6, read from its OpenAPI schema and views):
   which is what Attendu means, and with one event what Temporaire means;
 - comments are posted to `issue-comments/` and read back from `issue-history/`;
 - there are no environments: Bugsink's convention is one project per environment, so the
-  source names the production project.
+  source names the production project;
+- the `last_seen` order is not cursor-stable (an issue seen again mid-mirror moves to the front):
+  what it skips is newer than the high-water mark, so the next sync reads it.
 """
 
 import time
@@ -237,10 +239,14 @@ class BugsinkBackend(SourceBackend):
 
     def set_status(self, item, status, details=None):
         path = self._issue_path(item.external_id)
-        current = status_of(self._issue(item.external_id))
+        before = self._issue(item.external_id)
+        current = status_of(before)
         # Each verb starts from one state (Bugsink answers 400 otherwise): leave the current
         # one first, and write nothing when a retry finds the first attempt applied.
-        if current != status or (status == "ignored" and details):
+        applied = current == status and (
+            status != "ignored" or mute_details(before) == dict(details or {})
+        )
+        if not applied:
             if current == "resolved":
                 self._call("POST", path + "reopen/")
             elif current == "ignored":
