@@ -9,7 +9,7 @@ ADDR ?= 127.0.0.1:8000
 # its own test database (test_<name>_gw0, _gw1, ...), on SQLite and PostgreSQL alike.
 NPROC ?= $(shell nproc 2>/dev/null || echo 1)
 HAS_XDIST = $(shell $(UV) run --frozen python -c "import xdist" >/dev/null 2>&1 && echo yes)
-PYTEST_ARGS ?= $(if $(and $(filter-out 0 1,$(NPROC)),$(HAS_XDIST)),-n $(NPROC))
+PYTEST_ARGS ?= $(if $(and $(filter-out 0 1,$(NPROC)),$(HAS_XDIST)),-n $(NPROC) --dist loadgroup)
 
 .PHONY: run manage test install lint format bench messages
 

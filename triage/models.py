@@ -171,8 +171,9 @@ class Source(models.Model):
         return (now or timezone.now()) - self.last_success_at > self.stale_after()
 
 
-# Upstream states in which nothing is left to do (a request closed on GitHub needs nobody).
-FINISHED_UPSTREAM = ["resolved", "closed", "roadmap", "unlabelled"]
+# Upstream states in which nothing is left to do (a request closed on GitHub needs nobody, an
+# issue deleted in Bugsink is gone).
+FINISHED_UPSTREAM = ["resolved", "closed", "roadmap", "unlabelled", "gone"]
 
 
 class ActionQuerySet(models.QuerySet):

@@ -10,6 +10,7 @@ from django.utils.module_loading import import_string
 REGISTRY = {
     "demo": "triage.sources.demo.DemoBackend",
     "sentry": "triage.sources.sentry.SentryBackend",
+    "bugsink": "triage.sources.bugsink.BugsinkBackend",
     "goodjob": "triage.sources.goodjob.GoodJobBackend",
     "djangoq": "triage.sources.djangoq.DjangoQBackend",
     "github": "triage.sources.github.GitHubRequestsBackend",

@@ -1,0 +1,339 @@
+"""Bugsink (self-hosted, Sentry-SDK compatible) through its canonical API, `/api/canonical/0/`.
+
+Facts of the real API (Bugsink 2.6, read from its OpenAPI schema and views):
+- a token is a bearer token (`bugsink-manage create_auth_token`); 401 when it is refused;
+- `issues/?project=ID&state=open&sort=last_seen&order=desc` lists the issues neither resolved
+  nor muted, newest first, 250 a page, chained by a `cursor` in the answer's `next` URL;
+- an issue has no title: its `calculated_type` and `calculated_value` make it;
+- state changes are one POST each (`resolve`, `reopen`, `mute`, `mute-for`, `mute-until`,
+  `unmute`) and answer 400 when the issue is not in the state they start from;
+- Bugsink's mute is Sentry's ignore; `mute-until` unmutes on "at least N events in P periods",
+  which is what Attendu means, and with one event what Temporaire means;
+- comments are posted to `issue-comments/` and read back from `issue-history/`;
+- there are no environments: Bugsink's convention is one project per environment, so the
+  source names the production project;
+- the `last_seen` order is not cursor-stable (an issue seen again mid-mirror moves to the front):
+  what it skips is newer than the high-water mark, so the next sync reads it.
+"""
+
+import time
+from datetime import datetime
+from urllib.parse import parse_qs, quote, urlsplit
+
+import structlog
+from django.utils.translation import gettext_noop
+
+from triage.sources.base import (
+    ConfigurationError,
+    ItemData,
+    SourceBackend,
+    SourceError,
+    UpstreamState,
+    secret_of,
+)
+from vigie import http
+
+logger = structlog.get_logger(__name__)
+
+TOP_FRAMES = 8
+# Temporaire: unmuted by the next event, whenever it comes (a year stands for "ever").
+NEXT_OCCURRENCE = {"period_name": "year", "nr_of_periods": 1, "gte_threshold": 1}
+MINUTES = {"minute": 1, "hour": 60, "day": 1440, "week": 10080}
+
+
+def parse_datetime(value):
+    if not isinstance(value, str) or not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def status_of(issue):
+    """Bugsink's two flags as the board's statuses (Sentry's words: ignored is muted)."""
+    if issue.get("is_resolved"):
+        return "resolved"
+    if issue.get("is_muted"):
+        return "ignored"
+    return "unresolved"
+
+
+def mute_details(issue):
+    """The mute read back, in the statusDetails the board keeps ({"ignoreCount": 1} for
+    Temporaire, count and window in minutes for Attendu)."""
+    for condition in issue.get("unmute_on_volume_based_conditions") or []:
+        if condition.get("period") == "year" and condition.get("volume") == 1:
+            return {"ignoreCount": 1}
+        minutes = MINUTES.get(condition.get("period"))
+        if minutes is not None:
+            return {
+                "ignoreCount": condition.get("volume"),
+                "ignoreWindow": minutes * int(condition.get("nr_of_periods") or 0),
+            }
+    return {}
+
+
+def next_cursor(page):
+    following = page.get("next") if isinstance(page, dict) else None
+    if not following:
+        return None
+    return (parse_qs(urlsplit(following).query).get("cursor") or [None])[0]
+
+
+class BugsinkBackend(SourceBackend):
+    label = "Bugsink"
+    fields = ("base_url", "scopes", "secret_env", "secret")
+    cli_help = "A Bugsink project (its production one: Bugsink has a project per environment)."
+    qualifications = ("temporary", "bug", "expected", "resolved")
+    max_ignore_window = None  # mute-until takes any number of minutes
+
+    @classmethod
+    def add_arguments(cls, parser):
+        parser.add_argument("--url", required=True, help="Bugsink's base URL.")
+        parser.add_argument(
+            "--project",
+            required=True,
+            help="Id of the Bugsink project of the production environment.",
+        )
+
+    @classmethod
+    def configure(cls, source, options):
+        project = str(options["project"]).strip()
+        if not project.isdigit():
+            raise ConfigurationError(f"--project: a Bugsink project id (a number), got {project!r}")
+        source.base_url = options["url"].rstrip("/")
+        source.scopes = [project]
+
+    @classmethod
+    def describe(cls, source):
+        return f"{source.base_url}, project {', '.join(map(str, source.scopes))}"
+
+    def __init__(self, source, *, sleep=None, timeout=http.DEFAULT_TIMEOUT):
+        super().__init__(source)
+        self.timeout = timeout
+        self.base_url = (source.base_url or "").rstrip("/")
+        self.project = str((source.scopes or [""])[0])
+        self._sleep = sleep
+
+    # Plumbing -----------------------------------------------------------------------------
+
+    def _call(self, method, path, *, params=None, json=None):
+        headers = {"Authorization": f"Bearer {secret_of(self.source, 'Bugsink token')}"}
+        self.requests += 1
+        try:
+            response = http.request(
+                method,
+                f"{self.base_url}/api/canonical/0/{path}",
+                params=params,
+                json=json,
+                headers=headers,
+                sleep=self._sleep or time.sleep,
+                timeout=self.timeout,
+            )
+        except http.UpstreamError as exc:
+            if exc.status in (401, 403):
+                raise SourceError(
+                    gettext_noop(
+                        "Bugsink refused the token (HTTP %(status)s): check the token "
+                        "(bugsink-manage create_auth_token)"
+                    ),
+                    params={"status": exc.status},
+                    auth=True,
+                ) from None
+            if exc.status == 404:
+                missing = SourceError(
+                    gettext_noop(
+                        "Bugsink answered 404 for %(path)s: unknown project or issue, or deleted"
+                    ),
+                    params={"path": f"/api/canonical/0/{path}"},
+                    permanent=True,
+                )
+                missing.not_found = True
+                raise missing from None
+            if exc.status == 429:
+                raise SourceError(
+                    gettext_noop("Bugsink rate limit reached (HTTP %(status)s); will retry later"),
+                    params={"status": 429},
+                    retry_after=exc.retry_after,
+                ) from None
+            raise SourceError(f"Bugsink: {exc}", permanent=exc.permanent) from None
+        try:
+            return response.json()
+        except ValueError:
+            raise SourceError(
+                f"Bugsink answered something that is not JSON (HTTP {response.status_code})"
+            ) from None
+
+    def _issue_path(self, external_id):
+        return f"issues/{quote(str(external_id), safe='')}/"
+
+    # Mirror side --------------------------------------------------------------------------
+
+    def fetch(self, *, since=None):
+        """Open issues (neither resolved nor muted) of the project, newest `last_seen` first."""
+        params = {"project": self.project, "state": "open", "sort": "last_seen", "order": "desc"}
+        cursor = None
+        while True:
+            page = self._call(
+                "GET", "issues/", params={**params, "cursor": cursor} if cursor else params
+            )
+            issues = page.get("results") if isinstance(page, dict) else None
+            if not isinstance(issues, list):
+                raise SourceError("Bugsink's issue list is not a list")
+            for item in filter(None, map(self._to_item, issues)):
+                if since is not None and item.last_seen < since:
+                    return
+                yield item
+            cursor = next_cursor(page)
+            if cursor is None:
+                return
+
+    def _to_item(self, issue):
+        try:
+            external_id = issue["id"]
+            kind, value = issue.get("calculated_type") or "", issue.get("calculated_value") or ""
+            if not isinstance(external_id, str) or not isinstance(kind + value, str):
+                raise TypeError("id or title of the wrong type")
+            last_seen = parse_datetime(issue["last_seen"])
+            if last_seen is None:
+                raise ValueError("no last_seen")
+            return ItemData(
+                external_id=external_id,
+                title=(f"{kind}: {value}" if kind and value else kind or value or "?")[:500],
+                origin=issue.get("transaction") or "",
+                level="error",
+                environment="",
+                upstream_status=status_of(issue),
+                first_seen=parse_datetime(issue.get("first_seen")),
+                last_seen=last_seen,
+                tally=int(issue.get("digested_event_count") or 0),
+                permalink=f"{self.base_url}/issues/issue/{external_id}/",
+                short_id=issue.get("friendly_id") or "",
+                payload=issue,
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            self.skipped += 1
+            logger.warning(
+                "bugsink_issue_skipped",
+                source=self.source.name,
+                issue_id=str(issue.get("id") if isinstance(issue, dict) else None)[:50],
+                reason=f"{exc.__class__.__name__}: {exc}"[:200],
+            )
+            return None
+
+    def reconcile(self, external_ids):
+        """One detail request per issue (the list has no id filter); an issue deleted in
+        Bugsink since is reported "gone" and kept locally."""
+        statuses = {}
+        for external_id in external_ids:
+            try:
+                statuses[str(external_id)] = status_of(self._issue(external_id))
+            except SourceError as exc:
+                if not getattr(exc, "not_found", False):
+                    raise
+                statuses[str(external_id)] = "gone"
+        return statuses
+
+    def _issue(self, external_id):
+        return self._call("GET", self._issue_path(external_id))
+
+    # Write side ---------------------------------------------------------------------------
+
+    def set_status(self, item, status, details=None):
+        path = self._issue_path(item.external_id)
+        before = self._issue(item.external_id)
+        current = status_of(before)
+        # Each verb starts from one state (Bugsink answers 400 otherwise): leave the current
+        # one first, and write nothing when a retry finds the first attempt applied.
+        applied = current == status and (
+            status != "ignored" or mute_details(before) == dict(details or {})
+        )
+        if not applied:
+            if current == "resolved":
+                self._call("POST", path + "reopen/")
+            elif current == "ignored":
+                self._call("POST", path + "unmute/")
+            if status == "resolved":
+                self._call("POST", path + "resolve/")
+            elif status == "ignored":
+                self._call("POST", path + "mute-until/", json=_mute_until(details or {}))
+        issue = self._issue(item.external_id)
+        return UpstreamState(
+            status=status_of(issue),
+            details=mute_details(issue) if status_of(issue) == "ignored" else {},
+            raw={
+                key: issue.get(key)
+                for key in (
+                    "id",
+                    "friendly_id",
+                    "is_resolved",
+                    "is_muted",
+                    "unmute_on_volume_based_conditions",
+                    "last_seen",
+                )
+            },
+        )
+
+    def comment(self, item, text):
+        """Post `text` once: a retry finds the earlier comment in the issue's history."""
+        for turn in self._history(item):
+            if turn.get("kind") == "manual_annotation" and turn.get("comment") == text:
+                return turn
+        posted = self._call(
+            "POST", "issue-comments/", json={"issue": item.external_id, "comment": text}
+        )
+        if not any(turn.get("id") == posted.get("id") for turn in self._history(item)):
+            raise SourceError("Bugsink did not keep the comment")
+        return posted
+
+    def _history(self, item):
+        page = self._call("GET", "issue-history/", params={"issue": item.external_id})
+        return page.get("results") or [] if isinstance(page, dict) else []
+
+    def bug_report(self, item):
+        events = (
+            self._call("GET", "events/", params={"issue": item.external_id, "order": "desc"}).get(
+                "results"
+            )
+            or []
+        )
+        if not events:
+            return {"release": "", "tags": {}, "frames": [], "event_id": "", "message": ""}
+        event = self._call("GET", f"events/{quote(str(events[0]['id']), safe='')}/")
+        data = event.get("data") or {}
+        tags = data.get("tags") or {}
+        if isinstance(tags, list):  # the SDK may send [key, value] pairs
+            tags = {pair[0]: pair[1] for pair in tags if isinstance(pair, list | tuple)}
+        return {
+            "release": str(data.get("release") or ""),
+            "tags": {str(k): str(v) for k, v in tags.items()},
+            "frames": top_frames(data),
+            "event_id": event.get("event_id", ""),
+            "message": str(data.get("message") or ""),
+        }
+
+
+def _mute_until(details):
+    """statusDetails as mute-until's body."""
+    count = int(details.get("ignoreCount") or 1)
+    window = details.get("ignoreWindow")
+    if window is None:
+        return {**NEXT_OCCURRENCE, "gte_threshold": count}
+    return {"period_name": "minute", "nr_of_periods": int(window), "gte_threshold": count}
+
+
+def top_frames(data, limit=TOP_FRAMES):
+    """The innermost frames of the latest exception of a Sentry-SDK event, application first."""
+    values = (data.get("exception") or {}).get("values") or []
+    if not values:
+        return []
+    frames = list(reversed((values[-1].get("stacktrace") or {}).get("frames") or []))
+    in_app = [frame for frame in frames if frame.get("in_app")]
+    return [
+        {
+            "filename": frame.get("filename") or frame.get("module") or "?",
+            "function": frame.get("function") or "?",
+            "lineno": frame.get("lineno"),
+            "in_app": bool(frame.get("in_app")),
+            "context_line": frame.get("context_line") or "",
+        }
+        for frame in (in_app or frames)[:limit]
+    ]

@@ -1,0 +1,368 @@
+"""The whole loop against a real Bugsink, installed from PyPI and run on SQLite on loopback:
+real errors sent through sentry-sdk, Vigie's sync, a click on the board, the result read back
+from Bugsink's own API. One Bugsink for the module; its virtual environment is cached in var/."""
+
+import fcntl
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings as django_settings
+from django.core.management import call_command
+
+from rotation.models import Team
+from rotation.tests.factories import MembershipFactory
+from triage.models import Item, Source
+from triage.sync import sync_source
+
+# One Bugsink for the module: its tests go to one xdist worker (make test runs --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.xdist_group("bugsink")]
+
+VENV = Path(django_settings.BASE_DIR) / "var" / "bugsink-venv"
+TOKEN_ENV = "VIGIE_TEST_BUGSINK_TOKEN"
+QUOTAS = """
+BUGSINK.update({
+    "MAX_EVENTS_PER_PROJECT_PER_5_MINUTES": 1_000_000,
+    "MAX_EVENTS_PER_PROJECT_PER_HOUR": 1_000_000,
+    "MAX_EVENTS_PER_5_MINUTES": 1_000_000,
+    "MAX_EVENTS_PER_HOUR": 1_000_000,
+    "INGEST_STORE_BASE_DIR": %r,
+})
+DATABASES["default"]["NAME"] = %r
+DATABASES["snappea"]["NAME"] = %r
+"""
+SEND = textwrap.dedent(
+    """
+    import sys, sentry_sdk
+    sentry_sdk.init(sys.argv[1], environment="production")
+
+    def charge(order):
+        raise ValueError("<script>alert(1)</script> card refused for order %s" % order)
+
+    for order in (1, 2):
+        try:
+            charge(order)
+        except ValueError as exc:
+            sentry_sdk.capture_exception(exc)
+    sentry_sdk.capture_message("no stack trace here", level="error")
+    sentry_sdk.flush()
+    """
+)
+
+
+def _unavailable(reason):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"Bugsink could not be installed or started: {reason}")
+    pytest.skip(f"Bugsink not available: {reason}")
+
+
+def _bugsink_venv():
+    VENV.parent.mkdir(exist_ok=True)
+    # The SQLite and PostgreSQL runs of CI, or two workers, share it: one installs it.
+    with open(VENV.parent / "bugsink-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _install()
+
+
+def _install():
+    manage = VENV / "bin" / "bugsink-manage"
+    if manage.exists():
+        return manage
+    shutil.rmtree(VENV, ignore_errors=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, timeout=120)
+        subprocess.run(
+            [str(VENV / "bin" / "pip"), "install", "--quiet", "bugsink"],
+            check=True,
+            timeout=600,
+            capture_output=True,
+        )
+    except (subprocess.SubprocessError, OSError) as exc:
+        shutil.rmtree(VENV, ignore_errors=True)
+        _unavailable(str(exc)[:300])
+    return manage
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Bugsink:
+    def __init__(self, url, token):
+        self.url, self.token = url, token
+
+    def api(self, method, path, **kwargs):
+        response = requests.request(
+            method,
+            f"{self.url}/api/canonical/0/{path}",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+            **kwargs,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def issues(self, project):
+        return self.api("GET", "issues/", params={"project": project})["results"]
+
+
+@pytest.fixture(scope="module")
+def bugsink(tmp_path_factory):
+    manage = _bugsink_venv()
+    home = tmp_path_factory.mktemp("bugsink")
+    port = _free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bugsink_conf", "PYTHONPATH": str(home)}
+    env.pop("DATABASE_URL", None)
+    run = {"cwd": home, "env": env, "check": True, "capture_output": True, "timeout": 300}
+    create_conf = VENV / "bin" / "bugsink-create-conf"
+    subprocess.run([create_conf, "--template=local", f"--port={port}", "--host=127.0.0.1"], **run)
+    with open(home / "bugsink_conf.py", "a") as conf:
+        conf.write(
+            QUOTAS % (str(home / "ingest"), str(home / "db.sqlite3"), str(home / "snappea.sqlite3"))
+        )
+    subprocess.run([manage, "migrate", "-v0"], **run)
+    subprocess.run([manage, "migrate", "snappea", "--database=snappea", "-v0"], **run)
+    token = subprocess.run([manage, "create_auth_token"], text=True, **run).stdout.strip()
+    server = subprocess.Popen(
+        [manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=home,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    instance = Bugsink(f"http://127.0.0.1:{port}", token)
+    try:
+        for _ in range(150):
+            try:
+                instance.api("GET", "projects/")
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        else:
+            _unavailable("its server did not answer")
+        team = instance.api("POST", "teams/", json={"name": "vigie"})
+        project = instance.api("POST", "projects/", json={"name": "prod", "team": team["id"]})
+        project = instance.api("GET", f"projects/{project['id']}/")
+        subprocess.run(
+            [sys.executable, "-c", SEND, project["dsn"]], check=True, timeout=60, env=env
+        )
+        instance.project, instance.dsn = str(project["id"]), project["dsn"]
+        yield instance
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def board(bugsink, client, user, fake_github, monkeypatch):
+    monkeypatch.setenv(TOKEN_ENV, bugsink.token)
+    team = Team.objects.create(slug="prod-team", name="Prod")
+    source = Source.objects.create(
+        kind="bugsink",
+        name="bugsink-prod",
+        team=team,
+        base_url=bugsink.url,
+        scopes=[bugsink.project],
+        secret_env=TOKEN_ENV,
+        github_repository="acme/app",
+    )
+    MembershipFactory(team=team, user=user)
+    client.force_login(user)
+    run = sync_source(source.pk)
+    assert run.error == ""
+
+    def click(item, action, key):
+        return client.post(
+            f"/board/items/{item.pk}/qualify",
+            {"action": action, "key": key},
+            headers={"HX-Request": "true"},
+        )
+
+    return source, click
+
+
+def _upstream(bugsink, item):
+    return bugsink.api("GET", f"issues/{item.external_id}/")
+
+
+def test_sync_mirrors_the_project_and_the_board_escapes_titles(board, bugsink, client):
+    source, _click = board
+    items = {item.title: item for item in Item.objects.filter(source=source)}
+    expected = {
+        f"{i['calculated_type']}: {i['calculated_value']}" for i in bugsink.issues(bugsink.project)
+    }
+    assert set(items) == expected
+    charge = next(item for title, item in items.items() if title.startswith("ValueError"))
+    assert charge.tally == 2 and charge.upstream_status == "unresolved"
+    page = client.get("/board").content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)</script>" not in page
+    # A second sync with nothing new writes nothing.
+    run = sync_source(source.pk)
+    assert (run.created, run.updated) == (0, 0)
+
+
+def test_attendu_then_undo_are_read_back_from_bugsink(board, bugsink):
+    source, click = board
+    item = Item.objects.filter(source=source).order_by("title").last()
+    assert click(item, "expected", "e1").status_code == 200
+    issue = _upstream(bugsink, item)
+    assert issue["is_muted"] is True
+    assert issue["unmute_on_volume_based_conditions"] == [
+        {"period": "minute", "nr_of_periods": 10080, "volume": 10}
+    ]
+    item.refresh_from_db()
+    assert item.qualification == Item.Qualification.EXPECTED
+    click(item, "undo", "e2")
+    assert _upstream(bugsink, item)["is_muted"] is False
+    item.refresh_from_db()
+    assert item.qualification == Item.Qualification.UNQUALIFIED
+
+
+def test_resolved_and_temporaire_in_bugsink(board, bugsink):
+    source, click = board
+    first, second = Item.objects.filter(source=source).order_by("title")[:2]
+    click(first, "resolved", "r1")
+    assert _upstream(bugsink, first)["is_resolved"] is True
+    click(second, "temporary", "t1")
+    muted = _upstream(bugsink, second)
+    assert muted["is_muted"] is True
+    assert muted["unmute_on_volume_based_conditions"][0]["volume"] == 1
+    click(first, "undo", "r2")
+    click(second, "undo", "t2")
+    assert _upstream(bugsink, first)["is_resolved"] is False
+    assert _upstream(bugsink, second)["is_muted"] is False
+
+
+def test_bug_opens_one_github_issue_and_comments_its_url_in_bugsink(board, bugsink, fake_github):
+    source, click = board
+    item = Item.objects.get(source=source, title__startswith="ValueError")
+    assert click(item, "bug", "b1").status_code == 200
+    item.refresh_from_db()
+    opened = fake_github.issues("acme/app")
+    assert len(opened) == 1 and item.github_issue_url
+    assert "charge" in opened[0]["body"]  # the stack trace's innermost frame
+    history = bugsink.api("GET", "issue-history/", params={"issue": item.external_id})
+    comments = [t["comment"] for t in history["results"] if t["kind"] == "manual_annotation"]
+    assert comments == [item.github_issue_url]
+    # Bug again (a retry): no second issue, no second comment.
+    click(item, "bug", "b2")
+    assert len(fake_github.issues("acme/app")) == 1
+    history = bugsink.api("GET", "issue-history/", params={"issue": item.external_id})
+    assert sum(t["kind"] == "manual_annotation" for t in history["results"]) == 1
+
+
+def test_a_wrong_token_marks_the_source_in_auth_error(board, monkeypatch):
+    source, _click = board
+    monkeypatch.setenv(TOKEN_ENV, "not-the-token")
+    run = sync_source(source.pk)
+    source.refresh_from_db()
+    assert source.state == Source.State.AUTH_ERROR
+    assert "not-the-token" not in run.error
+
+
+def test_an_unknown_project_is_an_error_not_an_empty_board(board):
+    source, _click = board
+    source.scopes = ["999"]
+    source.save()
+    run = sync_source(source.pk)
+    assert "404" in run.error
+
+
+def test_addsource_bugsink_then_sync(bugsink, monkeypatch, capsys):
+    monkeypatch.setenv(TOKEN_ENV, bugsink.token)
+    Team.objects.create(slug="prod-team", name="Prod")
+    call_command(
+        "addsource",
+        "bugsink",
+        "--name",
+        "bs",
+        "--url",
+        bugsink.url + "/",
+        "--project",
+        bugsink.project,
+        "--token-env",
+        TOKEN_ENV,
+        "--github-repo",
+        "acme/app",
+        "--team",
+        "prod-team",
+    )
+    out = capsys.readouterr().out
+    assert bugsink.token not in out and f"project {bugsink.project}" in out
+    source = Source.objects.get(name="bs")
+    assert (source.kind, source.base_url, source.scopes) == (
+        "bugsink",
+        bugsink.url,
+        [bugsink.project],
+    )
+    assert sync_source(source.pk).created == len(bugsink.issues(bugsink.project))
+
+
+def test_the_message_without_stack_trace_files_a_bug_without_frames(board, bugsink, fake_github):
+    source, click = board
+    item = Item.objects.get(source=source, title__contains="no stack trace")
+    assert click(item, "bug", "m1").status_code == 200
+    item.refresh_from_db()
+    assert item.qualification == Item.Qualification.BUG
+    assert len(fake_github.issues("acme/app")) == 1
+
+
+def test_the_admin_shows_the_fields_bugsink_is_configured_with(board, admin_client):
+    source, _click = board
+    page = admin_client.get(f"/admin/triage/source/{source.pk}/change/").content.decode()
+    assert 'name="scopes"' in page and 'name="base_url"' in page
+    assert 'name="organization"' not in page and 'name="environment"' not in page
+
+
+def test_bugsink_down_is_recorded_and_nothing_is_lost(board, monkeypatch):
+    source, _click = board
+    waits = []
+    monkeypatch.setattr("triage.sources.bugsink.time.sleep", waits.append)
+    kept = Item.objects.filter(source=source).count()
+    source.base_url = f"http://127.0.0.1:{_free_port()}"
+    source.save()
+    run = sync_source(source.pk)
+    source.refresh_from_db()
+    assert "ConnectionError" in run.error and len(waits) == 3
+    assert source.state == Source.State.ERROR
+    assert Item.objects.filter(source=source).count() == kept
+
+
+def test_a_new_occurrence_after_temporaire_brings_the_issue_back(board, bugsink):
+    source, click = board
+    item = Item.objects.get(source=source, title__startswith="ValueError")
+    click(item, "temporary", "c1")
+    assert _upstream(bugsink, item)["is_muted"] is True
+    subprocess.run([sys.executable, "-c", SEND, bugsink.dsn], check=True, timeout=60)
+    assert _upstream(bugsink, item)["is_muted"] is False  # Bugsink unmuted it itself
+    run = sync_source(source.pk)
+    assert run.error == "" and run.updated >= 1
+    item.refresh_from_db()
+    assert item.came_back and item.upstream_status == "unresolved"
+    assert item.tally == _upstream(bugsink, item)["digested_event_count"]
+
+
+# Last: it deletes an issue in the module's Bugsink.
+def test_an_issue_deleted_in_bugsink_is_kept_and_marked_gone(board, bugsink):
+    source, _click = board
+    item = Item.objects.get(source=source, title__contains="no stack trace")
+    requests.delete(
+        f"{bugsink.url}/api/canonical/0/issues/{item.external_id}/",
+        headers={"Authorization": f"Bearer {bugsink.token}"},
+        timeout=30,
+    ).raise_for_status()
+    Source.objects.filter(pk=source.pk).update(last_reconciled_at=None)
+    run = sync_source(source.pk)
+    assert run.error == ""
+    item.refresh_from_db()
+    assert item.upstream_status == "gone"
