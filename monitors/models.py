@@ -17,7 +17,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from vigie.notify import Destination, Message, destination_key, enqueue, severities_at_most
-from vigie.phrases import Phrase, said
+from vigie.phrases import Phrase, said, spoken
 
 logger = structlog.get_logger(__name__)
 
@@ -896,12 +896,12 @@ class Incident(models.Model):
 
     @property
     def last_message(self):
-        """Why it is open, as the vigie reads it: the check's latest failure message, else the
+        """Why it is open, in the reader's language: the check's latest failure message, else the
         title (what it opened with; an alert rule writes its cause there)."""
         check = self.monitor
         if check is not None and check.last_ok is False and check.last_message:
-            return check.last_message
-        return self.title
+            return spoken(check.last_details.get("said"), check.last_message)
+        return spoken(self.title_said, self.title)
 
     def publish(self, by, text, at=None):
         """A "status page update" written for users: makes the incident public."""

@@ -37,7 +37,9 @@ def test_a_phrase_is_english_text_that_a_page_says_again_in_french():
         assert spoken(rows.said()) == "3 rows"
 
 
-def test_a_refused_connection_is_english_in_the_database_and_french_on_the_pages(user_client):
+def test_a_refused_connection_is_english_in_the_database_and_french_on_the_pages(
+    user_client, admin_client
+):
     check = make_check(name="site", alert_after=1, allow_private=True)
     outcome = checks.run(
         "http", {"url": "http://127.0.0.1:9/"}, timeout=2, allow_private=True
@@ -56,6 +58,10 @@ def test_a_refused_connection_is_english_in_the_database_and_french_on_the_pages
     ):
         body = user_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
         assert "connexion refusée" in body, url
+    status = reverse("monitors:status") + f"?team={check.team.slug}"  # members and superusers
+    assert (
+        "connexion refusée" in admin_client.get(status, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    )
     for url in (reverse("monitors:incidents"), reverse("monitors:incident", args=[incident.pk])):
         body = user_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
         assert "site : connexion refusée" in body, url
