@@ -775,8 +775,12 @@ class Incident(models.Model):
                 self._send(dest, self._message(), key, at, {"team": True})
 
     def start_paging(self, at):
-        """L1 at once; nobody on watch at L1: the next level at once."""
+        """L1 at once; nobody on watch at L1: the next level at once. An incident that pages
+        nobody (warning and info go to channels and digests) has no level to walk."""
         self._notify_team(at)
+        if not self.pages_people:
+            self.save()
+            return
         first = self._next_level_after(0)
         if first is not None and not first.get("user_id"):
             first = self._next_level_after(first["order"]) or first

@@ -52,7 +52,10 @@ def test_critical_pages_the_person_and_every_channel_allowing_it(team):
 
 def test_warning_goes_to_channels_only(team):
     make_check(team, alert_after=1, severity=Check.Severity.WARNING).record(FAIL, T0)
-    assert kinds(Incident.objects.get()) == [("email", "tout"), ("slack", "alertes")]
+    incident = Incident.objects.get()
+    assert kinds(incident) == [("email", "tout"), ("slack", "alertes")]
+    # Nobody is paged, so no level is announced as "next" and nothing escalates later.
+    assert incident.next_level is None and incident.next_escalation_at is None
 
 
 def test_statuspage_never_pages_a_person_or_pagerduty(team):
