@@ -50,7 +50,13 @@ def test_critical_pages_the_person_and_every_channel_allowing_it(team):
     assert "/ack/" in Notification.objects.get(kind="email", label__startswith="Camille").text
 
 
-def test_warning_goes_to_channels_only(team):
+def test_warning_goes_to_channels_only(team, monkeypatch):
+    lead = UserFactory(username="lead")
+    chain = [
+        {"order": 1, "label": "Vigie", "delay_minutes": 0, "user_id": lead.pk},
+        {"order": 2, "label": "Tech lead", "delay_minutes": 15, "user_id": lead.pk},
+    ]
+    monkeypatch.setattr("rotation.models.Team.escalation_chain", lambda team, at: chain)
     make_check(team, alert_after=1, severity=Check.Severity.WARNING).record(FAIL, T0)
     incident = Incident.objects.get()
     assert kinds(incident) == [("email", "tout"), ("slack", "alertes")]
