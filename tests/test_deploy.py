@@ -33,6 +33,10 @@ def test_compose_runs_database_web_and_worker():
     assert set(services) == {"db", "web", "worker"}
     assert services["db"]["image"].startswith("postgres")
     assert "qcluster" in services["worker"]["command"]
+    # docker stop reaches every worker process with SIGINT, as Ctrl-C does (vigie/shutdown.py).
+    worker = services["worker"]
+    assert worker["init"] is True and worker["stop_signal"] == "SIGINT"
+    assert worker["environment"]["TINI_KILL_PROCESS_GROUP"] == "1"
 
 
 def _fake(path, name, body):
