@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +25,7 @@ from rotation.api import _api_user
 from rotation.models import Membership, Team
 
 WINDOWS = ("24h", "7d", "30d")
+PER_PAGE = 100
 
 
 def _may_act(user, team):
@@ -33,7 +35,8 @@ def _may_act(user, team):
 @require_GET
 def overview(request):
     """Every check with its state, uptimes, sparkline: all read from the check rows (kept by
-    record and summarize_checks). Queries: checks with their teams, teams."""
+    record and summarize_checks), the down ones first, PER_PAGE a page (rendering 1,000 rows
+    took 300 ms). Queries: count, checks with their teams, teams."""
     filters = {key: request.GET.get(key, "") for key in ("team", "state", "kind", "category")}
     rows = Check.objects.select_related("team")
     if filters["team"]:
@@ -41,12 +44,22 @@ def overview(request):
     for key in ("state", "kind", "category"):
         if filters[key]:
             rows = rows.filter(**{key: filters[key]})
-    rows = list(rows)
+    problems_first = Case(
+        When(state=Check.State.DOWN, then=Value(0)),
+        When(state=Check.State.UNKNOWN, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    page = Paginator(rows.order_by(problems_first, "team__name", "name"), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = page.object_list
     for check in rows:
         check.uptimes = [(name, getattr(check, f"uptime_{name}")) for name in WINDOWS]
         check.spark = charts.sparkline(check.recent_latencies)
     context = {
         "checks": rows,
+        "page": page,
         "filters": filters,
         "teams": Team.objects.order_by("name"),
         "states": Check.State.choices,

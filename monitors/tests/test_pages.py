@@ -32,21 +32,30 @@ def test_overview_lists_checks_escaped_with_a_bounded_query_count(
     assert "<polyline" not in body  # one result: no sparkline yet
 
 
-def test_overview_with_many_checks_reads_no_result(user_client, django_assert_max_num_queries):
+def test_overview_with_many_checks_reads_no_result(
+    user_client, django_assert_max_num_queries, monkeypatch
+):
+    monkeypatch.setattr("monitors.views.PER_PAGE", 30)
     team = make_team()
     for index in range(40):
-        check = make_check(team, name=f"check-{index}")
+        check = make_check(team, name=f"check-{index:02d}", alert_after=1)
         for minute in range(3):
+            ok = minute != 1 or index == 39
             latency = 0.02 if index else 0.3
-            check.record(Outcome(ok=minute != 1, message="HTTP 200", latency=latency), T0)
+            check.record(Outcome(ok=ok and index != 38, message="HTTP 200", latency=latency), T0)
     summarize_checks(T0)
     with django_assert_max_num_queries(10):
         response = user_client.get(reverse("monitors:overview"), HTTP_ACCEPT_LANGUAGE="fr")
     body = response.content.decode()
-    assert body.count("<polyline") == 40
+    assert body.count("<polyline") == 30
+    assert body.index("check-38") < body.index("check-00")  # down first
     assert "67 %" in body  # 2 of 3 results ok, in every window
-    assert "≤ 0,5 / 0,5 s" in body  # check-0's p50 / p95 buckets
+    assert "≤ 0,5 / 0,5 s" in body  # check-00's p50 / p95 buckets
     assert "≤ 0,05 / 0,05 s" in body
+    assert "Page 1 sur 2" in body and "check-39" not in body
+    second = user_client.get(reverse("monitors:overview"), {"page": 2}, HTTP_HX_REQUEST="true")
+    assert second.content.decode().count("<polyline") == 10
+    assert "check-39" in second.content.decode()
 
 
 def test_overview_filters_by_state_and_serves_the_partial(user_client):
