@@ -25,7 +25,7 @@ from rotation.api import _api_user
 from rotation.models import Membership, Team
 
 WINDOWS = ("24h", "7d", "30d")
-PER_PAGE = 100
+PER_PAGE = 50
 
 
 def _may_act(user, team):
