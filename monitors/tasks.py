@@ -49,8 +49,11 @@ def step(now, pending):
     """One 10-second slot: record what finished, claim what is due, start it, escalate.
 
     `pending` maps running futures to their check; returns it."""
-    for future in [f for f in pending if f.done()]:
-        _record(pending.pop(future), future)
+    # One commit for the results that finished (each record is its own savepoint): on
+    # PostgreSQL a commit per result made a round of 1,000 checks 3x the bare GETs.
+    with transaction.atomic():
+        for future in [f for f in pending if f.done()]:
+            _record(pending.pop(future), future)
     due = list(Check.objects.due(now).select_related("team"))
     for start in range(0, len(due), CLAIM_BATCH):
         # One commit per batch of claims, not per check: on SQLite each commit is a write-lock
