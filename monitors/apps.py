@@ -15,12 +15,14 @@ class MonitorsConfig(AppConfig):
         navigation.register(_("Status"), "monitors:status", order=5)
         navigation.register(_("Monitors"), "monitors:overview", order=30)
         navigation.register(_("Incidents"), "monitors:incidents", order=35)
-        # Every minute; the task works one slot every 10 s until the minute ends.
+        # Every minute; the task works one slot every few seconds until the minute ends.
         schedules.declare("monitors.tick", "monitors.tasks.tick", 1)
         schedules.declare("monitors.fold_and_prune", "monitors.tasks.fold_and_prune", 24 * 60)
         # Digests are due at 9:00 in each team's time zone; a round every 5 minutes sends them.
         schedules.declare("monitors.send_digests", "monitors.digests.send_due", 5)
         sync_finished.connect(rules.after_sync, dispatch_uid="monitors.rules.after_sync")
+        # The uptimes and percentiles /monitors shows, refreshed from the hourly aggregates.
+        schedules.declare("monitors.summarize", "monitors.tasks.summarize", 5)
         health.register("scheduler", "monitors.health.check_scheduler", own=True)
         metrics.register_gauges("monitors.health.check_gauges")
         handover.register("alerts", "monitors.health.alerts", _("Alerts"))

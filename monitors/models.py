@@ -10,7 +10,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import IntegrityError, models, transaction
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
@@ -79,6 +79,9 @@ class Channel(models.Model):
             self.Kind.EMAIL: {"to": self.address},
         }[self.kind]
         return Destination(self.kind, config, label=f"{self.name} (#{self.pk})")
+
+
+RECENT_LATENCIES = 30  # the points of a check's sparkline on /monitors
 
 
 class CheckQuerySet(models.QuerySet):
@@ -154,6 +157,16 @@ class Check(models.Model):
     next_run_at = models.DateTimeField(default=timezone.now, db_index=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=32, blank=True)
+
+    # What /monitors shows, kept on the row so the page reads no result: the last latencies
+    # (record) and the figures summarize_checks() computes from the hourly aggregates.
+    recent_latencies = models.JSONField(default=list, blank=True)
+    uptime_24h = models.FloatField(null=True, blank=True)
+    uptime_7d = models.FloatField(null=True, blank=True)
+    uptime_30d = models.FloatField(null=True, blank=True)
+    latency_p50 = models.FloatField(null=True, blank=True)
+    latency_p95 = models.FloatField(null=True, blank=True)
+    summarized_at = models.DateTimeField(null=True, blank=True)
 
     ping_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     last_ping_at = models.DateTimeField(null=True, blank=True)
@@ -260,6 +273,10 @@ class Check(models.Model):
             self.last_ok, self.last_latency = outcome.ok, outcome.latency
             self.last_status_code, self.last_message = outcome.status_code, outcome.message[:2000]
             self.last_details, self.last_checked_at = details, at
+            if outcome.latency is not None:
+                latencies = [*self.recent_latencies, round(outcome.latency, 4)]
+                self.recent_latencies = latencies[-RECENT_LATENCIES:]
+            CheckHourly.count(self.pk, at, outcome)
             Check.objects.filter(pk=self.pk, claim_token=self.claim_token).update(
                 claimed_until=None, claim_token=""
             )
@@ -276,6 +293,7 @@ class Check(models.Model):
                     "last_message",
                     "last_details",
                     "last_checked_at",
+                    "recent_latencies",
                 ]
             )
             if self.state == self.State.DOWN and previous != self.State.DOWN:
@@ -296,26 +314,22 @@ class Check(models.Model):
         return uptime_of([self.pk], since, now).get(self.pk)
 
 
+def _hour(at):
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
 def uptime_of(check_pks, since, now):
-    """{check pk: uptime ratio | None} over [since, now): raw results plus hourly folds for the
-    hours already folded. Two queries."""
-    totals = {pk: [0, 0] for pk in check_pks}
-    raw = (
-        CheckResult.objects.filter(monitor_id__in=check_pks, at__gte=since, at__lt=now)
+    """{check pk: uptime ratio | None} over the hours from the one holding `since` to `now`,
+    from the hourly aggregates (every result is counted there as it is recorded). One query."""
+    totals = dict.fromkeys(check_pks)
+    rows = (
+        CheckHourly.objects.filter(monitor_id__in=check_pks, hour__gte=_hour(since), hour__lte=now)
         .values("monitor_id")
-        .annotate(total=Count("id"), failures=Count("id", filter=Q(ok=False)))
+        .annotate(t=Sum("total"), f=Sum("failures"))
     )
-    oldest_raw = CheckResult.objects.filter(monitor_id__in=check_pks).aggregate(m=Min("at"))["m"]
-    for row in raw:
-        totals[row["monitor_id"]][0] += row["total"]
-        totals[row["monitor_id"]][1] += row["failures"]
-    hourly = CheckHourly.objects.filter(monitor_id__in=check_pks, hour__gte=since, hour__lt=now)
-    if oldest_raw is not None:
-        hourly = hourly.filter(hour__lt=oldest_raw.replace(minute=0, second=0, microsecond=0))
-    for row in hourly.values("monitor_id").annotate(t=Sum("total"), f=Sum("failures")):
-        totals[row["monitor_id"]][0] += row["t"]
-        totals[row["monitor_id"]][1] += row["f"]
-    return {pk: (1 - f / t if t else None) for pk, (t, f) in totals.items()}
+    for row in rows:
+        totals[row["monitor_id"]] = 1 - row["f"] / row["t"] if row["t"] else None
+    return totals
 
 
 class CheckResult(models.Model):
@@ -359,16 +373,10 @@ def bucket_of(latency):
 
 
 def latency_percentiles(check_pk, since, now):
-    """(p50, p95) over [since, now) as bucket upper bounds (seconds), or (None, None): the
-    raw results bucketed, plus the hourly histograms of the hours already folded."""
+    """(p50, p95) over the hours from the one holding `since` to `now`, as bucket upper bounds
+    (seconds), or (None, None). One query."""
     histogram = [0] * (len(LATENCY_BUCKETS) + 1)
-    raw = CheckResult.objects.filter(monitor_id=check_pk, at__gte=since, at__lt=now)
-    for latency in raw.exclude(latency=None).values_list("latency", flat=True):
-        histogram[bucket_of(latency)] += 1
-    oldest_raw = CheckResult.objects.filter(monitor_id=check_pk).aggregate(m=Min("at"))["m"]
-    hourly = CheckHourly.objects.filter(monitor_id=check_pk, hour__gte=since, hour__lt=now)
-    if oldest_raw is not None:
-        hourly = hourly.filter(hour__lt=oldest_raw.replace(minute=0, second=0, microsecond=0))
+    hourly = CheckHourly.objects.filter(monitor_id=check_pk, hour__gte=_hour(since), hour__lte=now)
     for folded in hourly.values_list("histogram", flat=True):
         histogram = [a + b for a, b in zip(histogram, folded, strict=False)]
     return percentile(histogram, 0.5), percentile(histogram, 0.95)
@@ -391,42 +399,72 @@ class CheckHourly(models.Model):
     def __str__(self):
         return f"{self.monitor_id} {self.hour:%Y-%m-%d %H:00}"
 
+    @classmethod
+    def count(cls, check_pk, at, outcome):
+        """Count one result in its hour. A check's results are recorded by the worker holding
+        its slot, one at a time: the read and the write below do not race."""
+        hour = _hour(at)
+        row = cls.objects.filter(monitor_id=check_pk, hour=hour).first()
+        if row is None:
+            row = cls(monitor_id=check_pk, hour=hour, histogram=[0] * (len(LATENCY_BUCKETS) + 1))
+        row.total += 1
+        row.failures += 0 if outcome.ok else 1
+        if outcome.latency is not None:
+            row.latency_sum += outcome.latency
+            row.latency_count += 1
+            row.histogram[bucket_of(outcome.latency)] += 1
+        row.save()
 
-def fold_results(now):
-    """Fold raw results older than the retention into hourly rows, prune both. Returns the
-    number of raw results folded."""
-    cutoff = now - timedelta(days=settings.MONITORS_RESULT_RETENTION_DAYS)
-    cutoff = cutoff.replace(minute=0, second=0, microsecond=0)
-    old = CheckResult.objects.filter(at__lt=cutoff).order_by("monitor_id", "at")
-    folds = {}
-    for result in old.iterator():
-        hour = result.at.replace(minute=0, second=0, microsecond=0)
-        fold = folds.setdefault(
-            (result.monitor_id, hour), [0, 0, 0.0, 0, [0] * (len(LATENCY_BUCKETS) + 1)]
-        )
-        fold[0] += 1
-        fold[1] += 0 if result.ok else 1
-        if result.latency is not None:
-            fold[2] += result.latency
-            fold[3] += 1
-            fold[4][bucket_of(result.latency)] += 1
+
+def prune_results(now):
+    """Delete raw results older than their retention (their hours are already counted) and
+    hourly rows older than theirs. Returns the number of raw results deleted."""
+    cutoff = _hour(now - timedelta(days=settings.MONITORS_RESULT_RETENTION_DAYS))
     with transaction.atomic():
-        for (monitor_id, hour), (total, failures, lsum, lcount, hist) in folds.items():
-            row, _created = CheckHourly.objects.get_or_create(
-                monitor_id=monitor_id, hour=hour, defaults={"histogram": [0] * len(hist)}
-            )
-            row.total += total
-            row.failures += failures
-            row.latency_sum += lsum
-            row.latency_count += lcount
-            row.histogram = [
-                a + b for a, b in zip(row.histogram or [0] * len(hist), hist, strict=True)
-            ]
-            row.save()
-        folded = old.delete()[0] if folds else 0
+        pruned = CheckResult.objects.filter(at__lt=cutoff).delete()[0]
         keep = now - timedelta(days=settings.MONITORS_HOURLY_RETENTION_DAYS)
         CheckHourly.objects.filter(hour__lt=keep).delete()
-    return folded
+    return pruned
+
+
+SUMMARY_WINDOWS = {
+    "uptime_24h": timedelta(hours=24),
+    "uptime_7d": timedelta(days=7),
+    "uptime_30d": timedelta(days=30),
+}
+
+
+def summarize_checks(now):
+    """Store on every check its uptime over 24 h / 7 d / 30 d and its latency p50/p95 over
+    24 h, from the hourly aggregates: /monitors then reads them with the checks. Summing 30 days
+    of hours for 1,000 checks takes about a second, too slow for each page view; a schedule runs
+    this every few minutes. Returns the number of checks."""
+    sums = {
+        f"{prefix}_{name}": Sum(field, filter=Q(hour__gte=_hour(now - span)))
+        for name, span in SUMMARY_WINDOWS.items()
+        for prefix, field in (("t", "total"), ("f", "failures"))
+    }
+    recent = CheckHourly.objects.filter(hour__gte=_hour(now - SUMMARY_WINDOWS["uptime_30d"]))
+    figures = {row["monitor_id"]: row for row in recent.values("monitor_id").annotate(**sums)}
+    histograms = {}
+    day = recent.filter(hour__gte=_hour(now - SUMMARY_WINDOWS["uptime_24h"]))
+    for pk, folded in day.values_list("monitor_id", "histogram"):
+        total = histograms.setdefault(pk, [0] * (len(LATENCY_BUCKETS) + 1))
+        for index, count in enumerate(folded[: len(total)]):
+            total[index] += count
+    checks = list(Check.objects.only("pk"))
+    for check in checks:
+        row = figures.get(check.pk, {})
+        for name in SUMMARY_WINDOWS:
+            total, failures = row.get(f"t_{name}"), row.get(f"f_{name}")
+            setattr(check, name, 1 - failures / total if total else None)
+        histogram = histograms.get(check.pk, [])
+        check.latency_p50 = percentile(histogram, 0.5)
+        check.latency_p95 = percentile(histogram, 0.95)
+        check.summarized_at = now
+    fields = [*SUMMARY_WINDOWS, "latency_p50", "latency_p95", "summarized_at"]
+    Check.objects.bulk_update(checks, fields, batch_size=500)
+    return len(checks)
 
 
 class MaintenanceWindowQuerySet(models.QuerySet):

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,17 +17,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from monitors import charts, runbooks
 from monitors.models import (
     Check,
-    CheckResult,
     Incident,
     latency_percentiles,
     read_ack_token,
-    uptime_of,
 )
 from rotation.api import _api_user
 from rotation.models import Membership, Team
 
-SPARK_POINTS = 30
-WINDOWS = (("24h", timedelta(hours=24)), ("7d", timedelta(days=7)), ("30d", timedelta(days=30)))
+WINDOWS = ("24h", "7d", "30d")
+PER_PAGE = 50
 
 
 def _may_act(user, team):
@@ -35,9 +34,9 @@ def _may_act(user, team):
 
 @require_GET
 def overview(request):
-    """Every check with its state, uptimes, sparkline. Queries: checks, teams, 3 per uptime
-    window (raw, oldest raw, hourly), recent results."""
-    now = timezone.now()
+    """Every check with its state, uptimes, sparkline: all read from the check rows (kept by
+    record and summarize_checks), the down ones first, PER_PAGE a page (rendering 1,000 rows
+    took 300 ms). Queries: count, checks with their teams, teams."""
     filters = {key: request.GET.get(key, "") for key in ("team", "state", "kind", "category")}
     rows = Check.objects.select_related("team")
     if filters["team"]:
@@ -45,21 +44,22 @@ def overview(request):
     for key in ("state", "kind", "category"):
         if filters[key]:
             rows = rows.filter(**{key: filters[key]})
-    rows = list(rows)
-    pks = [c.pk for c in rows]
-    uptimes = {name: uptime_of(pks, now - span, now) for name, span in WINDOWS}
-    recent = {}
-    for pk, latency in (
-        CheckResult.objects.filter(monitor_id__in=pks, at__gte=now - timedelta(hours=6))
-        .order_by("at")
-        .values_list("monitor_id", "latency")
-    ):
-        recent.setdefault(pk, []).append(latency)
+    problems_first = Case(
+        When(state=Check.State.DOWN, then=Value(0)),
+        When(state=Check.State.UNKNOWN, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    page = Paginator(rows.order_by(problems_first, "team__name", "name"), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = page.object_list
     for check in rows:
-        check.uptimes = [(name, uptimes[name][check.pk]) for name, _span in WINDOWS]
-        check.spark = charts.sparkline(recent.get(check.pk, [])[-SPARK_POINTS:])
+        check.uptimes = [(name, getattr(check, f"uptime_{name}")) for name in WINDOWS]
+        check.spark = charts.sparkline(check.recent_latencies)
     context = {
         "checks": rows,
+        "page": page,
         "filters": filters,
         "teams": Team.objects.order_by("name"),
         "states": Check.State.choices,

@@ -5,7 +5,7 @@ import time_machine
 from django.urls import reverse
 
 from monitors.checks import Outcome
-from monitors.models import Incident
+from monitors.models import Incident, summarize_checks
 from monitors.tests.helpers import FAIL, OK, T0, make_check, make_team
 
 pytestmark = pytest.mark.django_db
@@ -23,14 +23,40 @@ def test_overview_lists_checks_escaped_with_a_bounded_query_count(
     for index in range(5):
         check = make_check(team, name=f"<script>alert({index})</script>")
         check.record(OK, T0)
-    # session+user, checks, 3 × (raw, oldest raw, hourly), recent results, teams, watch badge
-    with django_assert_max_num_queries(20):
+    # session+user, checks with teams, teams, watch badge: whatever the results
+    with django_assert_max_num_queries(10):
         response = user_client.get(reverse("monitors:overview"))
     body = response.content.decode()
     assert "<script>alert(" not in body
     assert "&lt;script&gt;alert(0)" in body
     assert reverse("monitors:check", args=[check.pk]) in body
     assert "<polyline" not in body  # one result: no sparkline yet
+
+
+def test_overview_with_many_checks_reads_no_result(
+    user_client, django_assert_max_num_queries, monkeypatch
+):
+    monkeypatch.setattr("monitors.views.PER_PAGE", 30)
+    team = make_team()
+    for index in range(40):
+        check = make_check(team, name=f"check-{index:02d}", alert_after=1)
+        for minute in range(3):
+            ok = minute != 1 or index == 39
+            latency = 0.02 if index else 0.3
+            check.record(Outcome(ok=ok and index != 38, message="HTTP 200", latency=latency), T0)
+    summarize_checks(T0)
+    with django_assert_max_num_queries(10):
+        response = user_client.get(reverse("monitors:overview"), HTTP_ACCEPT_LANGUAGE="fr")
+    body = response.content.decode()
+    assert body.count("<polyline") == 30
+    assert body.index("check-38") < body.index("check-00")  # down first
+    assert "67 %" in body  # 2 of 3 results ok, in every window
+    assert "≤ 0,5 / 0,5 s" in body  # check-00's p50 / p95 buckets
+    assert "≤ 0,05 / 0,05 s" in body
+    assert "Page 1 sur 2" in body and "check-39" not in body
+    second = user_client.get(reverse("monitors:overview"), {"page": 2}, HTTP_HX_REQUEST="true")
+    assert second.content.decode().count("<polyline") == 10
+    assert "check-39" in second.content.decode()
 
 
 def test_overview_filters_by_state_and_serves_the_partial(user_client):
@@ -100,6 +126,20 @@ def test_incident_page_timeline_and_hand_acknowledge(user, user_client):
     user_client.post(reverse("monitors:resolve", args=[incident.pk]))
     incident.refresh_from_db()
     assert incident.state == Incident.State.RESOLVED
+
+
+def test_incident_page_with_many_events_has_a_bounded_query_count(
+    user, user_client, django_assert_max_num_queries
+):
+    check = make_check(name="site", alert_after=1)
+    check.record(FAIL, T0)
+    incident = Incident.objects.get()
+    for index in range(50):
+        incident.add_note(user, f"note {index}", T0 + timedelta(minutes=index))
+    with django_assert_max_num_queries(12):
+        response = user_client.get(reverse("monitors:incident", args=[incident.pk]))
+    body = response.content.decode()
+    assert "note 0" in body and "note 49" in body
 
 
 def test_outsider_cannot_acknowledge(user_client):

@@ -12,8 +12,9 @@ from monitors.models import (
     CheckHourly,
     CheckResult,
     MaintenanceWindow,
-    fold_results,
     latency_percentiles,
+    prune_results,
+    summarize_checks,
 )
 from monitors.tests.helpers import OK, T0, make_check, make_team
 from vigie.models import Heartbeat
@@ -105,13 +106,13 @@ def test_heartbeat_is_evaluated_by_the_tick(runs):
     assert runs == []
 
 
-def test_tick_works_six_slots_a_minute(monkeypatch):
+def test_tick_works_a_slot_every_two_seconds_for_a_minute(monkeypatch):
     slept, steps = [], []
-    clock = iter(range(1000))
+    clock = iter(range(1000))  # each reading of the clock one second later
     monkeypatch.setattr(tasks, "step", lambda now, pending: steps.append(now) or pending)
     tasks.tick(clock=lambda: next(clock), sleep=slept.append)
-    assert len(steps) == 6
-    assert slept == [9, 18, 27, 36, 45]  # each slot starts 10 s after the previous one
+    assert len(steps) == 30
+    assert slept[:3] == [1, 2, 3] and len(slept) == 29  # slot n starts 2n s after the first
 
 
 def test_weekly_maintenance_in_the_team_zone_across_dst():
@@ -143,7 +144,7 @@ def test_one_off_maintenance_is_half_open():
     assert MaintenanceWindow.objects.covering(make_check(name="other"), T0) == []
 
 
-def test_fold_keeps_uptime_and_percentiles():
+def test_prune_keeps_uptime_and_percentiles_in_the_hourly_rows():
     check = make_check()
     old = T0 - timedelta(days=10)
     for index in range(10):
@@ -152,7 +153,7 @@ def test_fold_keeps_uptime_and_percentiles():
             Outcome(ok=index != 5, message="", latency=latency), old + timedelta(minutes=index)
         )
     before = check.uptime(old - timedelta(hours=1), T0)
-    assert fold_results(T0) == 10
+    assert prune_results(T0) == 10
     assert CheckResult.objects.count() == 0
     row = CheckHourly.objects.get()
     assert (row.total, row.failures) == (10, 1)
@@ -161,8 +162,33 @@ def test_fold_keeps_uptime_and_percentiles():
     assert percentile(row.histogram, 0.5) == 0.05 and percentile(row.histogram, 0.95) == 5
     assert check.uptime(old - timedelta(hours=1), T0) == before == pytest.approx(0.9)
     check.record(Outcome(ok=True, message="", latency=0.2), T0 - timedelta(minutes=1))
-    # 9 at <= 0.05 s and 1 at <= 5 s folded, 1 at <= 0.25 s raw
+    # 9 at <= 0.05 s and 1 at <= 5 s ten days ago, 1 at <= 0.25 s now
     assert latency_percentiles(check.pk, old - timedelta(hours=1), T0) == (0.05, 5)
-    fold_results(T0 + timedelta(days=100))
+    prune_results(T0 + timedelta(days=100))
     assert not CheckHourly.objects.exists()
     assert not CheckResult.objects.exists()
+
+
+def test_summary_reads_the_windows_from_the_hourly_rows():
+    check = make_check()
+    idle = make_check(name="idle")
+    now = T0 + timedelta(days=40)
+    # One failure in each window's own part: 2 h, 3 days and 20 days ago; one outside them all.
+    for ago, ok in [
+        (timedelta(hours=2), False),
+        (timedelta(hours=2, minutes=1), True),
+        (timedelta(days=3), False),
+        (timedelta(days=3, minutes=1), True),
+        (timedelta(days=20), False),
+        (timedelta(days=20, minutes=1), True),
+        (timedelta(days=35), False),
+    ]:
+        check.record(Outcome(ok=ok, message="", latency=0.3 if ok else 4.0), now - ago)
+    assert summarize_checks(now) == 2
+    check.refresh_from_db()
+    idle.refresh_from_db()
+    assert (check.uptime_24h, check.uptime_7d, check.uptime_30d) == (0.5, 0.5, 0.5)
+    assert (check.latency_p50, check.latency_p95) == (0.5, 5)  # 0.3 s and 4 s in 24 h
+    assert check.summarized_at == now
+    assert (idle.uptime_24h, idle.uptime_30d, idle.latency_p50) == (None, None, None)
+    assert check.recent_latencies == [4.0, 0.3] * 3 + [4.0]  # in the order recorded
