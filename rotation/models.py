@@ -11,6 +11,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from vigie.markdown import safe_markdown
+
 # How far ahead the rotation is generated.
 HORIZON = timedelta(days=183)
 
@@ -564,10 +566,7 @@ class Handover(models.Model):
     @property
     def note_html(self):
         """The note as HTML: Markdown rendered, then sanitised (it is user-written)."""
-        import markdown
-        import nh3
-
-        return nh3.clean(markdown.markdown(self.note, extensions=["fenced_code", "tables"]))
+        return safe_markdown(self.note)
 
     @property
     def acknowledgement_delay(self):

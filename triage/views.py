@@ -8,12 +8,13 @@ from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from rotation.context_processors import current_watch
-from triage import qualify
+from triage import detail, qualify
 from triage.actions import ACTIONS
 from triage.models import Item, ItemQuerySet, Source
 
@@ -146,6 +147,40 @@ def board(request):
 def board_counts(request):
     """The polled fragment: totals, failing sources, and each visible row's figures in place."""
     return render(request, "triage/board.html#poll", _board_context(request))
+
+
+@require_GET
+def item_detail(request, pk):
+    """The panel beside the board (HTMX), or a page of its own at the same shareable URL."""
+    team_ids = _team_ids(request)
+    visible = Item.objects.visible_to(request.user, team_ids).select_related(
+        "source", "source__team"
+    )
+    item = get_object_or_404(visible, pk=pk)
+    loaded = detail.load(item)
+    facts = loaded.facts
+    context = {
+        "item": item,
+        "detail": loaded,
+        "facts": facts,
+        "first_seen": _moment(facts.get("first_seen")) or item.first_seen,
+        "last_seen": _moment(facts.get("last_seen")) or item.last_seen,
+        "actions": item.actions.select_related("user").order_by("-created_at", "-pk")[:50],
+        "can_qualify": qualify.can_qualify(request.user, item.source, team_ids),
+        "key": secrets.token_urlsafe(16),
+    }
+    if request.htmx:
+        return render(request, "triage/item_detail.html#detail", context)
+    return render(request, "triage/item_detail.html", context)
+
+
+def _moment(value):
+    if isinstance(value, str) and value:
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            return None
+    return None
 
 
 @require_POST

@@ -152,6 +152,9 @@ class SourceBackend:
     can_requeue = False
     # The longest "Attendu" window the upstream accepts, in minutes (None: no limit).
     max_ignore_window = None
+    # The item's detail is read from the upstream when opened (`detail`); else the board shows
+    # what the sync mirrored.
+    can_detail = False
 
     def __init__(self, source):
         self.source = source
@@ -184,6 +187,13 @@ class SourceBackend:
 
     def bug_report(self, item):
         """Facts for a GitHub issue body: {"release", "tags": {...}, "frames": [...]}, …"""
+        raise NotImplementedError
+
+    def detail(self, item):
+        """What the detail panel shows, read from the upstream (when `can_detail`), as JSON-able
+        data: {"exception": {"type", "value"}, "frames": [{"filename", "function", "lineno",
+        "in_app", "context": [[lineno, line], ...]}], "tags": {...}, "breadcrumbs": [...],
+        "first_release", "last_release", "first_seen", "last_seen", "user_count"}."""
         raise NotImplementedError
 
     def requeue(self, item):
