@@ -210,6 +210,7 @@ class ProfileForm(forms.ModelForm):
             "phone",
             "chat_handle",
             "github_login",
+            "sentry_account",
             "ntfy_topic",
             "slack_webhook",
             "pagerduty_routing_key",
@@ -236,6 +237,9 @@ class ProfileForm(forms.ModelForm):
                     )
                     order.append(f"remove_{name}")
         self.order_fields(order)
+
+    def clean_sentry_account(self):
+        return self.cleaned_data["sentry_account"].strip()
 
     def clean_github_login(self):
         return self.cleaned_data["github_login"].strip().removeprefix("@")

@@ -195,6 +195,13 @@ class Profile(models.Model):
         validators=[GITHUB_LOGIN],
         help_text=_("Who GitHub assigns when you take a small request."),
     )
+    # A username or an email: Sentry's `assignedTo` takes either.
+    sentry_account = models.CharField(
+        _("Sentry account"),
+        max_length=200,
+        blank=True,
+        help_text=_("Your Sentry username or email: who Sentry assigns with Assign to me."),
+    )
     ntfy_topic = models.URLField(
         _("ntfy topic"),
         max_length=300,

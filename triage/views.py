@@ -118,7 +118,11 @@ def _prepare_rows(items, user, team_ids):
     """Who may qualify each row, and its buttons, rendered once per source and kind of item
     (they only depend on the source's backend and team) rather than once per row."""
     # Undo is per row (Item.can_be_undone), the other buttons per source and kind.
-    buttons = [(name, str(action.label)) for name, action in ACTIONS.items() if name != "undo"]
+    buttons = [
+        (name, str(action.label))
+        for name, action in ACTIONS.items()
+        if name != "undo" and action.on_row
+    ]
     rendered = {}
     for item in items:
         item.can_qualify = qualify.can_qualify(user, item.source, team_ids)
@@ -167,6 +171,7 @@ def item_detail(request, pk):
         "last_seen": _moment(facts.get("last_seen")) or item.last_seen,
         "actions": item.actions.select_related("user").order_by("-created_at", "-pk")[:50],
         "can_qualify": qualify.can_qualify(request.user, item.source, team_ids),
+        "offered": qualify.offered_actions(item.source, item.kind),
         "key": secrets.token_urlsafe(16),
     }
     if request.htmx:

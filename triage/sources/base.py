@@ -155,6 +155,10 @@ class SourceBackend:
     # The item's detail is read from the upstream when opened (`detail`); else the board shows
     # what the sync mirrored.
     can_detail = False
+    # M'attribuer: the backend assigns an item to an upstream account (`assign`).
+    can_assign = False
+    # Commenter: the backend posts a free comment (`comment`) and finds it again on a retry.
+    can_comment = False
 
     def __init__(self, source):
         self.source = source
@@ -181,8 +185,15 @@ class SourceBackend:
         """
         raise NotImplementedError
 
-    def comment(self, item, text):
-        """Add a comment upstream; returns the upstream answer."""
+    def comment(self, item, text, *, retrying=False):
+        """Add a comment upstream; returns the upstream answer. `retrying`: an earlier attempt
+        may have posted it and lost the answer, so the upstream's comments are read first and
+        the same text is never posted twice."""
+        raise NotImplementedError
+
+    def assign(self, item, account):
+        """Assign the item to the upstream `account` and read it back: an UpstreamState whose
+        details hold the "assignee" as the upstream names it."""
         raise NotImplementedError
 
     def bug_report(self, item):

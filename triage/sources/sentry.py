@@ -68,6 +68,8 @@ class SentryBackend(SourceBackend):
     qualifications = ("temporary", "bug", "expected", "resolved")
     max_ignore_window = MAX_IGNORE_WINDOW
     can_detail = True
+    can_assign = True
+    can_comment = True
 
     @classmethod
     def add_arguments(cls, parser):
@@ -306,9 +308,27 @@ class SentryBackend(SourceBackend):
             },
         )
 
-    def comment(self, item, text):
+    def comment(self, item, text, *, retrying=False):
+        # Sentry refuses the same text twice within an hour ("You have already posted that
+        # comment."): a retry looks for it first rather than taking that refusal for a failure.
         path = self._issue_path(item.external_id) + "comments/"
+        if retrying:
+            notes = self._json(self._call("GET", path))
+            for note in notes if isinstance(notes, list) else []:
+                if isinstance(note, dict) and (note.get("data") or {}).get("text") == text:
+                    return note
         return self._json(self._call("POST", path, json={"text": text}))
+
+    def assign(self, item, account):
+        path = self._issue_path(item.external_id)
+        self._call("PUT", path, json={"assignedTo": account})
+        issue = self._json(self._call("GET", path))
+        assigned = issue.get("assignedTo") if isinstance(issue, dict) else None
+        return UpstreamState(
+            status=issue.get("status", "") if isinstance(issue, dict) else "",
+            details={"assignee": _assignee_name(assigned)},
+            raw={"assignedTo": assigned},
+        )
 
     def _latest_event(self, item):
         event = self._json(self._call("GET", self._issue_path(item.external_id) + "events/latest/"))
