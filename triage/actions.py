@@ -146,6 +146,17 @@ def _free_comment_params(item, user, params):
     return {"comment": text}
 
 
+def _link_params(item, user, params):
+    found = github.parse_issue_reference(params.get("link"), item.source.github_repository)
+    if found is None:
+        raise QualifyError(
+            _("Give the GitHub issue's URL, or its number in %(repo)s.")
+            % {"repo": item.source.github_repository or "owner/name"}
+        )
+    repo, number = found
+    return {"repo": repo, "number": number}
+
+
 def _assign_params(item, user, params):
     account = Profile.of(user).sentry_account
     if not account:
@@ -240,6 +251,27 @@ def _write_bug(item, params, record):
         "github_issue_url": url,
     }
     return {"github_issue_url": url, "comment": answer}, fields, _("GitHub issue opened.")
+
+
+def _write_link(item, params, record):
+    issue = github.read_issue(params["repo"], params["number"])
+    if issue.is_pull_request:
+        raise SourceError(
+            gettext_noop("%(repo)s#%(number)s is a pull request, not an issue."),
+            params={"repo": params["repo"], "number": params["number"]},
+            permanent=True,
+        )
+    Item.objects.filter(pk=item.pk).update(github_issue_url=issue.html_url)
+    item.github_issue_url = issue.html_url
+    retrying = earlier_attempt(item, record, repo=params["repo"], number=params["number"])
+    answer = backend_for(item.source).comment(item, issue.html_url, retrying=retrying)
+    fields = {
+        "qualification": Item.Qualification.BUG,
+        "qualification_params": {},
+        "github_issue_url": issue.html_url,
+    }
+    message = _("Linked to the GitHub issue %(repo)s#%(number)s.") % params
+    return {"github_issue_url": issue.html_url, "comment": answer}, fields, message
 
 
 def earlier_attempt(item, record, **params):
@@ -420,6 +452,17 @@ ACTIONS = {
             _write_requeue,
             kinds=(Item.Kind.JOB,),
             needs="can_requeue",
+        ),
+        BoardAction(
+            "link",
+            pgettext_lazy("qualify button", "Link"),
+            _write_link,
+            kinds=ISSUE_KINDS,
+            qualification=Item.Qualification.BUG,
+            clean=_link_params,
+            undo=_reopen,
+            needs="can_link",
+            on_row=False,
         ),
         BoardAction(
             "assign",

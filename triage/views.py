@@ -195,6 +195,7 @@ def qualify_item(request, pk):
         "ignoreCount": request.POST.get("ignore_count"),
         "ignoreWindow": request.POST.get("ignore_window"),
         "comment": request.POST.get("comment"),
+        "link": request.POST.get("link"),
     }
     action = request.POST.get("action", "")
     if action == TAKE_OVER:  # the confirm step's button

@@ -150,6 +150,12 @@ class SourceBackend:
     qualifications = ()
     # Relancer: the backend can queue a failed job again (`requeue`).
     can_requeue = False
+
+    @property
+    def can_link(self):
+        """Lier: an existing GitHub issue stands for the bug, where Bug would open one."""
+        return "bug" in self.qualifications
+
     # The longest "Attendu" window the upstream accepts, in minutes (None: no limit).
     max_ignore_window = None
     # The item's detail is read from the upstream when opened (`detail`); else the board shows

@@ -67,10 +67,14 @@ def test_assign_to_me_sets_assigned_to_and_shows_it_on_the_row(board, fake_sentr
 
 def test_the_row_and_the_detail_offer_m_attribuer(board, client):
     item, _issue, _click = board
-    assert "M'attribuer" in unescape(client.get("/board").content.decode())
+    row = unescape(client.get("/board").content.decode())
+    assert "M'attribuer" in row
+    # Commenter and Lier need a field: on the detail only.
+    assert 'value="comment"' not in row and 'value="link"' not in row
     detail = unescape(client.get(f"/board/items/{item.pk}").content.decode())
     assert "M'attribuer" in detail
     assert "Commenter" in detail and 'name="comment"' in detail
+    assert "Lier" in detail and 'name="link"' in detail
 
 
 def test_assign_without_an_account_says_where_to_set_it(board, fake_sentry):
@@ -134,3 +138,34 @@ def test_bug_retry_after_a_lost_comment_answer_does_not_comment_twice(board, fak
     assert fake_sentry.comments[issue["id"]] == [comment]
     item.refresh_from_db()
     assert item.qualification == Item.Qualification.BUG
+
+
+@pytest.mark.parametrize("reference", ["7", "#7", "acme/app#7", "URL"])
+def test_lier_links_an_existing_issue_like_bug(board, fake_sentry, fake_github, reference):
+    item, issue, click = board
+    for number in range(1, 8):
+        existing = fake_github.add_issue("acme/app", f"Bug {number}")
+    reference = existing["html_url"] if reference == "URL" else reference
+    response = click("link", "k1", link=reference)
+    assert "Liée à l’issue GitHub acme/app#7." in response.content.decode()
+    item.refresh_from_db()
+    assert item.qualification == Item.Qualification.BUG
+    assert item.github_issue_url == existing["html_url"]
+    (note,) = fake_sentry.comments[issue["id"]]
+    assert note["data"]["text"] == existing["html_url"]
+    assert len(fake_github.issues("acme/app")) == 7  # nothing opened
+    # Undone like Bug: unresolved and unqualified again.
+    click("undo", "k2")
+    item.refresh_from_db()
+    assert item.qualification == ""
+
+
+def test_lier_refuses_what_is_not_an_issue(board, fake_sentry, fake_github):
+    item, issue, click = board
+    assert click("link", "k1", link="not an issue").status_code == 422
+    pull = fake_github.add_pull_request("acme/app", "A fix")
+    click("link", "k2", link=str(pull["number"]))
+    item.refresh_from_db()
+    assert item.writeback_state == Item.Writeback.FAILED
+    assert item.qualification == ""
+    assert issue["id"] not in fake_sentry.comments

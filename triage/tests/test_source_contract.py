@@ -69,6 +69,6 @@ def test_every_board_action_is_in_one_registry():
     # The undo rule, the handover and the board's buttons read the same names.
     assert set(ACTIONS) == {
         "temporary", "bug", "expected", "resolved", "take", "done", "too_big", "requeue",
-        "assign", "comment", "undo",
+        "link", "assign", "comment", "undo",
     }  # fmt: skip
     assert all(ACTIONS[name].undo for name in ACTIONS if ACTIONS[name].qualification)
