@@ -175,3 +175,30 @@ def test_a_title_opens_the_detail_beside_the_list(browser_page, live_server, vig
     assert aside["x"] + aside["width"] <= 1366
     assert page.locator("tr[data-item-id]").count() == len(others) + 1
     assert page.console_errors == []
+
+
+def test_the_keyboard_moves_qualifies_and_announces(browser_page, live_server, vigie):
+    page = browser_page
+    first, second = ItemFactory.create_batch(2, source=vigie)
+    log_in(page, live_server)
+    live = page.locator("#board-live")
+
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    focused = "document.activeElement.dataset.itemId"
+    assert page.evaluate(focused) == str(second.pk)
+    page.keyboard.press("k")
+    assert page.evaluate(focused) == str(first.pk)
+    page.keyboard.press("t")
+    page.wait_for_function(
+        "() => document.getElementById('board-live').textContent.includes('Ignoré')"
+    )
+    assert live.get_attribute("role") == "status"
+    # Focus stays on the row the action swapped.
+    assert page.evaluate(focused) == str(first.pk)
+    assert Item.objects.get(pk=first.pk).qualification == "temporary"
+    page.keyboard.press("o")
+    page.locator("#item-detail .item-detail").wait_for()
+    page.keyboard.press("?")
+    assert page.locator("#board-keys").evaluate("d => d.open")
+    assert page.console_errors == []
