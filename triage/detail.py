@@ -90,5 +90,6 @@ def mirrored(item):
             if isinstance(frame, dict)
         ],
         "tags": tags,
+        "breadcrumbs": [c for c in payload.get("breadcrumbs") or [] if isinstance(c, dict)][-10:],
         "last_release": payload.get("release") or "",
     }
