@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,6 +20,7 @@ from triage.actions import ACTIONS
 from triage.models import Item, ItemQuerySet, Source
 
 PER_PAGE = 50
+ITEM_PLACEHOLDER = "__item_pk__"  # in the buttons rendered once per source, the row's pk
 TAKE_OVER = "take_over"  # the confirm step's action: "take", confirmed
 LEVELS = ("fatal", "error", "warning", "info", "debug")
 # state filter -> (label, condition); "todo" is what the vigie must look at, the default.
@@ -134,9 +136,11 @@ def _prepare_rows(items, user, team_ids):
                     "buttons": buttons,
                     "offered": qualify.offered_actions(item.source, item.kind),
                     "team": item.source.team,
+                    "item_pk": ITEM_PLACEHOLDER,
                 },
             )
-        item.actions_html = rendered[key]
+        # The buttons name their row's item for screen readers (aria-describedby).
+        item.actions_html = mark_safe(rendered[key].replace(ITEM_PLACEHOLDER, str(item.pk)))  # noqa: S308 (our own rendered template; the pk is an integer)
 
 
 @require_GET

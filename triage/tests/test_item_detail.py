@@ -231,3 +231,14 @@ def test_a_request_shows_its_body_as_sanitised_markdown(member_client, source):
     assert "<strong>Urgent</strong>" in page
     assert "<script>alert(1)" not in page
     assert "javascript:" not in page
+
+
+def test_row_buttons_name_their_item_without_changing_their_label(opened, client):
+    item, _issue = opened
+    page = client.get("/board").content.decode()
+    assert f'<a class="item-title" id="item-{item.pk}-title"' in page
+    assert (
+        f'value="temporary" class="qualify-temporary" aria-describedby="item-{item.pk}-title">'
+        "Temporaire</button>"
+    ) in page
+    assert "__item_pk__" not in page
