@@ -246,6 +246,22 @@ class FakeSentry:
                 if slug == rest[0]:
                     return 200, {"id": project_id, "slug": slug, "name": slug}, None
             return not_found
+        if kind == "organizations" and rest == ["members"] and method == "GET":
+            wanted = (query.get("query") or [""])[0].casefold()
+            return (
+                200,
+                [
+                    {
+                        "id": member["id"],
+                        "email": member["email"],
+                        "name": member["name"],
+                        "user": {"id": member["id"], "username": username, **member},
+                    }
+                    for username, member in self.members.items()
+                    if wanted in username.casefold() or wanted in member["email"].casefold()
+                ],
+                None,
+            )
         if kind != "organizations" or not rest or rest[0] != "issues":
             return not_found
         if len(rest) == 1:

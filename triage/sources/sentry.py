@@ -319,6 +319,21 @@ class SentryBackend(SourceBackend):
                     return note
         return self._json(self._call("POST", path, json={"text": text}))
 
+    def has_member(self, account):
+        """Whether `account` (a username or an email) is a member of the organisation."""
+        members = self._json(
+            self._call("GET", f"organizations/{self.org}/members/", params={"query": account})
+        )
+        wanted = account.casefold()
+        for member in members if isinstance(members, list) else []:
+            if not isinstance(member, dict):
+                continue
+            user = member.get("user") if isinstance(member.get("user"), dict) else {}
+            names = (member.get("email"), user.get("username"), user.get("email"))
+            if wanted in (str(name).casefold() for name in names if name):
+                return True
+        return False
+
     def assign(self, item, account):
         path = self._issue_path(item.external_id)
         self._call("PUT", path, json={"assignedTo": account})

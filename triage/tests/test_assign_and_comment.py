@@ -169,3 +169,20 @@ def test_lier_refuses_what_is_not_an_issue(board, fake_sentry, fake_github):
     assert item.writeback_state == Item.Writeback.FAILED
     assert item.qualification == ""
     assert issue["id"] not in fake_sentry.comments
+
+
+def test_a_sentry_account_sentry_does_not_know_is_refused_when_saved(board, client, user):
+    data = {"phone": "", "chat_handle": "", "github_login": "", "sentry_account": "nobody"}
+    response = client.post("/rotation/mine/", data)
+    assert response.status_code == 400
+    assert "Sentry ne connaît aucun membre nobody dans acme." in response.content.decode()
+    assert Profile.objects.get(user=user).sentry_account == ""
+    data["sentry_account"] = "marie@example.org"
+    assert client.post("/rotation/mine/", data).status_code == 302
+    assert Profile.objects.get(user=user).sentry_account == "marie@example.org"
+
+
+def test_a_sentry_that_cannot_be_asked_does_not_block_the_profile(board, client, user, fake_sentry):
+    fake_sentry.token = "rotated"
+    data = {"phone": "", "chat_handle": "", "github_login": "", "sentry_account": "marie"}
+    assert client.post("/rotation/mine/", data).status_code == 302
