@@ -15,3 +15,15 @@ def user(db):
 def user_client(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def latest_schema_after():
+    """For a test that migrates the test database back: every app at its latest migration
+    again afterwards, or the next test on this worker meets an old schema."""
+    yield
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

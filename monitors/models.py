@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from vigie.markdown import safe_markdown
 from vigie.notify import Destination, Message, destination_key, enqueue, severities_at_most
 from vigie.phrases import Phrase, said, spoken
 
@@ -561,9 +562,7 @@ class Runbook(models.Model):
 
     @property
     def body_html(self):
-        from vigie.text import markdown_html
-
-        return markdown_html(self.body)
+        return safe_markdown(self.body)
 
 
 class IncidentQuerySet(models.QuerySet):

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from rotation.models import Absence, Membership, Override, Profile, Shift
@@ -196,6 +197,16 @@ class MonthsForm(forms.Form):
         return self.cleaned_data["months"] or 3
 
 
+# Checks of the profile's accounts on other tools, by field: callables or dotted paths taking
+# `(user, value)` and raising ValidationError; the apps that use an account register theirs in
+# their AppConfig.ready() (triage asks Sentry whether the "Compte Sentry" exists).
+ACCOUNT_CHECKS = {}
+
+
+def register_account_check(field, check):
+    ACCOUNT_CHECKS.setdefault(field, []).append(check)
+
+
 class ProfileForm(forms.ModelForm):
     """What the team, the tools and the paging need to reach someone: one profile per person.
 
@@ -209,6 +220,7 @@ class ProfileForm(forms.ModelForm):
             "phone",
             "chat_handle",
             "github_login",
+            "sentry_account",
             "ntfy_topic",
             "slack_webhook",
             "pagerduty_routing_key",
@@ -235,6 +247,15 @@ class ProfileForm(forms.ModelForm):
                     )
                     order.append(f"remove_{name}")
         self.order_fields(order)
+
+    def clean_sentry_account(self):
+        account = self.cleaned_data["sentry_account"].strip()
+        if account and account != self.instance.sentry_account:
+            for check in ACCOUNT_CHECKS.get("sentry_account", ()):
+                (import_string(check) if isinstance(check, str) else check)(
+                    self.instance.user, account
+                )
+        return account
 
     def clean_github_login(self):
         return self.cleaned_data["github_login"].strip().removeprefix("@")

@@ -11,6 +11,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from vigie.markdown import safe_markdown
+
 # How far ahead the rotation is generated.
 HORIZON = timedelta(days=183)
 
@@ -199,6 +201,13 @@ class Profile(models.Model):
         blank=True,
         validators=[GITHUB_LOGIN],
         help_text=_("Who GitHub assigns when you take a small request."),
+    )
+    # A username or an email: Sentry's `assignedTo` takes either.
+    sentry_account = models.CharField(
+        _("Sentry account"),
+        max_length=200,
+        blank=True,
+        help_text=_("Your Sentry username or email: who Sentry assigns with Assign to me."),
     )
     ntfy_topic = models.URLField(
         _("ntfy topic"),
@@ -650,9 +659,7 @@ class Handover(models.Model):
     @property
     def note_html(self):
         """The note as HTML: Markdown rendered, then sanitised (it is user-written)."""
-        from vigie.text import markdown_html
-
-        return markdown_html(self.note)
+        return safe_markdown(self.note)
 
     def editable_by(self, user, membership):
         """The outgoing vigie writes the note; managers may complete it."""

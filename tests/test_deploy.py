@@ -129,6 +129,7 @@ def _make_test_command(*variables):
 
 
 def test_make_test_runs_on_every_core_with_a_serial_fallback():
-    assert _make_test_command("NPROC=4")[-2:] == ["-n", "4"]
+    # loadgroup keeps the tests sharing one real Bugsink on one worker.
+    assert _make_test_command("NPROC=4")[-4:] == ["-n", "4", "--dist", "loadgroup"]
     assert "-n" not in _make_test_command("NPROC=1")
     assert _make_test_command("NPROC=4", "PYTEST_ARGS=-x tests")[-2:] == ["-x", "tests"]

@@ -48,6 +48,7 @@ class BoardAction:
     clean: Any = _no_params  # (item, user, raw params) -> the params written and logged
     undo: Any = None  # (item, params of the undo) -> like `write`, for a confirmed one
     needs: str = ""  # the backend capability it needs; else listed in backend.qualifications
+    on_row: bool = True  # a button of its own on the board's rows (else on the detail only)
 
     def offered_by(self, backend, kind):
         if kind not in self.kinds:
@@ -138,6 +139,36 @@ def _comment_params(item, user, params):
     return {"comment": free_comment(params.get("comment"))}
 
 
+def _free_comment_params(item, user, params):
+    text = free_comment(params.get("comment"))
+    if not text:
+        raise QualifyError(_("Write the comment first."))
+    return {"comment": text}
+
+
+def _link_params(item, user, params):
+    found = github.parse_issue_reference(params.get("link"), item.source.github_repository)
+    if found is None:
+        raise QualifyError(
+            _("Give the GitHub issue's URL, or its number in %(repo)s.")
+            % {"repo": item.source.github_repository or "owner/name"}
+        )
+    repo, number = found
+    return {"repo": repo, "number": number}
+
+
+def _assign_params(item, user, params):
+    account = Profile.of(user).sentry_account
+    if not account:
+        raise QualifyError(
+            _(
+                "Add your Sentry account to your profile first (My watches, then My profile): "
+                "it is who Sentry assigns."
+            )
+        )
+    return {"account": account}
+
+
 # Writing upstream -------------------------------------------------------------------------
 
 
@@ -203,9 +234,8 @@ def _write_bug(item, params, record):
     url = item.github_issue_url
     if not url:
         marker = github.marker_for(item)
-        earlier = item.actions.filter(action="bug").exclude(pk=record.pk).exists()
         # An earlier attempt may have opened the issue and lost the answer: look before opening.
-        if earlier:
+        if item.actions.filter(action="bug").exclude(pk=record.pk).exists():
             url = github.find_issue_by_marker(repo, marker)
         if not url:
             report = backend_for(item.source).bug_report(item)
@@ -213,13 +243,66 @@ def _write_bug(item, params, record):
         # Saved at once: if the comment below fails, the retry reuses this issue.
         Item.objects.filter(pk=item.pk).update(github_issue_url=url)
         item.github_issue_url = url
-    answer = backend_for(item.source).comment(item, url)
+    # A retry after a lost answer may find the link already commented: never post it twice.
+    answer = backend_for(item.source).comment(item, url, retrying=earlier_attempt(item, record))
     fields = {
         "qualification": Item.Qualification.BUG,
         "qualification_params": {},
         "github_issue_url": url,
     }
     return {"github_issue_url": url, "comment": answer}, fields, _("GitHub issue opened.")
+
+
+def _write_link(item, params, record):
+    issue = github.read_issue(params["repo"], params["number"])
+    if issue.is_pull_request:
+        raise SourceError(
+            gettext_noop("%(repo)s#%(number)s is a pull request, not an issue."),
+            params={"repo": params["repo"], "number": params["number"]},
+            permanent=True,
+        )
+    Item.objects.filter(pk=item.pk).update(github_issue_url=issue.html_url)
+    item.github_issue_url = issue.html_url
+    retrying = earlier_attempt(item, record, repo=params["repo"], number=params["number"])
+    answer = backend_for(item.source).comment(item, issue.html_url, retrying=retrying)
+    fields = {
+        "qualification": Item.Qualification.BUG,
+        "qualification_params": {},
+        "github_issue_url": issue.html_url,
+    }
+    message = _("Linked to the GitHub issue %(repo)s#%(number)s.") % params
+    return {"github_issue_url": issue.html_url, "comment": answer}, fields, message
+
+
+def earlier_attempt(item, record, **params):
+    """Whether an attempt of `record`'s action (with these params) since the last confirmed
+    one is unconfirmed: it may have reached the upstream and lost the answer."""
+    same = item.actions.filter(action=record.action).exclude(pk=record.pk)
+    same = same.filter(**{f"params__{key}": value for key, value in params.items()})
+    last = same.filter(upstream_ok=True).order_by("-pk").values_list("pk", flat=True).first()
+    return same.exclude(upstream_ok=True).filter(pk__gt=last or 0).exists()
+
+
+def _write_comment(item, params, record):
+    who = display_name(record.user) if record.user else "Vigie"
+    text = f"{params['comment']}\n\n— {who} (Vigie)"
+    retrying = earlier_attempt(item, record, comment=params["comment"])
+    answer = backend_for(item.source).comment(item, text, retrying=retrying)
+    return {"comment": answer}, {}, _("Comment posted.")
+
+
+def _write_assign(item, params, record):
+    state = backend_for(item.source).assign(item, params["account"])
+    assignee = state.details.get("assignee", "")
+    if not assignee:
+        # Read back rather than trusted: an account the upstream does not know assigns nobody.
+        raise SourceError(
+            gettext_noop("%(source)s did not assign it to %(account)s."),
+            params={"source": item.source.name, "account": params["account"]},
+            permanent=True,
+        )
+    message = _("Assigned to %(who)s.") % {"who": assignee}
+    return _confirmed(state), {"assignee": assignee[:200]}, message
 
 
 def _request_outcome(state, qualification, qualification_params, message):
@@ -369,6 +452,34 @@ ACTIONS = {
             _write_requeue,
             kinds=(Item.Kind.JOB,),
             needs="can_requeue",
+        ),
+        BoardAction(
+            "link",
+            pgettext_lazy("qualify button", "Link"),
+            _write_link,
+            kinds=ISSUE_KINDS,
+            qualification=Item.Qualification.BUG,
+            clean=_link_params,
+            undo=_reopen,
+            needs="can_link",
+            on_row=False,
+        ),
+        BoardAction(
+            "assign",
+            pgettext_lazy("qualify button", "Assign to me"),
+            _write_assign,
+            kinds=(Item.Kind.ISSUE,),
+            clean=_assign_params,
+            needs="can_assign",
+        ),
+        BoardAction(
+            "comment",
+            pgettext_lazy("qualify button", "Comment"),
+            _write_comment,
+            kinds=(Item.Kind.ISSUE, Item.Kind.JOB, Item.Kind.REQUEST),
+            clean=_free_comment_params,
+            needs="can_comment",
+            on_row=False,
         ),
         BoardAction(
             "undo",

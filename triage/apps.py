@@ -7,10 +7,11 @@ class TriageConfig(AppConfig):
     verbose_name = _("Triage")
 
     def ready(self):
-        from rotation import handover, reports
+        from rotation import forms, handover, reports
         from vigie import health, metrics, navigation, schedules
 
         navigation.register(_("Board"), "triage:board", order=10)
+        forms.register_account_check("sentry_account", "triage.accounts.check_sentry_account")
         schedules.declare("triage.sync_due_sources", "triage.tasks.sync_due_sources", 1)
         schedules.declare("triage.sync_releases", "triage.releases.sync_releases", 10)
         health.register("sources", "triage.health.check_sources")

@@ -284,8 +284,28 @@ def load():
             recent_counts=counts,
             payload={
                 "release": "rdv-solidarites@2026.11.20",
-                "tags": {"environment": "production", "server_name": f"web-{index % 3 + 1}"},
-                "frames": [{"filename": culprit, "function": "call", "lineno": 10 + index}],
+                "tags": {
+                    "environment": "production",
+                    "release": "rdv-solidarites@2026.11.20",
+                    "transaction": culprit,
+                    "url": f"https://demo.rdv-solidarites.fr/rdvs/{index + 1}",
+                    "browser": ("Firefox 133.0", "Chrome 131.0", "Safari 18.1")[index % 3],
+                },
+                # What the detail panel shows of a Sentry event, for a demo without Sentry.
+                "frames": [
+                    {
+                        "filename": "app/controllers/rdvs_controller.rb",
+                        "function": "show",
+                        "lineno": 10 + index,
+                        "in_app": True,
+                        "context_line": "    @rdv = Rdv.find(params[:id])",
+                    },
+                    {"filename": "actionpack/metal.rb", "function": "dispatch", "lineno": 227},
+                ],
+                "breadcrumbs": [
+                    {"category": "request", "message": f"GET /rdvs/{index + 1}"},
+                    {"category": "query", "message": "SELECT rdvs.* FROM rdvs WHERE id = $1"},
+                ],
             },
             qualification=qualification,
             qualification_params=params,

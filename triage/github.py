@@ -9,6 +9,7 @@ Everything leaves this module as plain data (`Issue`).
 """
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -338,6 +339,28 @@ def _plain(repo, data):
         updated_at=stamp(data.get("updated_at")),
         is_pull_request="pull_request" in data,
     )
+
+
+ISSUE_REFERENCE = re.compile(
+    r"^(?:https?://[^/\s]+/(?P<url_repo>[\w.-]+/[\w.-]+)/issues/(?P<url_number>\d+)/?"
+    r"|(?P<repo>[\w.-]+/[\w.-]+)?#?(?P<number>\d+))$"
+)
+
+
+def parse_issue_reference(text, default_repo):
+    """(repo, number) from an issue's URL, "owner/name#12", "#12" or "12" (in `default_repo`);
+    None when it is none of these."""
+    found = ISSUE_REFERENCE.match((text or "").strip())
+    if not found:
+        return None
+    if found["url_repo"]:
+        return found["url_repo"], int(found["url_number"])
+    repo = found["repo"] or default_repo
+    return (repo, int(found["number"])) if repo else None
+
+
+def read_issue(repo, number):
+    return Client().issue(repo, number)
 
 
 def open_issue(repo, title, body, labels=()):

@@ -395,6 +395,18 @@ class Action(models.Model):
     def __str__(self):
         return f"{self.action} {self.item_id}"
 
+    @property
+    def label(self):
+        from triage.actions import ACTIONS  # the registry builds on these models
+
+        return ACTIONS[self.action].label if self.action in ACTIONS else self.action
+
+    @property
+    def upstream_error(self):
+        """Why the upstream refused it, in the reader's language when stored as facts."""
+        failure = self.upstream_response.get("failure") or {}
+        return render_facts(failure.get("error", {})) or self.upstream_response.get("error", "")
+
 
 class SyncRun(models.Model):
     source = models.ForeignKey(

@@ -142,12 +142,10 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
         fields.update(
             qualified_by=user if fields["qualification"] else None,
             qualified_at=now if fields["qualification"] else None,
+            came_back=False,
         )
     fields.update(
-        writeback_state=Item.Writeback.NONE,
-        writeback_failure={},
-        writeback_started_at=None,
-        came_back=False,
+        writeback_state=Item.Writeback.NONE, writeback_failure={}, writeback_started_at=None
     )
     for name, value in fields.items():
         setattr(item, name, value)

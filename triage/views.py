@@ -8,16 +8,19 @@ from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from rotation.context_processors import current_watch
-from triage import qualify
+from triage import detail, qualify
 from triage.actions import ACTIONS
 from triage.models import Item, ItemQuerySet, Source
 
 PER_PAGE = 50
+ITEM_PLACEHOLDER = "__item_pk__"  # in the buttons rendered once per source, the row's pk
 TAKE_OVER = "take_over"  # the confirm step's action: "take", confirmed
 LEVELS = ("fatal", "error", "warning", "info", "debug")
 # state filter -> (label, condition); "todo" is what the vigie must look at, the default.
@@ -117,7 +120,11 @@ def _prepare_rows(items, user, team_ids):
     """Who may qualify each row, and its buttons, rendered once per source and kind of item
     (they only depend on the source's backend and team) rather than once per row."""
     # Undo is per row (Item.can_be_undone), the other buttons per source and kind.
-    buttons = [(name, str(action.label)) for name, action in ACTIONS.items() if name != "undo"]
+    buttons = [
+        (name, str(action.label))
+        for name, action in ACTIONS.items()
+        if name != "undo" and action.on_row
+    ]
     rendered = {}
     for item in items:
         item.can_qualify = qualify.can_qualify(user, item.source, team_ids)
@@ -129,9 +136,11 @@ def _prepare_rows(items, user, team_ids):
                     "buttons": buttons,
                     "offered": qualify.offered_actions(item.source, item.kind),
                     "team": item.source.team,
+                    "item_pk": ITEM_PLACEHOLDER,
                 },
             )
-        item.actions_html = rendered[key]
+        # The buttons name their row's item for screen readers (aria-describedby).
+        item.actions_html = mark_safe(rendered[key].replace(ITEM_PLACEHOLDER, str(item.pk)))  # noqa: S308 (our own rendered template; the pk is an integer)
 
 
 @require_GET
@@ -148,6 +157,41 @@ def board_counts(request):
     return render(request, "triage/board.html#poll", _board_context(request))
 
 
+@require_GET
+def item_detail(request, pk):
+    """The panel beside the board (HTMX), or a page of its own at the same shareable URL."""
+    team_ids = _team_ids(request)
+    visible = Item.objects.visible_to(request.user, team_ids).select_related(
+        "source", "source__team"
+    )
+    item = get_object_or_404(visible, pk=pk)
+    loaded = detail.load(item)
+    facts = loaded.facts
+    context = {
+        "item": item,
+        "detail": loaded,
+        "facts": facts,
+        "first_seen": _moment(facts.get("first_seen")) or item.first_seen,
+        "last_seen": _moment(facts.get("last_seen")) or item.last_seen,
+        "actions": item.actions.select_related("user").order_by("-created_at", "-pk")[:50],
+        "can_qualify": qualify.can_qualify(request.user, item.source, team_ids),
+        "offered": qualify.offered_actions(item.source, item.kind),
+        "key": secrets.token_urlsafe(16),
+    }
+    if request.htmx:
+        return render(request, "triage/item_detail.html#detail", context)
+    return render(request, "triage/item_detail.html", context)
+
+
+def _moment(value):
+    if isinstance(value, str) and value:
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            return None
+    return None
+
+
 @require_POST
 def qualify_item(request, pk):
     item = get_object_or_404(Item.objects.select_related("source", "source__team"), pk=pk)
@@ -155,6 +199,7 @@ def qualify_item(request, pk):
         "ignoreCount": request.POST.get("ignore_count"),
         "ignoreWindow": request.POST.get("ignore_window"),
         "comment": request.POST.get("comment"),
+        "link": request.POST.get("link"),
     }
     action = request.POST.get("action", "")
     if action == TAKE_OVER:  # the confirm step's button

@@ -41,6 +41,22 @@ def redact_text(text):
     return text
 
 
+def redact_mapping(data):
+    """`data` (JSON-like) with the values of secret-looking keys masked, at any depth."""
+    if isinstance(data, dict):
+        return {
+            key: REDACTED
+            if _SECRET_KEY.search(str(key)) and value not in (None, "")
+            else redact_mapping(value)
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [redact_mapping(value) for value in data]
+    if isinstance(data, str):
+        return redact_text(data)
+    return data
+
+
 def redact_secrets(_logger, _method, event_dict):
     for key, value in list(event_dict.items()):
         if _SECRET_KEY.search(key) and value not in (None, ""):

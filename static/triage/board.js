@@ -7,3 +7,68 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.isError = false;
   }
 });
+
+// The keyboard: j/k move between rows, o opens the detail, t/b/a/r/u press the row's
+// Temporaire/Bug/Attendu/Résolu/Annuler, ? lists the keys. Focus stays on the row after an
+// action, and every result is read out in one live region that is never swapped.
+const KEYS = { t: "temporary", b: "bug", a: "expected", r: "resolved", u: "undo" };
+
+function rows() {
+  return Array.from(document.querySelectorAll("table.board tr[data-item-id]"));
+}
+
+function currentRow() {
+  return document.activeElement && document.activeElement.closest
+    ? document.activeElement.closest("tr[data-item-id]")
+    : null;
+}
+
+function focusRow(row) {
+  if (!row) return;
+  row.tabIndex = -1;
+  row.focus();
+}
+
+function announce(text) {
+  const live = document.getElementById("board-live");
+  if (live && text) {
+    // Emptied first so that the same message twice is read twice.
+    live.textContent = "";
+    window.setTimeout(() => { live.textContent = text; }, 50);
+  }
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+  const all = rows();
+  if (!all.length) return;
+  const row = currentRow();
+  const index = row ? all.indexOf(row) : -1;
+  if (event.key === "j" || event.key === "k") {
+    const next = event.key === "j" ? Math.min(index + 1, all.length - 1) : Math.max(index - 1, 0);
+    focusRow(all[next]);
+  } else if (event.key === "o" && row) {
+    row.querySelector("a.item-title").click();
+  } else if (KEYS[event.key] && row) {
+    const button = row.querySelector(`button[name=action][value=${KEYS[event.key]}]`);
+    if (button) button.click();
+  } else if (event.key === "?") {
+    const help = document.getElementById("board-keys");
+    if (help) help.open = !help.open;
+  } else {
+    return;
+  }
+  event.preventDefault();
+});
+
+document.addEventListener("htmx:afterSwap", (event) => {
+  const swapped = event.detail.target;
+  if (!swapped || !swapped.dataset || !swapped.dataset.itemId) return;
+  const row = document.querySelector(`tr[data-item-id="${swapped.dataset.itemId}"]`);
+  if (!row) return;
+  const flash = row.querySelector(".flash");
+  if (flash) announce(flash.textContent.trim());
+  focusRow(row);
+});

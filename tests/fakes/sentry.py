@@ -1,14 +1,17 @@
 """A fake Sentry speaking the real `/api/0/` HTTP API on loopback, for integration tests.
 
 Shapes follow Sentry's public API reference (List an Organization's Issues, Retrieve an Issue,
-Bulk Mutate an Organization's Issues, issue comments, latest event). It behaves like the real
-one where clients get it wrong: the issue list applies the default priority query when no
-`query` is sent, the `project` filter takes numeric ids, pages chain through `Link` cursors,
-and a bulk update answers success for ids it did not touch.
+Bulk Mutate an Organization's Issues, Update an Issue's `assignedTo`, issue comments (list and
+post), latest event with breadcrumbs). It behaves like the real one where clients get it wrong:
+the issue list applies the default priority query when no `query` is sent, the `project` filter
+takes numeric ids, pages chain through `Link` cursors, a bulk update answers success for ids it
+did not touch, and the same comment text is refused a second time ("You have already posted
+that comment.").
 
 Knobs: `token` (anything else is a 401), `script` (canned answers served first: 429 with or
 without Retry-After, 5xx, 401…), `delay` (seconds before each answer), `frozen` (ids the bulk
-update silently skips), `add_raw()` (malformed issues as given).
+update silently skips), `members` (usernames `assignedTo` accepts), `add_raw()` (malformed
+issues as given), `add_issue(_first_release=..., _last_release=...)`.
 """
 
 import itertools
@@ -42,6 +45,10 @@ class FakeSentry:
         self.projects = projects or {"74": "rdv-solidarites", "75": "rdv-insertion"}
         self.issues = {}  # id -> issue; keys starting with "_" are the fake's own
         self.comments = {}
+        # Organisation members, by username: who `assignedTo` accepts.
+        self.members = {
+            "marie": {"id": "11", "name": "Marie Curie", "email": "marie@example.org"},
+        }
         self.events = {}
         self.frozen = set()
         self.releases = []  # newest first, as the release list answers
@@ -281,6 +288,22 @@ class FakeSentry:
             return not_found
         if kind == "organizations" and rest == ["releases"] and method == "GET":
             return self._list_releases(query)
+        if kind == "organizations" and rest == ["members"] and method == "GET":
+            wanted = (query.get("query") or [""])[0].casefold()
+            return (
+                200,
+                [
+                    {
+                        "id": member["id"],
+                        "email": member["email"],
+                        "name": member["name"],
+                        "user": {"id": member["id"], "username": username, **member},
+                    }
+                    for username, member in self.members.items()
+                    if wanted in username.casefold() or wanted in member["email"].casefold()
+                ],
+                None,
+            )
         if kind != "organizations" or not rest or rest[0] != "issues":
             return not_found
         if len(rest) == 1:
@@ -293,8 +316,12 @@ class FakeSentry:
             return not_found
         if len(rest) == 2 and method == "GET":
             return 200, self._detail(issue), None
+        if len(rest) == 2 and method == "PUT":
+            return self._update(issue, body or {})
         if rest[2:] == ["comments"] and method == "POST":
             return self._comment(issue, body or {})
+        if rest[2:] == ["comments"] and method == "GET":
+            return 200, list(reversed(self.comments.get(issue["id"], []))), None
         if rest[2:] == ["events", "latest"] and method == "GET":
             return 200, self.events.get(issue["id"]) or self._default_event(issue), None
         return not_found
@@ -391,8 +418,8 @@ class FakeSentry:
         return {
             **self._public(issue),
             "activity": [],
-            "firstRelease": None,
-            "lastRelease": None,
+            "firstRelease": self._release(issue.get("_first_release")),
+            "lastRelease": self._release(issue.get("_last_release")),
             "participants": [],
             "pluginActions": [],
             "pluginIssues": [],
@@ -400,6 +427,26 @@ class FakeSentry:
             "tags": [],
             "userReportCount": 0,
         }
+
+    def _release(self, version):
+        if not version:
+            return None
+        return {"version": version, "shortVersion": version.split("@")[-1], "ref": None}
+
+    def _update(self, issue, body):
+        """Update an Issue: here its assignee (`assignedTo`: a username, an email or "")."""
+        if "assignedTo" in body:
+            wanted = body["assignedTo"] or ""
+            if not wanted:
+                issue["assignedTo"] = None
+            else:
+                member = self.members.get(wanted) or next(
+                    (m for m in self.members.values() if m["email"] == wanted), None
+                )
+                if member is None:
+                    return 400, {"assignedTo": ["Unknown actor input"]}, None
+                issue["assignedTo"] = {"type": "user", **member}
+        return 200, self._detail(issue), None
 
     def _apply_status(self, issue, status, details):
         issue["status"] = status
@@ -458,6 +505,10 @@ class FakeSentry:
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
             return 400, {"text": ["This field is required."]}, None
+        earlier = self.comments.get(issue["id"], [])
+        if any(note["data"]["text"] == text for note in earlier):
+            # What Sentry answers the same text from the same user within an hour.
+            return 400, {"detail": "You have already posted that comment."}, None
         note = {
             "id": str(next(self._ids)),
             "type": "note",
@@ -483,6 +534,9 @@ class FakeSentry:
                 {"key": "environment", "value": "production"},
                 {"key": "server_name", "value": "web-1"},
                 {"key": "url", "value": "https://www.rdv-solidarites.fr/rdvs/42"},
+                {"key": "transaction", "value": "RdvsController#show"},
+                {"key": "browser", "value": "Firefox 133.0"},
+                {"key": "release", "value": "rdv-solidarites@2026.11.20"},
             ],
             "entries": [
                 {
@@ -506,7 +560,11 @@ class FakeSentry:
                                             "function": "show",
                                             "lineNo": 18,
                                             "inApp": True,
-                                            "context": [[18, "    @rdv = Rdv.find(params[:id])"]],
+                                            "context": [
+                                                [17, "  def show"],
+                                                [18, "    @rdv = Rdv.find(params[:id])"],
+                                                [19, "  end"],
+                                            ],
                                         },
                                         {
                                             "filename": "active_record/core.rb",
@@ -520,6 +578,22 @@ class FakeSentry:
                             }
                         ]
                     },
-                }
+                },
+                {
+                    "type": "breadcrumbs",
+                    "data": {
+                        "values": [
+                            {
+                                "timestamp": iso(datetime.now(UTC) - timedelta(seconds=20 - n)),
+                                "type": "http",
+                                "category": "request",
+                                "level": "info",
+                                "message": f"GET /rdvs/{n}",
+                                "data": None,
+                            }
+                            for n in range(15)
+                        ]
+                    },
+                },
             ],
         }

@@ -158,8 +158,21 @@ class SourceBackend:
     qualifications = ()
     # Relancer: the backend can queue a failed job again (`requeue`).
     can_requeue = False
+
+    @property
+    def can_link(self):
+        """Lier: an existing GitHub issue stands for the bug, where Bug would open one."""
+        return "bug" in self.qualifications
+
     # The longest "Attendu" window the upstream accepts, in minutes (None: no limit).
     max_ignore_window = None
+    # The item's detail is read from the upstream when opened (`detail`); else the board shows
+    # what the sync mirrored.
+    can_detail = False
+    # M'attribuer: the backend assigns an item to an upstream account (`assign`).
+    can_assign = False
+    # Commenter: the backend posts a free comment (`comment`) and finds it again on a retry.
+    can_comment = False
 
     def __init__(self, source):
         self.source = source
@@ -198,12 +211,26 @@ class SourceBackend:
         """
         raise NotImplementedError
 
-    def comment(self, item, text):
-        """Add a comment upstream; returns the upstream answer."""
+    def comment(self, item, text, *, retrying=False):
+        """Add a comment upstream; returns the upstream answer. `retrying`: an earlier attempt
+        may have posted it and lost the answer, so the upstream's comments are read first and
+        the same text is never posted twice."""
+        raise NotImplementedError
+
+    def assign(self, item, account):
+        """Assign the item to the upstream `account` and read it back: an UpstreamState whose
+        details hold the "assignee" as the upstream names it."""
         raise NotImplementedError
 
     def bug_report(self, item):
         """Facts for a GitHub issue body: {"release", "tags": {...}, "frames": [...]}, …"""
+        raise NotImplementedError
+
+    def detail(self, item):
+        """What the detail panel shows, read from the upstream (when `can_detail`), as JSON-able
+        data: {"exception": {"type", "value"}, "frames": [{"filename", "function", "lineno",
+        "in_app", "context": [[lineno, line], ...]}], "tags": {...}, "breadcrumbs": [...],
+        "first_release", "last_release", "first_seen", "last_seen", "user_count"}."""
         raise NotImplementedError
 
     def requeue(self, item):

@@ -13,6 +13,8 @@ class DemoBackend(SourceBackend):
     qualifications = ("temporary", "bug", "expected", "resolved", "take", "done", "too_big")
     max_ignore_window = 10080  # as Sentry, whose issues it imitates
     roadmap_label = "roadmap"
+    can_assign = True
+    can_comment = True
 
     def fetch(self, *, since=None):
         return iter(())
@@ -23,8 +25,13 @@ class DemoBackend(SourceBackend):
     def set_status(self, item, status, details=None):
         return UpstreamState(status=status, details=dict(details or {}), raw={"demo": True})
 
-    def comment(self, item, text):
+    def comment(self, item, text, *, retrying=False):
         return {"demo": True, "text": text}
+
+    def assign(self, item, account):
+        return UpstreamState(
+            status=item.upstream_status, details={"assignee": account}, raw={"demo": True}
+        )
 
     def bug_report(self, item):
         return {

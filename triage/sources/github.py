@@ -10,6 +10,7 @@ labels (`label`, `roadmap_label`), `base_url` a GitHub Enterprise API root, and 
 from the variable named by `secret_env` (else the stored token, else `VIGIE_GITHUB_TOKEN`).
 """
 
+import hashlib
 import re
 from collections import defaultdict
 
@@ -49,6 +50,7 @@ class GitHubRequestsBackend(SourceBackend):
     secret_required = False  # Vigie's own token (VIGIE_GITHUB_TOKEN) otherwise
     cli_help = "Small requests: open GitHub issues carrying a label."
     qualifications = ("take", "done", "too_big")
+    can_comment = True
 
     @classmethod
     def default_secret(cls):
@@ -239,6 +241,13 @@ class GitHubRequestsBackend(SourceBackend):
         if retrying and self._github(self.client.has_comment, repo, number, marker):
             return
         self._github(self.client.comment, repo, number, body)
+
+    def comment(self, item, text, *, retrying=False):
+        repo, number = self.locate(item)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        marker = f"<!-- vigie:comment:{digest} -->"
+        self._comment_once(repo, number, f"{text}\n\n{marker}", marker, retrying)
+        return {"marker": marker}
 
     def take(self, item, login, *, replacing=()):
         """Assign `login`; taking over from `replacing` (the vigie confirmed) unassigns them."""

@@ -160,7 +160,7 @@ class JobBackend(SourceBackend):
     def set_status(self, item, status, details=None):
         return UpstreamState(status=status, details=dict(details or {}), raw={"local": True})
 
-    def comment(self, item, text):
+    def comment(self, item, text, *, retrying=False):
         return {}
 
     def bug_report(self, item):

@@ -37,6 +37,13 @@ MAX_IGNORE_WINDOW = 10080  # minutes: Sentry caps ignore windows at 7 days
 STATS_PERIOD = "24h"
 RELEASES_PAGE = 25
 TOP_FRAMES = 8
+# What the detail panel keeps of an event: upstream data is unbounded (5,000 breadcrumbs, a
+# 1 MB exception value), the panel and the cache are not.
+DETAIL_FRAMES = 30
+DETAIL_CONTEXT_LINES = 11
+DETAIL_BREADCRUMBS = 10
+DETAIL_TEXT = 4000  # characters of one exception value, context line, tag or breadcrumb
+DETAIL_TAGS = ("environment", "release", "transaction", "url", "browser", "browser.name")
 
 
 def parse_datetime(value):
@@ -68,6 +75,9 @@ class SentryBackend(SourceBackend):
     cli_help = "A Sentry organisation (SaaS or self-hosted)."
     qualifications = ("temporary", "bug", "expected", "resolved")
     max_ignore_window = MAX_IGNORE_WINDOW
+    can_detail = True
+    can_assign = True
+    can_comment = True
 
     @classmethod
     def add_arguments(cls, parser):
@@ -245,7 +255,7 @@ class SentryBackend(SourceBackend):
                 user_count=int(issue.get("userCount") or 0),
                 permalink=issue.get("permalink") or "",
                 short_id=issue.get("shortId") or "",
-                assignee=str(assigned.get("name") or assigned.get("email") or "")[:200],
+                assignee=_assignee_name(assigned),
                 recent_counts=[int(count) for _ts, count in stats],
                 # The stats are kept once, as recent_counts.
                 payload={key: value for key, value in issue.items() if key != "stats"},
@@ -334,18 +344,75 @@ class SentryBackend(SourceBackend):
             },
         )
 
-    def comment(self, item, text):
+    def comment(self, item, text, *, retrying=False):
+        # Sentry refuses the same text twice within an hour ("You have already posted that
+        # comment."): a retry looks for it first rather than taking that refusal for a failure.
         path = self._issue_path(item.external_id) + "comments/"
+        if retrying:
+            notes = self._json(self._call("GET", path))
+            for note in notes if isinstance(notes, list) else []:
+                if isinstance(note, dict) and (note.get("data") or {}).get("text") == text:
+                    return note
         return self._json(self._call("POST", path, json={"text": text}))
 
-    def bug_report(self, item):
+    def has_member(self, account):
+        """Whether `account` (a username or an email) is a member of the organisation."""
+        members = self._json(
+            self._call("GET", f"organizations/{self.org}/members/", params={"query": account})
+        )
+        wanted = account.casefold()
+        for member in members if isinstance(members, list) else []:
+            if not isinstance(member, dict):
+                continue
+            user = member.get("user") if isinstance(member.get("user"), dict) else {}
+            names = (member.get("email"), user.get("username"), user.get("email"))
+            if wanted in (str(name).casefold() for name in names if name):
+                return True
+        return False
+
+    def assign(self, item, account):
+        path = self._issue_path(item.external_id)
+        self._call("PUT", path, json={"assignedTo": account})
+        issue = self._json(self._call("GET", path))
+        assigned = issue.get("assignedTo") if isinstance(issue, dict) else None
+        return UpstreamState(
+            status=issue.get("status", "") if isinstance(issue, dict) else "",
+            details={"assignee": _assignee_name(assigned)},
+            raw={"assignedTo": assigned},
+        )
+
+    def _latest_event(self, item):
         event = self._json(self._call("GET", self._issue_path(item.external_id) + "events/latest/"))
-        release = event.get("release") or {}
-        tags = {
-            tag["key"]: tag["value"]
-            for tag in event.get("tags") or []
-            if isinstance(tag, dict) and "key" in tag and "value" in tag
+        if not isinstance(event, dict):
+            raise SourceError("Sentry's latest event is not an object")
+        return event
+
+    def detail(self, item):
+        """The issue (releases, first/last seen, users) and its latest event (exception,
+        frames, tags, breadcrumbs), cut to what the panel shows."""
+        issue = self._json(self._call("GET", self._issue_path(item.external_id)))
+        if not isinstance(issue, dict):
+            raise SourceError("Sentry's issue is not an object")
+        event = self._latest_event(item)
+        tags = _event_tags(event)
+        return {
+            "exception": _exception(event),
+            "frames": detail_frames(event),
+            "tags": {key: tags[key] for key in DETAIL_TAGS if key in tags},
+            "breadcrumbs": _breadcrumbs(event),
+            "first_release": _release_version(issue.get("firstRelease")),
+            "last_release": _release_version(issue.get("lastRelease")),
+            "first_seen": issue.get("firstSeen") or "",
+            "last_seen": issue.get("lastSeen") or "",
+            "user_count": issue.get("userCount"),
+            "assignee": _assignee_name(issue.get("assignedTo")),
+            "event_id": str(event.get("eventID") or "")[:64],
         }
+
+    def bug_report(self, item):
+        event = self._latest_event(item)
+        release = event.get("release") or {}
+        tags = _event_tags(event)
         return {
             "release": release.get("version", "") if isinstance(release, dict) else str(release),
             "tags": tags,
@@ -386,3 +453,82 @@ def _context_line(frame):
         if isinstance(line, list | tuple) and len(line) == 2 and line[0] == frame.get("lineNo"):
             return line[1]
     return ""
+
+
+def _cut(value, limit=DETAIL_TEXT):
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _assignee_name(assigned):
+    if not isinstance(assigned, dict):
+        return ""
+    return str(assigned.get("name") or assigned.get("email") or "")[:200]
+
+
+def _release_version(release):
+    if isinstance(release, dict):
+        return _cut(release.get("version") or release.get("shortVersion") or "", 200)
+    return _cut(release or "", 200)
+
+
+def _event_tags(event):
+    return {
+        str(tag["key"]): _cut(tag["value"])
+        for tag in event.get("tags") or []
+        if isinstance(tag, dict) and "key" in tag and "value" in tag
+    }
+
+
+def _entry(event, kind):
+    for entry in event.get("entries") or []:
+        if isinstance(entry, dict) and entry.get("type") == kind:
+            return entry.get("data") or {}
+    return {}
+
+
+def _last_exception(event):
+    values = _entry(event, "exception").get("values") or []
+    return values[-1] if values and isinstance(values[-1], dict) else {}
+
+
+def _exception(event):
+    exception = _last_exception(event)
+    return {"type": _cut(exception.get("type") or "", 200), "value": _cut(exception.get("value"))}
+
+
+def detail_frames(event, limit=DETAIL_FRAMES):
+    """The latest exception's frames, the one that raised first, application code before the
+    rest, each with its context lines (an event without frames gives none)."""
+    frames = (_last_exception(event).get("stacktrace") or {}).get("frames") or []
+    frames = [frame for frame in reversed(frames) if isinstance(frame, dict)]
+    ordered = [f for f in frames if f.get("inApp")] + [f for f in frames if not f.get("inApp")]
+    return [
+        {
+            "filename": _cut(frame.get("filename") or frame.get("module") or "?", 300),
+            "function": _cut(frame.get("function") or "?", 300),
+            "lineno": frame.get("lineNo") if isinstance(frame.get("lineNo"), int) else None,
+            "in_app": bool(frame.get("inApp")),
+            "context": [
+                [line[0], _cut(line[1], 500)]
+                for line in (frame.get("context") or [])[:DETAIL_CONTEXT_LINES]
+                if isinstance(line, list | tuple) and len(line) == 2
+            ],
+        }
+        for frame in ordered[:limit]
+    ]
+
+
+def _breadcrumbs(event, limit=DETAIL_BREADCRUMBS):
+    """The last breadcrumbs before the error, oldest first."""
+    crumbs = _entry(event, "breadcrumbs").get("values") or []
+    return [
+        {
+            "timestamp": _cut(crumb.get("timestamp") or "", 40),
+            "category": _cut(crumb.get("category") or crumb.get("type") or "", 200),
+            "level": _cut(crumb.get("level") or "", 20),
+            "message": _cut(crumb.get("message") or ""),
+        }
+        for crumb in crumbs[-limit:]
+        if isinstance(crumb, dict)
+    ]

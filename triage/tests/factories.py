@@ -85,11 +85,11 @@ class FlakyBackend(DemoBackend):
             state.status = self.confirm
         return state
 
-    def comment(self, item, text):
+    def comment(self, item, text, *, retrying=False):
         type(self).calls.append(("comment", item.external_id, text))
         if self.comment_fail:
             raise self.comment_fail
-        return super().comment(item, text)
+        return super().comment(item, text, retrying=retrying)
 
     @classmethod
     def reset(cls):

@@ -151,3 +151,54 @@ def test_a_small_request_is_taken_then_closed_on_github_with_the_typed_comment(
     (comment,) = fake_github.comments("acme/app", 1)
     assert comment["body"].startswith("Lien corrigé dans le pied de page.")
     assert row.locator("b").count() == 0  # the title's markup stays text
+
+
+def test_a_title_opens_the_detail_beside_the_list(browser_page, live_server, vigie):
+    page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 768})
+    others = ItemFactory.create_batch(3, source=vigie)
+    item = ItemFactory(source=vigie, title="KeyError: 'rdv' <script>window.__pwned = 1</script>")
+    log_in(page, live_server)
+
+    page.locator(f'tr[data-item-id="{item.pk}"] a.item-title').click()
+    panel = page.locator("#item-detail .item-detail")
+    panel.wait_for()
+    assert page.url.endswith(f"/board/items/{item.pk}")
+    text = panel.inner_text()
+    assert "Pile d’appels" in text and "return total / count" in text
+    assert "Firefox 133" in text
+    assert "<script>" in panel.locator("h2").inner_text()
+    assert page.evaluate("window.__pwned") is None
+    # Beside the list, both in view: the rows stay where they were.
+    table, aside = page.locator("#board").bounding_box(), panel.bounding_box()
+    assert aside["x"] >= table["x"] + table["width"]
+    assert aside["x"] + aside["width"] <= 1366
+    assert page.locator("tr[data-item-id]").count() == len(others) + 1
+    assert page.console_errors == []
+
+
+def test_the_keyboard_moves_qualifies_and_announces(browser_page, live_server, vigie):
+    page = browser_page
+    first, second = ItemFactory.create_batch(2, source=vigie)
+    log_in(page, live_server)
+    live = page.locator("#board-live")
+
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    focused = "document.activeElement.dataset.itemId"
+    assert page.evaluate(focused) == str(second.pk)
+    page.keyboard.press("k")
+    assert page.evaluate(focused) == str(first.pk)
+    page.keyboard.press("t")
+    page.wait_for_function(
+        "() => document.getElementById('board-live').textContent.includes('Ignoré')"
+    )
+    assert live.get_attribute("role") == "status"
+    # Focus stays on the row the action swapped.
+    assert page.evaluate(focused) == str(first.pk)
+    assert Item.objects.get(pk=first.pk).qualification == "temporary"
+    page.keyboard.press("o")
+    page.locator("#item-detail .item-detail").wait_for()
+    page.keyboard.press("?")
+    assert page.locator("#board-keys").evaluate("d => d.open")
+    assert page.console_errors == []

@@ -53,3 +53,13 @@ def test_the_demo_source_syncs_and_reports_offline():
     assert report["release"] == "rdv-solidarites@2026.11.20"
     run = sync_source(source.pk)
     assert (run.created, run.error) == (0, "")
+
+
+def test_a_demo_issue_has_a_detail_worth_opening(admin_client):
+    Team.objects.create(slug="demo", name="Démo")
+    demo.load()
+    item = Item.objects.filter(source__name="demo", kind=Item.Kind.ISSUE).first()
+    page = admin_client.get(f"/board/items/{item.pk}").content.decode()
+    assert "@rdv = Rdv.find(params[:id])" in page
+    assert "Firefox 133.0" in page or "Chrome 131.0" in page or "Safari 18.1" in page
+    assert "SELECT rdvs.* FROM rdvs" in page

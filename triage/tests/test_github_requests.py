@@ -260,3 +260,21 @@ def test_taking_over_on_github_unassigns_the_holder_and_undo_gives_it_back(
     click(member_client, item, "undo", "k3")
     assert [a["login"] for a in fake_github.issue(REPO, 1)["assignees"]] == ["dominique"]
     assert (item.qualification, item.assignee) == ("", "dominique")
+
+
+def test_commenter_posts_once_on_the_request_even_after_a_lost_answer(
+    fake_github, requests_source, member_client, vigie
+):
+    issue, item = mirrored(fake_github, requests_source)
+    click(member_client, item, "comment", "k1", comment="Je regarde cet après-midi.")
+    (posted,) = fake_github.comments(REPO, issue["number"])
+    assert posted["body"].startswith("Je regarde cet après-midi.")
+    # The answer was lost: the retry finds the comment by its marker and posts nothing.
+    Action.objects.filter(item=item, action="comment").update(upstream_ok=False)
+    Item.objects.filter(pk=item.pk).update(writeback_state=Item.Writeback.FAILED)
+    click(member_client, item, "retry", "k2")
+    assert fake_github.comments(REPO, issue["number"]) == [posted]
+    assert item.writeback_state == Item.Writeback.NONE
+    # A new comment of the same text, not a retry, is posted.
+    click(member_client, item, "comment", "k3", comment="Je regarde cet après-midi.")
+    assert len(fake_github.comments(REPO, issue["number"])) == 2

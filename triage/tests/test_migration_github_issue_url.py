@@ -2,6 +2,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+pytestmark = pytest.mark.usefixtures("latest_schema_after")
+
 BEFORE = [("triage", "0004_small_requests")]
 AFTER = [("triage", "0005_github_issue_url_stored_once")]
 URL = "https://github.com/a/b/issues/9"

@@ -2,6 +2,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+pytestmark = pytest.mark.usefixtures("latest_schema_after")
+
 BEFORE = [("triage", "0008_admin_labels")]
 AFTER = [("triage", "0009_names_say_what_they_hold")]
 

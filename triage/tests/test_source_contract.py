@@ -68,6 +68,7 @@ def test_the_board_offers_what_the_backend_declares(tracker):
 def test_every_board_action_is_in_one_registry():
     # The undo rule, the handover and the board's buttons read the same names.
     assert set(ACTIONS) == {
-        "temporary", "bug", "expected", "resolved", "take", "done", "too_big", "requeue", "undo",
+        "temporary", "bug", "expected", "resolved", "take", "done", "too_big", "requeue",
+        "link", "assign", "comment", "undo",
     }  # fmt: skip
     assert all(ACTIONS[name].undo for name in ACTIONS if ACTIONS[name].qualification)

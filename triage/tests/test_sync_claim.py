@@ -71,10 +71,10 @@ def test_each_batch_renews_the_claim(monkeypatch):
     beats = []
     real_upsert = sync.upsert
 
-    def upsert(source, batch):
+    def upsert(source, batch, **kwargs):
         beats.append(Source.objects.get(pk=source.pk).sync_heartbeat_at)
         traveller.shift(timedelta(minutes=4))  # a slow page, shorter than the lease
-        return real_upsert(source, batch)
+        return real_upsert(source, batch, **kwargs)
 
     items = [ItemData(external_id=str(n), title=f"t{n}") for n in range(3)]
     monkeypatch.setattr(sync, "BATCH_SIZE", 1)

@@ -1,0 +1,95 @@
+"""An item's detail panel: read from its source when opened, cached, or what the sync mirrored.
+
+A source whose backend reads details (`can_detail`) is asked at most once per DETAIL_FRESH per
+item; its last answer is kept much longer (DETAIL_KEPT) so that the panel still shows it, with
+its age, while the source is down. Other sources (job databases, small requests) show the
+payload the sync stored.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from triage.sources import backend_for
+from triage.sources.base import SourceError
+from vigie.logging import redact_mapping
+from vigie.markdown import safe_markdown
+
+DETAIL_FRESH = timedelta(minutes=3)
+DETAIL_KEPT = timedelta(days=2)
+
+
+@dataclass
+class Detail:
+    facts: dict = field(default_factory=dict)
+    # When the facts were read from the source; None: from the local mirror.
+    fetched_at: datetime | None = None
+    # Why the source could not be read this time (the facts, if any, are older).
+    error: str = ""
+
+    @property
+    def from_source(self):
+        return self.fetched_at is not None
+
+
+def cache_key(item):
+    return f"triage:detail:{item.pk}"
+
+
+def load(item, now=None):
+    """The item's Detail. Never raises for a source that fails: the error is part of it."""
+    now = now or timezone.now()
+    try:
+        backend = backend_for(item.source)
+    except LookupError:
+        return Detail(facts=mirrored(item))
+    if not backend.can_detail:
+        return Detail(facts=mirrored(item))
+    cached = cache.get(cache_key(item))
+    if cached and now - cached["fetched_at"] < DETAIL_FRESH:
+        return Detail(facts=cached["facts"], fetched_at=cached["fetched_at"])
+    try:
+        facts = backend.detail(item)
+    except SourceError as exc:
+        if cached:
+            return Detail(facts=cached["facts"], fetched_at=cached["fetched_at"], error=str(exc))
+        return Detail(facts=mirrored(item), error=str(exc))
+    cache.set(cache_key(item), {"facts": facts, "fetched_at": now}, DETAIL_KEPT.total_seconds())
+    return Detail(facts=facts, fetched_at=now)
+
+
+def mirrored(item):
+    """What the sync stored of the item, for the panel: a job's error, backtrace, arguments
+    (secret-looking values masked) and queue; a request's body as sanitised Markdown."""
+    payload = item.payload or {}
+    if item.kind == item.Kind.REQUEST:
+        return {
+            "body_html": mark_safe(safe_markdown(str(payload.get("body") or ""))),  # noqa: S308 (sanitised by nh3)
+            "author": payload.get("author") or "",
+            "labels": payload.get("labels") or [],
+        }
+    if item.kind == item.Kind.JOB:
+        backtrace = payload.get("traceback") or payload.get("backtrace") or []
+        return {
+            "error": payload.get("sample_error") or payload.get("message") or item.title,
+            "backtrace": [str(line) for line in backtrace] if isinstance(backtrace, list) else [],
+            "arguments": redact_mapping(payload.get("arguments")),
+            "queue": payload.get("queue") or "",
+            "job_class": payload.get("job_class") or payload.get("func") or item.origin,
+        }
+    tags = payload.get("tags") if isinstance(payload.get("tags"), dict) else {}
+    return {
+        "frames": [
+            {**frame, "context": [[frame.get("lineno"), frame["context_line"]]]}
+            if frame.get("context_line")
+            else frame
+            for frame in payload.get("frames") or []
+            if isinstance(frame, dict)
+        ],
+        "tags": tags,
+        "breadcrumbs": [c for c in payload.get("breadcrumbs") or [] if isinstance(c, dict)][-10:],
+        "last_release": payload.get("release") or "",
+    }
