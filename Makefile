@@ -54,4 +54,4 @@ messages:
 	$(MANAGE) makemessages -l fr -l en --ignore .venv --ignore .tools --no-obsolete
 
 bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(UV) run --frozen python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(UV) run --frozen python $$script || exit 1; done

@@ -37,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import _django  # noqa: E402
+
 CHECKS = 1000
 INTERVAL = 60
 SLOW_SECONDS = 2.0
@@ -128,28 +130,6 @@ def bare_round(port, concurrency=100):
 
 
 # --- Django ------------------------------------------------------------------------------------
-
-
-def setup_django(database_url):
-    os.environ["DATABASE_URL"] = database_url
-    # Production settings: DEBUG would keep every query in memory.
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
-    os.environ.setdefault("LOG_LEVEL", "ERROR")
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-    os.environ.setdefault("VIGIE_ENCRYPTION_KEYS", "bench-only-key-".ljust(43, "x") + "=")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigie.settings")
-    import django
-    from django.conf import settings
-
-    # Production settings but no collectstatic: static URLs without the manifest.
-    settings.STORAGES["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def make_checks(port):
@@ -538,7 +518,7 @@ def main():
         url = f"sqlite:///{workdir}/bench.sqlite3"
         drop = functools.partial(shutil.rmtree, workdir)
     try:
-        setup_django(url)
+        _django.setup(url)
         from django.db import connection
 
         print(f"database: {connection.vendor}; {CHECKS} HTTP checks on loopback targets")

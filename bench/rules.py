@@ -14,33 +14,17 @@ On a shared machine, read the load average too: the minimum is the least disturb
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import _django  # noqa: E402
+
 ISSUES, JOBS, SPIKES, NEW = 8_000, 2_000, 10, 20
 ROUNDS = 5
-
-
-def setup_django():
-    workdir = tempfile.mkdtemp(prefix="vigie-bench-")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3")
-    os.environ.setdefault("DEBUG", "false")  # DEBUG would record every query
-    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
-    os.environ.setdefault("LOG_LEVEL", "ERROR")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigie.settings")
-    from cryptography.fernet import Fernet
-
-    os.environ.setdefault("VIGIE_ENCRYPTION_KEYS", Fernet.generate_key().decode())
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def items(round_, first_seen):
@@ -74,7 +58,7 @@ def items(round_, first_seen):
 
 
 def main():
-    setup_django()
+    _django.setup()
     import time_machine
     from django.db import connection
     from django.db.models import Count

@@ -12,31 +12,17 @@ and writes no item row.
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import _django  # noqa: E402
+
 TOKEN_ENV = "VIGIE_BENCH_SENTRY_TOKEN"
 ISSUES = 10_000
 ROUNDS = 3
-
-
-def setup_django():
-    workdir = tempfile.mkdtemp(prefix="vigie-bench-")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3")
-    # Production settings: DEBUG would record every query.
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
-    os.environ.setdefault("LOG_LEVEL", "ERROR")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigie.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def download(source):
@@ -96,7 +82,7 @@ def main():
     latency = float(sys.argv[sys.argv.index("--latency") + 1]) if "--latency" in sys.argv else 0.0
     pipe.send(latency)
     pipe.recv()
-    setup_django()
+    _django.setup()
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
