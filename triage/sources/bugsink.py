@@ -272,8 +272,9 @@ class BugsinkBackend(SourceBackend):
             },
         )
 
-    def comment(self, item, text):
-        """Post `text` once: a retry finds the earlier comment in the issue's history."""
+    def comment(self, item, text, *, retrying=False):
+        """Post `text` once. The issue's history is read first whether `retrying` or not: it is
+        one cheap request, and Bugsink keeps no idempotency key."""
         for turn in self._history(item):
             if turn.get("kind") == "manual_annotation" and turn.get("comment") == text:
                 return turn
