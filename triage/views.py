@@ -82,7 +82,7 @@ def _board_context(request):
     scoped = _scoped(filters, user, team_ids)
     items = (
         scoped.filter(STATES[filters["state"]][1])
-        .select_related("source", "source__team")
+        .select_related("source", "source__team", "rule")
         .with_undoable()
         .defer("payload")  # the raw upstream answer: big, and the board never shows it
         .order_by(*BOARD_ORDER)
@@ -162,7 +162,7 @@ def item_detail(request, pk):
     """The panel beside the board (HTMX), or a page of its own at the same shareable URL."""
     team_ids = _team_ids(request)
     visible = Item.objects.visible_to(request.user, team_ids).select_related(
-        "source", "source__team"
+        "source", "source__team", "rule"
     )
     item = get_object_or_404(visible, pk=pk)
     loaded = detail.load(item)
