@@ -1,7 +1,7 @@
 from django import forms
 
 from rotation.models import Team
-from triage.models import QualificationRule, Source, rule_subjects
+from triage.models import QualificationRule, Source, exception_type
 
 
 class QualificationRuleForm(forms.ModelForm):
@@ -29,7 +29,7 @@ class QualificationRuleForm(forms.ModelForm):
 def initial_from_item(item):
     """What "Create a rule" from an item fills in: its exception type when it has one, else
     its title, as plain text, on its source, with the qualification it was given."""
-    kind = rule_subjects(item.title, item.origin, item.payload)["exception_type"]
+    kind = exception_type(item.title, item.payload)
     field = QualificationRule.Field.EXCEPTION_TYPE if kind else QualificationRule.Field.TITLE
     pattern = kind or item.title
     verdicts = QualificationRule.Verdict.values

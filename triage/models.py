@@ -551,19 +551,42 @@ class QualificationRuleQuerySet(models.QuerySet):
         )
 
 
-def rule_subjects(title, origin, payload):
-    """What a rule can match, from a mirrored item's fields: its title, its culprit (origin)
-    and its exception type (Sentry's metadata, a job's error class, else the title's head as
-    Sentry words it: "Type: value")."""
+def exception_type(title, payload):
+    """A mirrored item's exception type: Sentry's metadata, a job's error class, else the
+    title's head as Sentry words it ("Type: value"); empty when none says."""
     payload = payload if isinstance(payload, dict) else {}
     metadata = payload.get("metadata")
     kind = (metadata.get("type") if isinstance(metadata, dict) else "") or payload.get(
         "error_class"
     )
-    if not isinstance(kind, str) or not kind:
-        head, colon, _rest = title.partition(":")
-        kind = head.strip() if colon else ""
-    return {"title": title, "origin": origin, "exception_type": kind}
+    if isinstance(kind, str) and kind:
+        return kind
+    head, colon, _rest = title.partition(":")
+    return head.strip() if colon else ""
+
+
+class RuleSubjects:
+    """What rules match one item on (title, culprit, exception type), each cut to a bounded
+    length (a 1 MB exception value costs no more than a short one) and casefolded at most once
+    however many plain-text rules ask."""
+
+    LIMIT = 2000
+
+    __slots__ = ("_folded", "kind", "raw")
+
+    def __init__(self, kind, title, origin, payload):
+        self.kind = kind
+        self.raw = {
+            "title": title[: self.LIMIT],
+            "origin": origin[: self.LIMIT],
+            "exception_type": exception_type(title, payload)[: self.LIMIT],
+        }
+        self._folded = {}
+
+    def folded(self, field):
+        if field not in self._folded:
+            self._folded[field] = self.raw[field].casefold()
+        return self._folded[field]
 
 
 class QualificationRule(models.Model):
@@ -590,10 +613,6 @@ class QualificationRule(models.Model):
         ANY = "", _("any")
         ISSUE = "issue", _("error issue (web request)")
         JOB = "job", _("discarded job")
-
-    # Long titles (a 1 MB exception value) are only matched on their start: a rule costs the
-    # sync a bounded time per item.
-    SUBJECT_LIMIT = 2000
 
     team = models.ForeignKey(
         "rotation.Team",
@@ -655,19 +674,21 @@ class QualificationRule(models.Model):
             raise ValidationError({"source": _("This source belongs to another team.")})
 
     @cached_property
-    def _test(self):
-        """The compiled test on one subject (a string): compiled once per loaded rule."""
-        if self.match == self.Match.REGEX:
-            return re.compile(self.pattern).search
-        needle = self.pattern.casefold()
-        return lambda subject: needle in subject.casefold()
+    def _regex(self):
+        """Compiled once per loaded rule: the sync loads the rules once and tries them all."""
+        return re.compile(self.pattern)
 
-    def matches(self, kind, subjects):
-        """Does an item of `kind`, with these `rule_subjects`, fall under this rule?"""
-        if self.kind and kind != self.kind:
+    @cached_property
+    def _needle(self):
+        return self.pattern.casefold()
+
+    def matches(self, subjects):
+        """Does the item of these RuleSubjects fall under this rule?"""
+        if self.kind and subjects.kind != self.kind:
             return False
-        subject = subjects.get(self.field) or ""
-        return bool(subject) and bool(self._test(subject[: self.SUBJECT_LIMIT]))
+        if self.match == self.Match.REGEX:
+            return self._regex.search(subjects.raw[self.field]) is not None
+        return self._needle in subjects.folded(self.field)
 
     def retire(self, user):
         self.retired_at = timezone.now()

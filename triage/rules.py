@@ -5,7 +5,7 @@ the board shows "by rule X" and **Annuler** takes it back (`triage.qualify`)."""
 from django.db import transaction
 from django.utils import timezone
 
-from triage.models import Item, RuleHit, rule_subjects
+from triage.models import Item, RuleHit, RuleSubjects
 
 
 def prequalify(source, rules, batch, *, since):
@@ -32,9 +32,9 @@ def prequalify(source, rules, batch, *, since):
         pk = new.pop(data.external_id, None)  # popped: a batch may repeat an item
         if pk is None:
             continue
-        subjects = rule_subjects(data.title, data.origin, data.payload)
+        subjects = RuleSubjects(data.kind, data.title, data.origin, data.payload)
         for rule in rules:
-            if rule.matches(data.kind, subjects):
+            if rule.matches(subjects):
                 chosen.setdefault(rule, []).append(pk)
                 break
     if not chosen:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from rotation.tests.factories import MembershipFactory, TeamFactory
 from triage import qualify
-from triage.models import Action, Item, QualificationRule, RuleHit, rule_subjects
+from triage.models import Action, Item, QualificationRule, RuleHit, RuleSubjects, exception_type
 from triage.sync import sync_source
 from triage.tests.factories import ItemFactory
 
@@ -41,7 +41,7 @@ def test_a_pattern_that_is_not_a_regex_is_refused_with_the_reason(team):
     )
     with pytest.raises(ValidationError) as refused:
         rule.full_clean()
-    assert "not a valid regular expression" in str(refused.value.message_dict["pattern"])
+    assert "pas une expression régulière valide" in str(refused.value.message_dict["pattern"])
     assert "missing )" in str(refused.value.message_dict["pattern"])
 
 
@@ -50,21 +50,34 @@ def test_the_same_pattern_in_plain_text_is_accepted_and_matched_literally(team):
         team=team, name="texte", match="contains", pattern="Timeout(", qualification="temporary"
     )
     rule.full_clean()
-    assert rule.matches("issue", {"title": "net::TIMEOUT(30s) reading"})
-    assert not rule.matches("issue", {"title": "Timeout 30s"})
+    assert rule.matches(RuleSubjects("issue", "net::TIMEOUT(30s) reading", "", {}))
+    assert not rule.matches(RuleSubjects("issue", "Timeout 30s", "", {}))
 
 
 def test_the_exception_type_is_sentrys_metadata_else_a_jobs_error_class_else_the_title_head():
     sentry = {"metadata": {"type": "ActiveRecord::RecordNotFound", "value": "Couldn't find"}}
-    assert rule_subjects("x", "", sentry)["exception_type"] == "ActiveRecord::RecordNotFound"
-    job = {"error_class": "Net::ReadTimeout"}
-    assert rule_subjects("x", "", job)["exception_type"] == "Net::ReadTimeout"
-    assert rule_subjects("KeyError: 'id'", "", {})["exception_type"] == "KeyError"
-    assert rule_subjects("a message", "", {})["exception_type"] == ""
+    assert exception_type("x", sentry) == "ActiveRecord::RecordNotFound"
+    assert exception_type("x", {"error_class": "Net::ReadTimeout"}) == "Net::ReadTimeout"
+    assert exception_type("KeyError: 'id'", {}) == "KeyError"
+    assert exception_type("a message", {}) == ""
     rule = QualificationRule(
         field="exception_type", match="regex", pattern=r"^ActiveRecord::RecordNotFound$"
     )
-    assert rule.matches("issue", rule_subjects("x", "", sentry))
+    assert rule.matches(RuleSubjects("issue", "x", "", sentry))
+    assert not rule.matches(RuleSubjects("issue", "ActiveRecord::RecordNotFound: x", "", {}))
+
+
+def test_a_huge_title_is_only_matched_on_its_start():
+    rule = QualificationRule(field="title", match="contains", pattern="needle")
+    huge = "x" * 1_000_000
+    assert rule.matches(RuleSubjects("issue", "needle " + huge, "", {}))
+    assert not rule.matches(RuleSubjects("issue", huge + " needle", "", {}))
+
+
+def test_a_rule_for_jobs_does_not_take_a_web_request_issue():
+    rule = QualificationRule(field="title", match="contains", pattern="RecordNotFound", kind="job")
+    assert rule.matches(RuleSubjects("job", "ActiveRecord::RecordNotFound: x", "", {}))
+    assert not rule.matches(RuleSubjects("issue", "ActiveRecord::RecordNotFound: x", "", {}))
 
 
 def test_the_sync_prequalifies_new_matching_items_and_leaves_the_others(fake_sentry, team):
