@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from rotation.models import Team
 from triage.models import QualificationRule, Source, exception_type
@@ -23,7 +24,12 @@ class QualificationRuleForm(forms.ModelForm):
             sources = sources.filter(team=self.instance.team_id)
         else:
             self.fields["team"].queryset = teams
+            if team_ids is not None and len(team_ids) == 1:
+                # One team: nothing to choose.
+                self.fields["team"].initial = next(iter(team_ids))
+                self.fields["team"].empty_label = None
         self.fields["source"].queryset = sources
+        self.fields["source"].empty_label = _("every source of the team")
 
 
 def initial_from_item(item):
