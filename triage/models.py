@@ -436,6 +436,8 @@ class SyncRun(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     requests = models.PositiveIntegerField(default=0)
+    # New items a local rule pre-qualified (triage.rules).
+    prequalified = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     # Jobs finished and failed in the TOTALS_WINDOW before the sync, where the upstream knows
     # them (django-q2): {"since", "finished", "failed"}; empty otherwise.

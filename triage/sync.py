@@ -95,7 +95,7 @@ def _mirror(source, backend, run):
     for batch in batched(backend.fetch(since=mark - OVERLAP if mark else None), BATCH_SIZE):
         created, updated, unchanged = upsert(source, batch, at=run.started_at, first=first)
         if created:
-            prequalify(source, rules, batch, since=run.started_at)
+            run.prequalified += prequalify(source, rules, batch, since=run.started_at)
         run.created += created
         run.updated += updated
         run.unchanged += unchanged
@@ -129,6 +129,7 @@ def _mirror(source, backend, run):
         created=run.created,
         updated=run.updated,
         unchanged=run.unchanged,
+        prequalified=run.prequalified,
         skipped=backend.skipped,
         requests=backend.requests,
     )

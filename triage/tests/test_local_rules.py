@@ -202,3 +202,19 @@ def test_hits_are_counted_over_the_last_7_and_30_days(source):
         counted = QualificationRule.objects.with_hits(timezone.now()).get()
 
     assert (counted.hits_7d, counted.hits_30d, counted.undone_30d) == (2, 4, 1)
+
+
+def test_manage_py_sync_applies_the_rules_and_says_how_many(fake_sentry, team):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_rule(team)
+    fake_sentry.add_issue(title="ActiveRecord::RecordNotFound: Couldn't find Rdv 7")
+    fake_sentry.add_issue(title="PG::ConnectionBad: could not connect")
+    out = StringIO()
+
+    call_command("sync", stdout=out)
+
+    assert out.getvalue().strip().endswith(", 1 pre-qualified by rules")
+    assert Item.objects.filter(rule__isnull=False).count() == 1
