@@ -31,6 +31,7 @@ STATES = {
     "came_back": (_("came back"), Q(came_back=True)),
     "failed": (_("write-back failed"), Q(writeback_state=Item.Writeback.FAILED)),
     "qualified": (_("qualified"), ~Q(qualification="")),
+    "by_rule": (_("pre-qualified by a rule"), Q(rule__isnull=False)),
     "all": (_("all"), Q()),
 }
 # Unqualified first, then the ignored items that came back, then the rest.

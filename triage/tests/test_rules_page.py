@@ -207,6 +207,17 @@ def test_the_board_row_shows_the_rule_and_undoes_it_in_one_htmx_click(
     assert Action.objects.get(item=item).params["rule"] == rule.pk
 
 
+def test_the_board_filters_the_items_a_rule_prequalified(member_client, source):
+    rule = make_rule(source.team)
+    by_rule = ItemFactory(source=source, qualification="expected", rule=rule)
+    ItemFactory(source=source, qualification="expected")
+    ItemFactory(source=source)
+
+    response = member_client.get("/board", {"state": "by_rule"})
+
+    assert [item.pk for item in response.context["page"]] == [by_rule.pk]
+
+
 def test_the_board_pays_no_query_per_rule_marker(
     member_client, source, django_assert_max_num_queries
 ):
