@@ -569,12 +569,12 @@ def exception_type(title, payload):
 
 class RuleSubjects:
     """What rules match one item on (title, culprit, exception type), each cut to a bounded
-    length (a 1 MB exception value costs no more than a short one) and casefolded at most once
-    however many plain-text rules ask."""
+    length (a 1 MB exception value costs no more than a short one), and casefolded once for
+    all the plain-text rules."""
 
     LIMIT = 2000
 
-    __slots__ = ("_folded", "kind", "raw")
+    __slots__ = ("folded", "kind", "raw")
 
     def __init__(self, kind, title, origin, payload):
         self.kind = kind
@@ -583,12 +583,7 @@ class RuleSubjects:
             "origin": origin[: self.LIMIT],
             "exception_type": exception_type(title, payload)[: self.LIMIT],
         }
-        self._folded = {}
-
-    def folded(self, field):
-        if field not in self._folded:
-            self._folded[field] = self.raw[field].casefold()
-        return self._folded[field]
+        self.folded = {field: text.casefold() for field, text in self.raw.items()}
 
 
 class QualificationRule(models.Model):
@@ -676,21 +671,25 @@ class QualificationRule(models.Model):
             raise ValidationError({"source": _("This source belongs to another team.")})
 
     @cached_property
-    def _regex(self):
-        """Compiled once per loaded rule: the sync loads the rules once and tries them all."""
-        return re.compile(self.pattern)
-
-    @cached_property
-    def _needle(self):
-        return self.pattern.casefold()
-
-    def matches(self, subjects):
-        """Does the item of these RuleSubjects fall under this rule?"""
-        if self.kind and subjects.kind != self.kind:
-            return False
+    def matches(self):
+        """A function of RuleSubjects: does the item fall under this rule? Built once per
+        loaded rule (the pattern compiled, the needle casefolded): the sync tries every rule on
+        every new item."""
+        kind, field = self.kind, self.field
         if self.match == self.Match.REGEX:
-            return self._regex.search(subjects.raw[self.field]) is not None
-        return self._needle in subjects.folded(self.field)
+            search = re.compile(self.pattern).search
+
+            def test(subjects):
+                return (not kind or subjects.kind == kind) and search(
+                    subjects.raw[field]
+                ) is not None
+        else:
+            needle = self.pattern.casefold()
+
+            def test(subjects):
+                return (not kind or subjects.kind == kind) and needle in subjects.folded[field]
+
+        return test
 
     def retire(self, user):
         self.retired_at = timezone.now()
