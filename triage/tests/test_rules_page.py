@@ -250,3 +250,23 @@ def test_the_handover_snapshot_holds_the_items_qualified_by_rule():
     assert section["data"][0]["title"].startswith("404 du dehors → ")
     assert "3" in str(section["data"][0]["detail"]) and "1" in str(section["data"][0]["detail"])
     assert Item.objects.count() == 4
+
+
+def test_the_detail_shows_the_rule_and_undoes_it_without_javascript(member_client, source):
+    rule = make_rule(source.team, name="<b>404</b>")
+    item = ItemFactory(source=source, qualification="expected", rule=rule)
+    detail_url = f"/board/items/{item.pk}"
+
+    page = member_client.get(detail_url).content.decode()
+
+    assert "&lt;b&gt;404&lt;/b&gt;" in page and "<b>404</b>" not in page
+    assert 'class="detail-rule"' in page and 'value="undo"' in page
+
+    response = member_client.post(
+        f"{detail_url}/qualify", {"action": "undo", "key": "k"}, HTTP_REFERER=detail_url
+    )
+
+    assert (response.status_code, response["Location"]) == (302, detail_url)
+    item.refresh_from_db()
+    assert (item.qualification, item.rule) == ("", None)
+    assert "dans Vigie seulement" in member_client.get(detail_url).content.decode()
