@@ -33,6 +33,7 @@ def test_home_panels_and_handover_sections_come_from_the_apps():
     assert [panel.template for panel in home.PANELS.values()] == ["rotation/_home.html"]
     assert list(handover.SECTIONS) == [
         "qualified",
+        "qualified_by_rule",
         "bugs",
         "unqualified",
         "discarded_jobs",
