@@ -1,9 +1,9 @@
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from django.utils import translation
 
-from rotation.forms import AbsenceForm, PeriodForm
+from rotation.forms import AbsenceForm, OverrideForm, PeriodForm
 
 pytestmark = pytest.mark.django_db
 
@@ -14,8 +14,11 @@ def test_date_inputs_render_iso_values_whatever_the_language(team, language):
     with translation.override(language):
         absence = AbsenceForm(team=team, initial={"start": day, "end": day}).as_div()
         period = PeriodForm(initial={"start": day, "end": day}).as_div()
+        at = datetime(2026, 11, 25, 10, 30)
+        override = OverrideForm(team=team, actor=None, initial={"start": at, "end": at}).as_div()
     assert absence.count('value="2026-11-25"') == 2
     assert period.count('value="2026-11-25"') == 2
+    assert override.count('value="2026-11-25T10:30"') == 2
 
 
 def test_reversed_absence_days_give_one_message_not_the_constraint_as_well(team, members):
