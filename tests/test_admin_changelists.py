@@ -25,6 +25,7 @@ def make(kind, n):
     team = TeamFactory()
     now = timezone.now()
     for i in range(n):
+        # Every member comes with a profile: the profile changelist's rows.
         membership = MembershipFactory(team=team)
         start = now + timezone.timedelta(days=i)
         end = start + timezone.timedelta(hours=1)
@@ -60,6 +61,7 @@ CHANGELISTS = {
     "absence": "/admin/rotation/absence/",
     "handover": "/admin/rotation/handover/",
     "apitoken": "/admin/rotation/apitoken/",
+    "profile": "/admin/rotation/profile/",
     "source": "/admin/triage/source/",
     "item": "/admin/triage/item/",
     "action": "/admin/triage/action/",
@@ -89,6 +91,7 @@ def test_a_changelist_of_50_rows_costs_the_queries_of_one(admin_client, kind):
         ("syncrun", "commencée le"),
         ("action", "créée le"),
         ("shift", "membre"),
+        ("source", "par type"),
     ],
 )
 def test_changelist_columns_are_translated(admin_client, kind, label):
