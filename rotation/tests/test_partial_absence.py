@@ -1,7 +1,10 @@
 """An absence over part of a watch: the vigie keeps the watch, an override covers the rest;
 when nobody is free to, the pages flag it and the managers are told."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from rotation import schedule
@@ -117,3 +120,20 @@ def test_a_stretch_covered_later_is_no_longer_flagged(client, rotation, members)
     result = schedule.generate(rotation)
     assert (result.absences_covered, result.uncovered) == (1, [])
     assert schedule.uncovered_absences(rotation) == []
+
+
+def test_a_manager_hears_once_of_a_stretch_of_the_running_watch(rotation, members):
+    dominique = members[1]
+    Membership.objects.filter(pk=dominique.pk).update(role=Membership.Role.MANAGER)
+    for member in members:
+        Absence.objects.create(
+            membership=member, start=paris(2026, 11, 25), end=paris(2026, 11, 27)
+        )
+    assert schedule.generate(rotation).uncovered[0].start == NOW
+    # An hour later the stretch starts an hour later; it is still the same news.
+    later = NOW + timedelta(hours=1)
+    with time_machine.travel(later, tick=False):
+        assert schedule.generate(rotation).uncovered[0].start == later
+    notice = Notification.objects.get()
+    assert notice.config == {"to": dominique.user.email}
+    assert "Camille" in notice.subject
