@@ -285,10 +285,8 @@ def uncovered_absences(team, now=None):
         absences.setdefault(absence.membership_id, []).append(absence)
     if not absences:
         return []
-    shifts = (
-        Shift.objects.filter(team=team, end__gt=now, membership_id__in=absences)
-        .select_related("membership__user")
-        .order_by("start")
+    shifts = Shift.objects.filter(team=team, end__gt=now, membership_id__in=absences).order_by(
+        "start"
     )
     overrides = list(Override.objects.filter(team=team, end__gt=now))
     return list(_gaps(shifts, absences, overrides, now))
