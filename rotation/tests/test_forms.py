@@ -1,3 +1,4 @@
+import re
 from datetime import date, datetime
 
 import pytest
@@ -28,3 +29,13 @@ def test_reversed_absence_days_give_one_message_not_the_constraint_as_well(team,
     assert [str(m) for ms in form.errors.values() for m in ms] == [
         "Le dernier jour précède le premier."
     ]
+
+
+def test_every_label_starts_with_a_capital_in_french(team):
+    with translation.override("fr"):
+        html = AbsenceForm(team=team).as_div() + PeriodForm().as_div()
+        html += OverrideForm(team=team, actor=None).as_div()
+    labels = re.findall(r"<label[^>]*>([^<]+)</label>", html)
+    # French puts a (non-breaking) space before the colon.
+    assert {"Premier jour\xa0:", "Membre\xa0:", "Du\xa0:"} <= set(labels)
+    assert all(label[0].isupper() for label in labels), labels
