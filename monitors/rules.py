@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from monitors.models import AlertRule, Check, Incident
 from triage.models import COUNT_HISTORY, Item, ItemCount, Source
+from vigie.notify import SEVERITIES
 
 logger = structlog.get_logger(__name__)
 
@@ -340,23 +341,37 @@ EVALUATORS = {
 # --- From causes to incidents --------------------------------------------------------------
 
 
+def _higher(severity, than):
+    return SEVERITIES.index(severity) > SEVERITIES.index(than)
+
+
 def fire(rule, causes, now, chains=None):
-    """Open an incident per new cause; a cause already open is joined, and one opened inside
-    the action interval (even resolved since) notifies nothing again. Resolves the open
-    incidents whose cause cleared, for the types whose condition clears by itself.
+    """Open an incident per new cause; a cause already open is joined (and raised to the
+    cause's severity when that is higher: a failure rate going from warning to critical), and
+    one opened inside the action interval (even resolved since) notifies nothing again.
+    Resolves the open incidents whose cause cleared, for the types whose condition clears by
+    itself.
 
     `chains` caches each team's escalation chain at `now` across the rules of one evaluation
     (a burst of causes freezes the same chain). Returns the incidents opened."""
     chains = {} if chains is None else chains
     wanted = {rule.incident_key(cause.key): cause for cause in causes}
-    quiet = set(
+    known = (
         Incident.objects.filter(rule=rule, key__in=list(wanted))
         .filter(
             Q(resolved_at__isnull=True)
             | Q(opened_at__gt=now - timedelta(seconds=rule.action_interval))
         )
-        .values_list("key", flat=True)
+        .values_list("pk", "key", "severity", "resolved_at")
     )
+    quiet = set()
+    for pk, key, severity, resolved_at in known:
+        quiet.add(key)
+        cause = wanted[key]
+        if resolved_at is None and _higher(cause.severity or rule.severity, severity):
+            Incident.objects.get(pk=pk).raise_severity(
+                cause.severity or rule.severity, cause.title, now
+            )
     opened = []
     for key, cause in wanted.items():
         if key in quiet:

@@ -373,3 +373,76 @@ def test_admin_checks_a_rules_parameters_and_source(team, source, admin_client):
     assert AlertRule.objects.get(name="pic").params == {"events": 25, "window": 300}
     assert admin_client.get(reverse("admin:monitors_alertrule_changelist")).status_code == 200
     assert admin_client.get(reverse("admin:monitors_digest_changelist")).status_code == 200
+
+
+def test_an_open_failure_rate_incident_is_raised_to_critical_when_the_rate_crosses_it(
+    team, source, upstream, monkeypatch, user_client
+):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    camille, dominique = UserFactory(username="camille"), UserFactory(username="dominique")
+    levels = [
+        {"order": order, "label": f"L{order}", "delay_minutes": delay, "user_id": user.pk,
+         "name": user.username, "phone": "", "chat_handle": ""}
+        for order, delay, user in ((1, 0, camille), (2, 15, dominique))
+    ]  # fmt: skip
+    monkeypatch.setattr("rotation.models.Team.escalation_chain", lambda team, at: levels)
+    Channel.objects.create(
+        team=team, kind="webhook", name="astreinte", url="https://hooks.example/y",
+        min_severity="critical",
+    )  # fmt: skip
+    rule(team, "discarded_jobs", source, params={"count": 1000})
+    ScriptedBackend.job_totals = (200, 12)
+    sync_at(source, T0)
+    incident = Incident.objects.get()
+    assert incident.severity == "warning"
+    labels = set(incident.notifications().values_list("label", flat=True))
+    assert labels == {f"equipe (#{team.channels.get(name='equipe').pk})"}  # nobody paged
+
+    ScriptedBackend.job_totals = (200, 30)
+    sync_at(source, T0 + timedelta(minutes=5))
+    ScriptedBackend.job_totals = (200, 50)
+    raised_at = T0 + timedelta(hours=2)
+    sync_at(source, raised_at)
+    incident.refresh_from_db()
+    assert Incident.objects.count() == 1  # the same incident, raised
+    assert (incident.severity, incident.title) == (
+        "critical",
+        "25.0 % des jobs en échec dans la dernière heure sur prod",
+    )
+    raised = incident.events.get(kind="severity_raised")
+    assert raised.at == raised_at and raised.data["to"] == "critical"
+    # Both channels hear it now as critical, and L1 (camille) is paged at once.
+    team_events = incident.events.filter(kind="notified", data__team=True)
+    assert sorted(e.text.split(" ")[0] for e in team_events) == ["astreinte", "equipe", "equipe"]
+    assert list(incident.events.filter(data__level=1).values_list("kind", flat=True)) == [
+        "notified"
+    ]
+    assert incident.current_level == 1
+    assert incident.next_escalation_at == raised_at + timedelta(minutes=15)  # not from opening
+    camille_destinations = incident.events.filter(data__level=1)
+    page = user_client.get(reverse("monitors:incident", args=[incident.pk])).content.decode()
+    assert "gravité relevée" in page and "de avertissement à critique : 25.0 %" in page
+
+    ScriptedBackend.job_totals = (200, 60)
+    sync_at(source, raised_at + timedelta(minutes=5))
+    assert incident.notifications().count() == 3 + len(camille_destinations)  # raised once
+    assert incident.events.filter(kind="severity_raised").count() == 1
+
+
+def test_an_acknowledged_incident_raised_to_critical_tells_the_channels_and_pages_nobody(
+    team, source, upstream
+):
+    rule(team, "discarded_jobs", source, params={"count": 1000})
+    ScriptedBackend.job_totals = (200, 12)
+    sync_at(source, T0)
+    incident = Incident.objects.get()
+    incident.acknowledge(None, Incident.How.HAND, T0 + timedelta(minutes=1))
+    ScriptedBackend.job_totals = (200, 50)
+    sync_at(source, T0 + timedelta(minutes=5))
+    incident.refresh_from_db()
+    assert (incident.severity, incident.state) == ("critical", "acknowledged")
+    assert incident.next_escalation_at is None and incident.current_level == 0
+    assert incident.notifications().count() == 2  # the warning, then the raise
