@@ -188,7 +188,8 @@ def event_spikes(rule, now, *, started=None, **_ignored):
 
 def failure_rate(rule, totals):
     """Seed 004: the jobs' failure rate over the last hour, warning above `rate_warning` %,
-    critical above `rate_critical` %, where the source knows its totals (django-q2)."""
+    critical above `rate_critical` %, where the source knows its totals (django-q2, GoodJob
+    keeping its finished jobs: SourceBackend.totals; the others give none)."""
     finished, failed = (totals or {}).get("finished", 0), (totals or {}).get("failed", 0)
     if finished < MIN_JOBS_FOR_RATE:
         return []

@@ -367,6 +367,8 @@ def test_admin_checks_a_rules_parameters_and_source(team, source, admin_client):
     }
     refused = admin_client.post(url, form, HTTP_ACCEPT_LANGUAGE="fr")
     assert "Ce type de règle surveille une source." in refused.content.decode()
+    # Which sources a failure rate can be read from, where the parameters are typed.
+    assert "django-q2, et GoodJob qui garde ses jobs terminés" in refused.content.decode()
     refused = admin_client.post(url, {**form, "source": source.pk, "params": '{"evnts": 3}'})
     assert "evnts" in refused.content.decode()
     admin_client.post(url, {**form, "source": source.pk})
