@@ -765,7 +765,7 @@ class Incident(models.Model):
             line = gettext("Runbook: %(url)s") % {"url": self.runbook_url}
             text = f"{text}\n{line}" if text else line
         return Message(
-            subject=f"[{self.get_severity_display()}] {self.title}",
+            subject=f"[{self.get_severity_display()}] {self.spoken_title}",
             text=text,
             url=self.url(),
             severity=self.severity,
@@ -993,6 +993,12 @@ class Incident(models.Model):
         check = self.monitor
         if check is not None and check.last_ok is False and check.last_message:
             return spoken(check.last_details.get("said"), check.last_message)
+        return self.spoken_title
+
+    @property
+    def spoken_title(self):
+        """The title in the active language: the reader's on a page, the instance's
+        (LANGUAGE_CODE) in a worker's notification or digest."""
         return spoken(self.title_said, self.title)
 
     def publish(self, by, text, at=None):

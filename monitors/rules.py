@@ -17,10 +17,12 @@ from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from monitors.models import AlertRule, Check, Incident
 from triage.models import COUNT_HISTORY, Item, ItemCount, Source
 from vigie.notify import SEVERITIES
+from vigie.phrases import Phrase, said
 
 logger = structlog.get_logger(__name__)
 
@@ -97,7 +99,10 @@ def validate_params(kind, params):
 
 @dataclass(frozen=True)
 class Cause:
-    """One thing a rule fires on: `key` part of the incident key, the incident's words."""
+    """One thing a rule fires on: `key` part of the incident key, the incident's words.
+
+    `title` and `text` are Phrases (vigie.phrases): a rule is evaluated by a worker, which has
+    no reader; they are stored in English and said again in each reader's language."""
 
     key: str
     title: str
@@ -142,7 +147,10 @@ def new_issues(rule, now, *, previous_success=None, **_ignored):
     if len(rows) > MAX_CAUSES:
         logger.warning("rule_causes_capped", rule=rule.pk, opened=MAX_CAUSES)
     return [
-        Cause(f"item:{pk}", _("New issue: %(title)s") % {"title": f"{short} {title}".strip()})
+        Cause(
+            f"item:{pk}",
+            Phrase(gettext_noop("New issue: %(title)s"), title=f"{short} {title}".strip()),
+        )
         for pk, short, title in rows[:MAX_CAUSES]
     ]
 
@@ -179,8 +187,12 @@ def event_spikes(rule, now, *, started=None, **_ignored):
     return [
         Cause(
             f"item:{pk}",
-            _("%(events)s events in %(window)s: %(title)s")
-            % {"events": events, "window": window, "title": f"{short} {title}".strip()},
+            Phrase(
+                gettext_noop("%(events)s events in %(window)s: %(title)s"),
+                events=events,
+                window=window,
+                title=f"{short} {title}".strip(),
+            ),
         )
         for pk, events, short, title in rows[:MAX_CAUSES]
     ]
@@ -200,11 +212,14 @@ def failure_rate(rule, totals):
         severity = Check.Severity.WARNING
     else:
         return []
-    title = _("%(rate).1f %% of the jobs failed in the last hour on %(source)s") % {
-        "rate": rate,
-        "source": rule.source.name,
-    }
-    text = _("%(failed)s failed out of %(finished)s") % {"failed": failed, "finished": finished}
+    title = Phrase(
+        gettext_noop("%(rate).1f %% of the jobs failed in the last hour on %(source)s"),
+        rate=rate,
+        source=rule.source.name,
+    )
+    text = Phrase(
+        gettext_noop("%(failed)s failed out of %(finished)s"), failed=failed, finished=finished
+    )
     return [Cause(f"rate:{rule.source_id}", title, text, severity)]
 
 
@@ -221,11 +236,12 @@ def discarded_jobs(rule, now, *, started=None, totals=None, **_ignored):
     )
     if total <= rule.params["count"]:
         return causes
-    title = _("%(count)s jobs discarded in %(window)s on %(source)s") % {
-        "count": total,
-        "window": _duration_words(rule.params["window"]),
-        "source": rule.source.name,
-    }
+    title = Phrase(
+        gettext_noop("%(count)s jobs discarded in %(window)s on %(source)s"),
+        count=total,
+        window=_duration_words(rule.params["window"]),
+        source=rule.source.name,
+    )
     return [*causes, Cause(f"source:{rule.source_id}", title)]
 
 
@@ -240,10 +256,11 @@ def unqualified_backlog(rule, now, **_ignored):
     )
     if waiting < rule.params["count"]:
         return []
-    title = _("%(count)s items unqualified for more than %(age)s") % {
-        "count": waiting,
-        "age": _duration_words(rule.params["older_than"]),
-    }
+    title = Phrase(
+        gettext_noop("%(count)s items unqualified for more than %(age)s"),
+        count=waiting,
+        age=_duration_words(rule.params["older_than"]),
+    )
     return [Cause("backlog", title)]
 
 
@@ -255,8 +272,11 @@ def stale_sources(rule, now, **_ignored):
     return [
         Cause(
             f"source:{source.pk}",
-            _("Source %(name)s has not synced since %(when)s")
-            % {"name": source.name, "when": source.last_success_at},
+            Phrase(
+                gettext_noop("Source %(name)s has not synced since %(when)s"),
+                name=source.name,
+                when=rule.team.local(source.last_success_at).strftime("%Y-%m-%d %H:%M"),
+            ),
             source.last_error,
         )
         for source in rows.only("pk", "name", "last_success_at", "last_failure")
@@ -274,8 +294,14 @@ def checks_down(rule, now, **_ignored):
     cutoff = now - _window(rule.params["after"])
     rows = _checks(rule).filter(state=Check.State.DOWN, state_changed_at__lte=cutoff)
     return [
-        Cause(f"check:{pk}", _("%(name)s is down") % {"name": name}, message)
-        for pk, name, message in rows.values_list("pk", "name", "last_message")
+        Cause(
+            f"check:{pk}",
+            Phrase(gettext_noop("%(name)s is down"), name=name),
+            Phrase.read((details or {}).get("said"), message),
+        )
+        for pk, name, message, details in rows.values_list(
+            "pk", "name", "last_message", "last_details"
+        )
     ]
 
 
@@ -285,8 +311,12 @@ def checks_slow(rule, now, **_ignored):
     return [
         Cause(
             f"check:{pk}",
-            _("%(name)s answers in %(latency).2f s (more than %(limit)s s)")
-            % {"name": name, "latency": latency, "limit": limit},
+            Phrase(
+                gettext_noop("%(name)s answers in %(latency).2f s (more than %(limit)s s)"),
+                name=name,
+                latency=latency,
+                limit=limit,
+            ),
         )
         for pk, name, latency in rows.values_list("pk", "name", "last_latency")
     ]
@@ -301,8 +331,11 @@ def certificates_expiring(rule, now, **_ignored):
             causes.append(
                 Cause(
                     f"check:{check.pk}",
-                    _("Certificate of %(name)s expires in %(days)s days")
-                    % {"name": check.name, "days": left},
+                    Phrase(
+                        gettext_noop("Certificate of %(name)s expires in %(days)s days"),
+                        name=check.name,
+                        days=left,
+                    ),
                 )
             )
     return causes
@@ -314,13 +347,13 @@ def nobody_on_watch(rule, now, **_ignored):
 
     watch = on_watch(rule.team, now)
     if watch.now is None:
-        return [Cause("now", _("Nobody is on watch"))]
+        return [Cause("now", Phrase(gettext_noop("Nobody is on watch")))]
     if watch.next is None or watch.next.start > watch.now.end:
         when = rule.team.local(watch.now.end).strftime("%Y-%m-%d %H:%M")
         return [
             Cause(
                 f"next:{watch.now.end:%Y%m%dT%H%M}",
-                _("Nobody takes over the watch at %(when)s") % {"when": when},
+                Phrase(gettext_noop("Nobody takes over the watch at %(when)s"), when=when),
             )
         ]
     return []
@@ -384,6 +417,7 @@ def fire(rule, causes, now, chains=None):
                 team=rule.team,
                 key=key,
                 title=cause.title,
+                title_said=said(cause.title) or {},
                 severity=cause.severity or rule.severity,
                 category=rule.category,
                 text=cause.text or cause.title,

@@ -9,6 +9,7 @@ import time_machine
 
 from monitors import rules
 from monitors.models import AlertRule, Channel, Check, Incident
+from monitors.templatetags.monitors import message_of
 from monitors.tests.helpers import make_check
 from rotation.tests.factories import MembershipFactory, ShiftFactory, TeamFactory
 from triage.models import Item, ItemCount, Source
@@ -248,12 +249,23 @@ def test_check_rules_down_for_a_while_slow_and_certificate_in_its_window(team):
     rule(team, "cert_expiring")
     tick_at(T0 + timedelta(minutes=5))
     assert sorted(Incident.objects.values_list("title", flat=True)) == [
+        "Certificate of cert expires in 12 days",
+        "api answers in 3.50 s (more than 2 s)",
+    ]  # stored in English, read in the reader's language
+    assert sorted(i.spoken_title for i in Incident.objects.all()) == [
         "Le certificat de cert expire dans 12 jours",
         "api répond en 3.50 s (plus de 2 s)",
     ]
+    Check.objects.filter(pk=site.pk).update(
+        last_message="connection refused",
+        last_details={"said": {"id": "connection refused", "params": {}}},
+    )
     tick_at(T0 + timedelta(minutes=11))  # site down for 11 minutes, more than `after`
     down = Incident.objects.get(rule__kind="check_down")
-    assert down.key.endswith(f"check:{site.pk}") and down.title == "site est en panne"
+    assert down.key.endswith(f"check:{site.pk}") and down.spoken_title == "site est en panne"
+    opened = down.events.get(kind="opened")
+    assert opened.text == "connection refused"  # the check's message, said again in French:
+    assert message_of(opened) == "connexion refusée"
     Check.objects.filter(pk=site.pk).update(state=Check.State.UP)
     Check.objects.filter(pk=cert.pk).update(last_details={"days_left": 80})
     tick_at(T0 + timedelta(minutes=12))
@@ -292,8 +304,10 @@ def test_manage_py_sync_runs_the_rules_and_the_incident_page_names_the_rule(
 
 
 def test_job_failure_rate_warning_above_5_critical_above_20_where_the_source_knows_totals(
-    team, source, upstream
+    team, source, upstream, user_client
 ):
+    from django.urls import reverse
+
     rule(team, "discarded_jobs", source, params={"count": 1000})
     ScriptedBackend.job_totals = (10, 5)
     sync_at(source, T0)
@@ -306,9 +320,16 @@ def test_job_failure_rate_warning_above_5_critical_above_20_where_the_source_kno
     warning = Incident.objects.get()
     assert (warning.severity, warning.title) == (
         "warning",
-        "6.0 % des jobs en échec dans la dernière heure sur prod",
+        "6.0 % of the jobs failed in the last hour on prod",
     )
-    assert warning.events.get(kind="opened").text == "12 en échec sur 200"
+    assert warning.spoken_title == "6.0 % des jobs en échec dans la dernière heure sur prod"
+    assert message_of(warning.events.get(kind="opened")) == "12 en échec sur 200"
+    page = reverse("monitors:incident", args=[warning.pk])
+    body = user_client.get(page).text
+    assert "6.0 % des jobs en échec" in body and "12 en échec sur 200" in body
+    # The worker notifies in the instance's language (LANGUAGE_CODE: French).
+    subject = warning.notifications().get().subject
+    assert subject == "[avertissement] 6.0 % des jobs en échec dans la dernière heure sur prod"
     warning.resolve(None, Incident.How.HAND, T0 + timedelta(minutes=11))
     ScriptedBackend.job_totals = (200, 50)
     sync_at(source, T0 + timedelta(hours=25))
@@ -410,7 +431,7 @@ def test_an_open_failure_rate_incident_is_raised_to_critical_when_the_rate_cross
     sync_at(source, raised_at)
     incident.refresh_from_db()
     assert Incident.objects.count() == 1  # the same incident, raised
-    assert (incident.severity, incident.title) == (
+    assert (incident.severity, incident.spoken_title) == (
         "critical",
         "25.0 % des jobs en échec dans la dernière heure sur prod",
     )
