@@ -64,7 +64,8 @@ AUTO_RESOLVE = {
     Kind.CERT_EXPIRING,
     Kind.NOBODY_ON_WATCH,
 }
-# A burst of new issues opens this many incidents per evaluation, the rest are logged.
+# A burst (new issues, spikes, stale sources…) opens this many incidents per rule and
+# evaluation; the rest are counted in one summary incident, opened in the same evaluation.
 MAX_CAUSES = 50
 # Below this many finished jobs in the hour, a failure rate says nothing (1 of 3 is 33 %).
 MIN_JOBS_FOR_RATE = 20
@@ -95,6 +96,13 @@ def validate_params(kind, params):
             raise ValidationError(_("'window' is at most one day (the count history kept)"))
         cleaned[key] = value
     return cleaned
+
+
+class Causes(list):
+    """What an evaluator found. `beyond`: how many more it found without listing them (it
+    stops reading past the cap where there can be thousands)."""
+
+    beyond = 0
 
 
 @dataclass(frozen=True)
@@ -141,18 +149,18 @@ def new_issues(rule, now, *, previous_success=None, **_ignored):
     ).unqualified()
     if rule.params.get("environment"):
         items = items.filter(environment=rule.params["environment"])
-    rows = list(
-        items.order_by("mirrored_at").values_list("pk", "short_id", "title")[: MAX_CAUSES + 1]
-    )
-    if len(rows) > MAX_CAUSES:
-        logger.warning("rule_causes_capped", rule=rule.pk, opened=MAX_CAUSES)
-    return [
+    rows = items.order_by("mirrored_at", "pk").values_list("pk", "short_id", "title")
+    rows = list(rows[: MAX_CAUSES + 1])
+    found = Causes(
         Cause(
             f"item:{pk}",
             Phrase(gettext_noop("New issue: %(title)s"), title=f"{short} {title}".strip()),
         )
         for pk, short, title in rows[:MAX_CAUSES]
-    ]
+    )
+    if len(rows) > MAX_CAUSES:
+        found.beyond = items.count() - MAX_CAUSES
+    return found
 
 
 # Sentry's count covers its stats period: events ageing out lower it, which is no event.
@@ -182,6 +190,7 @@ def event_spikes(rule, now, *, started=None, **_ignored):
         _events_since(rule, Item.Kind.ISSUE, _count_since(rule, now, started))
         .filter(events__gt=threshold)
         .values_list("item", "events", "item__short_id", "item__title")
+        .order_by("item")
     )
     window = _duration_words(rule.params["window"])
     return [
@@ -194,7 +203,7 @@ def event_spikes(rule, now, *, started=None, **_ignored):
                 title=f"{short} {title}".strip(),
             ),
         )
-        for pk, events, short, title in rows[:MAX_CAUSES]
+        for pk, events, short, title in rows
     ]
 
 
@@ -390,6 +399,7 @@ def fire(rule, causes, now, chains=None):
     (a burst of causes freezes the same chain). Returns the incidents opened."""
     chains = {} if chains is None else chains
     wanted = {rule.incident_key(cause.key): cause for cause in causes}
+    beyond = getattr(causes, "beyond", 0)
     known = (
         Incident.objects.filter(rule=rule, key__in=list(wanted))
         .filter(
@@ -406,10 +416,14 @@ def fire(rule, causes, now, chains=None):
             Incident.objects.get(pk=pk).raise_severity(
                 cause.severity or rule.severity, cause.title, now
             )
+    new = [(key, cause) for key, cause in wanted.items() if key not in quiet]
+    more = max(0, len(new) - MAX_CAUSES) + beyond
+    if more > 0:
+        logger.warning("rule_causes_capped", rule=rule.pk, opened=MAX_CAUSES, more=more)
+        summary = _summary(rule, more, now)
+        new = [*new[:MAX_CAUSES], (rule.incident_key(summary.key), summary)]
     opened = []
-    for key, cause in wanted.items():
-        if key in quiet:
-            continue
+    for key, cause in new:
         if rule.team_id not in chains:
             chains[rule.team_id] = rule.team.escalation_chain(now)
         opened.append(
@@ -427,10 +441,30 @@ def fire(rule, causes, now, chains=None):
             )
         )
     if rule.kind in AUTO_RESOLVE:
-        cleared = Incident.objects.unresolved().filter(rule=rule).exclude(key__in=list(wanted))
+        kept = [*wanted, *(key for key, _cause in new)]
+        cleared = Incident.objects.unresolved().filter(rule=rule).exclude(key__in=kept)
         for incident in cleared:
             incident.resolve(None, Incident.How.AUTO, now)
     return opened
+
+
+def _summary(rule, more, now):
+    """The causes past the cap, counted in one incident of their own evaluation (a later one
+    opens those still firing, up to the cap again; a rule whose condition clears by itself
+    resolves this summary then)."""
+    return Cause(
+        f"more:{now:%Y%m%dT%H%M%S}",
+        Phrase(
+            gettext_noop("%(count)s more cause of rule %(name)s, not opened one by one"),
+            gettext_noop("%(count)s more causes of rule %(name)s, not opened one by one"),
+            count=more,
+            name=rule.name,
+        ),
+        Phrase(
+            gettext_noop("At most %(max)s incidents open per rule and evaluation."),
+            max=MAX_CAUSES,
+        ),
+    )
 
 
 def causes(rule, now, **context):

@@ -469,3 +469,38 @@ def test_an_acknowledged_incident_raised_to_critical_tells_the_channels_and_page
     assert (incident.severity, incident.state) == ("critical", "acknowledged")
     assert incident.next_escalation_at is None and incident.current_level == 0
     assert incident.notifications().count() == 2  # the warning, then the raise
+
+
+def test_at_most_50_causes_open_per_evaluation_the_rest_counted_in_a_summary(
+    team, source, upstream
+):
+    rule(team, "new_issue", source)
+    upstream["0"] = issue("0", 1)
+    sync_at(source, T0)
+    upstream.update({str(n): issue(str(n), 1) for n in range(1, 58)})
+    sync_at(source, T0 + timedelta(minutes=5))
+    assert Incident.objects.filter(key__contains=":item:").count() == rules.MAX_CAUSES
+    summary = Incident.objects.get(key__contains=":more:")
+    assert summary.title == "7 more causes of rule new_issue, not opened one by one"
+    assert summary.spoken_title == "7 autres causes de la règle new_issue, non ouvertes une à une"
+    assert message_of(summary.events.get(kind="opened")) == (
+        "Au plus 50 incidents ouverts par règle et par évaluation."
+    )
+
+
+def test_past_the_cap_a_later_evaluation_opens_the_rest_and_resolves_the_summary(team):
+    from triage.models import Source as SourceModel
+
+    rule(team, "source_stale", params={"after": 1800})
+    for n in range(53):
+        SourceFactory(name=f"s{n}", team=team, last_success_at=T0 - timedelta(hours=1))
+    assert SourceModel.objects.count() == 53
+    tick_at(T0)
+    assert Incident.objects.filter(key__contains=":source:").count() == 50
+    summary = Incident.objects.get(key__contains=":more:")
+    assert summary.title.startswith("3 more causes")
+    tick_at(T0 + timedelta(minutes=1))
+    assert Incident.objects.unresolved().filter(key__contains=":source:").count() == 53
+    summary.refresh_from_db()
+    assert summary.state == "resolved"
+    assert not Incident.objects.unresolved().filter(key__contains=":more:").exists()
