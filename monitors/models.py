@@ -875,7 +875,16 @@ class Incident(models.Model):
         if self.state == self.State.OPEN and self.pages_people:
             self.paging_started_at, self.current_level, self.notify_round = at, 0, 0
             self._page_first_level(at)
-        self.save()
+            # Only the paging's fields: an acknowledgement landing meanwhile is kept.
+            self.save(
+                update_fields=[
+                    "paging_started_at",
+                    "current_level",
+                    "notify_round",
+                    "last_notified_at",
+                    "next_escalation_at",
+                ]
+            )
         return True
 
     def _plan_next(self, level):

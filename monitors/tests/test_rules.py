@@ -469,6 +469,10 @@ def test_an_acknowledged_incident_raised_to_critical_tells_the_channels_and_page
     assert (incident.severity, incident.state) == ("critical", "acknowledged")
     assert incident.next_escalation_at is None and incident.current_level == 0
     assert incident.notifications().count() == 2  # the warning, then the raise
+    ScriptedBackend.job_totals = (200, 12)
+    sync_at(source, T0 + timedelta(minutes=10))
+    incident.refresh_from_db()
+    assert incident.severity == "critical"  # never lowered while open
 
 
 def test_at_most_50_causes_open_per_evaluation_the_rest_counted_in_a_summary(
