@@ -10,6 +10,7 @@ tabs or a retry after a timeout never opens a second GitHub issue. What each act
 from dataclasses import dataclass
 from datetime import timedelta
 
+import structlog
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -31,8 +32,11 @@ __all__ = [
     "can_qualify",
     "offered_actions",
     "qualify_item",
+    "qualify_items",
     "qualifying_team_ids",
 ]
+
+logger = structlog.get_logger(__name__)
 
 # A claim older than this belongs to a request that died: its item may be written again.
 STALE_CLAIM = timedelta(minutes=5)
@@ -74,13 +78,14 @@ def offered_actions(source, kind=Item.Kind.ISSUE):
     return (*offered, "undo")
 
 
-def qualify_item(item, user, action, params=None, idempotency_key=""):
+def qualify_item(item, user, action, params=None, idempotency_key="", *, team_ids=None):
     """Apply one board action to `item` and write it back upstream. Returns an Outcome.
 
     Raises PermissionDenied for users outside the source's team, QualifyError for a request
     refused before any write (bad threshold, nothing to undo, a write already running).
+    `team_ids`: the user's qualifying_team_ids(), when the caller already has them.
     """
-    if not can_qualify(user, item.source):
+    if not can_qualify(user, item.source, team_ids):
         raise PermissionDenied(_("Only members of the source's team can qualify its items."))
     if action not in (*ACTIONS, "retry"):
         raise QualifyError(_("Unknown action."))
@@ -151,6 +156,27 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
         setattr(item, name, value)
     item.save(update_fields=list(fields))
     return Outcome(item, True, message)
+
+
+def qualify_items(items, user, action, idempotency_key=""):
+    """The bulk bar: `action` applied to each of `items` exactly as its row's button would (its
+    own claim, Action row, upstream read-back and idempotency key), one Outcome per item. An item
+    that fails or is refused does not stop the others: a source that is down fails its own items
+    only, each with its reason."""
+    team_ids = qualifying_team_ids(user)
+    outcomes = []
+    for item in items:
+        try:
+            outcome = qualify_item(item, user, action, {}, idempotency_key, team_ids=team_ids)
+        except (PermissionDenied, QualifyError) as exc:
+            outcome = Outcome(item, False, str(exc))
+        except Exception:
+            # A bug on one item: the others are still written; qualify_item already marked this
+            # one failed, and the error reaches Vigie's own error reporting.
+            logger.exception("bulk_qualify_crashed", item=item.pk, action=action)
+            outcome = Outcome(item, False, item.writeback_error or _("Unexpected error."))
+        outcomes.append(outcome)
+    return outcomes
 
 
 def _claim(item):

@@ -9,4 +9,5 @@ urlpatterns = [
     path("board/counts", views.board_counts, name="board-counts"),
     path("board/items/<int:pk>", views.item_detail, name="item-detail"),
     path("board/items/<int:pk>/qualify", views.qualify_item, name="qualify-item"),
+    path("board/items/qualify", views.qualify_items, name="qualify-items"),
 ]

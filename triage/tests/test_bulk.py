@@ -1,0 +1,293 @@
+"""The bulk bar: one action on the selected rows, each item through its row's own code path,
+each answered on its own row; a source that is down fails only its own items."""
+
+import json
+import re
+from html import unescape
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from rotation.tests.factories import MembershipFactory
+from tests.fakes.sentry import FakeSentry
+from triage.models import Action, Item, Source
+from triage.sources.base import SourceError
+from triage.sync import sync_source
+from triage.tests.factories import ItemFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+BOARD = reverse("triage:board")
+BULK = reverse("triage:qualify-items")
+HTMX = {"HX-Request": "true"}
+
+
+def bulk(client, action, items, key="k1", **headers):
+    data = {"action": action, "items": [item.pk for item in items], "key": key}
+    return client.post(BULK, data, headers={**HTMX, **headers})
+
+
+def rows_in(response):
+    """The rows the answer swaps in place, by item id, with their text."""
+    html = response.content.decode()
+    found = re.findall(r'<tr id="item-(\d+)"[^>]*hx-swap-oob="true">(.*?)</tr>', html, re.S)
+    return {
+        int(pk): " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split()) for pk, body in found
+    }
+
+
+def test_the_board_has_a_checkbox_per_row_and_the_four_row_labels_above_the_list(
+    member_client, source
+):
+    items = ItemFactory.create_batch(2, source=source)
+    html = member_client.get(BOARD).content.decode()
+    for item in items:
+        assert (
+            f'<input type="checkbox" class="bulk-select" name="items" value="{item.pk}" '
+            f'form="bulk-form" aria-label="Sélectionner" '
+            f'aria-describedby="item-{item.pk}-title">'
+        ) in html
+    bar = html[html.index('<form id="bulk-form"') : html.index("</form>", html.index("bulk-form"))]
+    labels = re.findall(r'aria-describedby="bulk-count">([^<]+)</button>', bar)
+    assert labels == ["Temporaire", "Bug", "Attendu", "Résolu"]
+    assert 'id="bulk-all"' in html
+    assert html.index('id="bulk-form"') < html.index('<table class="board">')
+
+
+def test_someone_who_cannot_qualify_gets_no_checkbox_and_no_bar(user_client, item):
+    item.source.team.share_board = True
+    item.source.team.save()
+    html = user_client.get(BOARD).content.decode()
+    assert item.title in html
+    assert "bulk-select" not in html and "bulk-form" not in html
+
+
+def test_each_selected_item_is_qualified_and_its_row_answered_in_place(
+    member_client, source, flaky_backend
+):
+    first, second, third = ItemFactory.create_batch(3, source=source)
+    response = bulk(member_client, "temporary", [first, third])
+    assert response.status_code == 200
+    rows = rows_in(response)
+    assert set(rows) == {first.pk, third.pk}
+    assert all("Ignoré jusqu'à la prochaine occurrence." in text for text in rows.values())
+    assert "Temporaire : appliqué à 2 éléments sur 2." in response.content.decode()
+    states = dict(Item.objects.values_list("pk", "qualification"))
+    assert states == {first.pk: "temporary", second.pk: "", third.pk: "temporary"}
+    # One write upstream and one Action per item, as a click on each row would.
+    assert [call[1] for call in flaky_backend.calls] == [first.external_id, third.external_id]
+    assert Action.objects.filter(action="temporary", upstream_ok=True).count() == 2
+    # The counts line refreshes itself right after.
+    assert "board-changed" in json.loads(response.headers["HX-Trigger"])
+    # A fresh key for the next bulk click.
+    assert re.search(r'<input type="hidden" id="bulk-key" name="key" value="[^"k]', response.text)
+
+
+def test_a_failure_is_shown_on_its_row_with_its_reason_and_the_row_stays_selected(
+    member_client, source, flaky_backend
+):
+    good, refused = ItemFactory.create_batch(2, source=source)
+    Item.objects.filter(pk=refused.pk).update(kind=Item.Kind.REQUEST)
+    flaky_backend.confirm = None
+    response = bulk(member_client, "resolved", [good, refused])
+    rows = rows_in(response)
+    assert "Résolu." in rows[good.pk]
+    assert "Cette source ne propose pas cette qualification." in rows[refused.pk]
+    assert "1 en échec : voir sa ligne." in response.text
+    html = response.text
+    refused_row = html[html.index(f'<tr id="item-{refused.pk}"') :]
+    refused_row = refused_row[: refused_row.index("</tr>")]
+    assert "flash bad" in refused_row
+    assert Item.objects.get(pk=good.pk).qualification == "resolved"
+    assert Item.objects.get(pk=refused.pk).qualification == ""
+
+
+def test_an_upstream_refusal_marks_its_item_failed_and_retryable(
+    member_client, source, flaky_backend
+):
+    items = ItemFactory.create_batch(2, source=source)
+    flaky_backend.fail = SourceError("Sentry: HTTP 503 upstream unavailable")
+    response = bulk(member_client, "expected", items)
+    rows = rows_in(response)
+    for item in items:
+        assert "HTTP 503 upstream unavailable" in rows[item.pk]
+        assert "Réessayer" in rows[item.pk]
+        # Still ticked: pressing Attendu again retries them.
+        assert re.search(rf'value="{item.pk}" form="bulk-form"[^>]* checked>', response.text)
+    assert set(Item.objects.values_list("writeback_state", flat=True)) == {"failed"}
+
+    flaky_backend.fail = None
+    response = bulk(member_client, "expected", items, key="k2")
+    assert set(Item.objects.values_list("qualification", flat=True)) == {"expected"}
+    assert "appliqué à 2 éléments sur 2" in response.text
+
+
+def test_a_double_click_does_one_thing(member_client, source, flaky_backend):
+    items = ItemFactory.create_batch(3, source=source)
+    bulk(member_client, "temporary", items)
+    response = bulk(member_client, "temporary", items)  # the same key: the same click again
+    assert len(flaky_backend.calls) == 3
+    assert Action.objects.count() == 3
+    assert all("Déjà fait." in text for text in rows_in(response).values())
+
+
+def test_a_bug_raised_on_one_item_does_not_stop_the_others(
+    member_client, source, flaky_backend, monkeypatch
+):
+    broken, fine = ItemFactory.create_batch(2, source=source)
+    write = flaky_backend.set_status
+
+    def set_status(self, item, status, details=None):
+        if item.pk == broken.pk:
+            raise TypeError("a bug")
+        return write(self, item, status, details)
+
+    monkeypatch.setattr(flaky_backend, "set_status", set_status)
+    rows = rows_in(bulk(member_client, "resolved", [broken, fine]))
+    assert "erreur inattendue (TypeError)" in rows[broken.pk]
+    assert Item.objects.get(pk=fine.pk).qualification == "resolved"
+    assert Item.objects.get(pk=broken.pk).writeback_state == "failed"
+
+
+def test_only_members_of_the_source_team_qualify(user_client, item, flaky_backend):
+    item.source.team.share_board = True
+    item.source.team.save()
+    rows = rows_in(bulk(user_client, "temporary", [item]))
+    assert "Seuls les membres de l'équipe de la source" in rows[item.pk]
+    assert flaky_backend.calls == []
+    assert not Action.objects.exists()
+
+
+def test_items_the_user_cannot_see_are_left_out(member_client, source, flaky_backend):
+    mine = ItemFactory(source=source)
+    hidden = ItemFactory(source=SourceFactory(name="elsewhere"))
+    response = bulk(member_client, "temporary", [mine, hidden])
+    assert set(rows_in(response)) == {mine.pk}
+    assert Item.objects.get(pk=hidden.pk).qualification == ""
+    assert hidden.title not in response.text
+
+
+def test_nothing_selected_or_an_action_the_bar_does_not_offer_is_refused(member_client, item):
+    response = bulk(member_client, "temporary", [])
+    assert response.status_code == 422
+    assert "Sélectionnez d'abord au moins un élément." in unescape(response.text)
+    for action in ("undo", "take", "comment", "nonsense"):
+        response = bulk(member_client, action, [item])
+        assert response.status_code == 422
+    assert not Action.objects.exists()
+
+
+def test_the_bulk_post_needs_a_login_and_the_csrf_token(client, member, item, flaky_backend):
+    response = bulk(client, "temporary", [item])
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
+    assert bulk(client, "temporary", [item]).status_code == 403
+    assert flaky_backend.calls == []
+    page = client.get(BOARD)
+    token = page.context["csrf_token"]
+    response = bulk(client, "temporary", [item], **{"X-CSRFToken": str(token)})
+    assert response.status_code == 200
+    assert Item.objects.get().qualification == "temporary"
+
+
+def test_without_javascript_the_results_come_back_as_messages(member_client, source, flaky_backend):
+    good, refused = ItemFactory.create_batch(2, source=source)
+    Item.objects.filter(pk=refused.pk).update(kind=Item.Kind.REQUEST)
+    data = {"action": "temporary", "items": [good.pk, refused.pk], "key": "k1"}
+    response = member_client.post(BULK, data, follow=True)
+    texts = [str(message) for message in response.context["messages"]]
+    assert "Temporaire : appliqué à 1 élément sur 2. 1 en échec : voir sa ligne." in texts
+    assert any(refused.title[:80] in text and "ne propose pas" in text for text in texts)
+    assert Item.objects.get(pk=good.pk).qualification == "temporary"
+
+
+def test_a_single_row_action_also_refreshes_the_counts_line(member_client, item, flaky_backend):
+    html = member_client.get(BOARD).content.decode()
+    assert 'hx-trigger="every 30s, board-changed from:body"' in html
+    response = member_client.post(
+        reverse("triage:qualify-item", args=[item.pk]),
+        {"action": "temporary", "key": "k1"},
+        headers=HTMX,
+    )
+    assert "board-changed" in json.loads(response.headers["HX-Trigger"])
+
+
+@pytest.mark.parametrize("count", [5, 20])
+def test_the_bulk_post_takes_a_bounded_number_of_queries_per_item(
+    member_client, source, flaky_backend, django_assert_max_num_queries, count
+):
+    items = ItemFactory.create_batch(count, source=source)
+    # Once: session, user, memberships (visibility, then the qualifying teams for the writes
+    # and for the rows), the items, the rows read again. Per item: the idempotency key, the
+    # claim, the Action (savepoint, insert, release), its result, the item's new state.
+    with django_assert_max_num_queries(7 + 7 * count):
+        response = bulk(member_client, "temporary", items)
+    assert len(rows_in(response)) == count
+
+
+# Two Sentry organisations, one of them down: the other's items are qualified, the failed ones
+# say why and can be sent again.
+
+
+@pytest.fixture
+def down_sentry():
+    fake = FakeSentry(org="other").start()
+    yield fake
+    fake.stop()
+
+
+def test_a_source_down_fails_only_its_own_items_with_the_real_reason(
+    sentry_source, fake_sentry, down_sentry, client, user, monkeypatch
+):
+    monkeypatch.setattr("triage.sources.sentry.time.sleep", lambda seconds: None)
+    monkeypatch.setenv("VIGIE_TEST_OTHER_TOKEN", down_sentry.token)
+    team = SourceFactory(name="demo-team-holder").team
+    other = Source.objects.create(
+        kind="sentry",
+        name="other",
+        base_url=down_sentry.url,
+        organization=down_sentry.org,
+        scopes=["74"],
+        environment="production",
+        secret_env="VIGIE_TEST_OTHER_TOKEN",
+        team=team,
+    )
+    sentry_source.team = team
+    sentry_source.save()
+    MembershipFactory(team=team, user=user)
+    client.force_login(user)
+    up_issues = [fake_sentry.add_issue() for _ in range(2)]
+    down_issues = [down_sentry.add_issue() for _ in range(2)]
+    sync_source(sentry_source.pk)
+    sync_source(other.pk)
+    up = list(Item.objects.filter(source=sentry_source).order_by("pk"))
+    down = list(Item.objects.filter(source=other).order_by("pk"))
+    assert len(up) == len(down) == 2
+    # Every answer a 503, however many times it is asked.
+    down_sentry.script = [(503, {}, {"detail": "Sentry is down for maintenance"})] * 100
+
+    response = bulk(client, "expected", [up[0], down[0], up[1], down[1]])
+    rows = rows_in(response)
+    for item, issue in zip(up, up_issues, strict=True):
+        assert "Ignoré tant qu'il reste sous 10 occurrences" in rows[item.pk]
+        assert fake_sentry.issues[issue["id"]]["status"] == "ignored"
+    for item, issue in zip(down, down_issues, strict=True):
+        assert "HTTP 503" in rows[item.pk] and "Sentry is down for maintenance" in rows[item.pk]
+        assert "Réessayer" in rows[item.pk]
+        assert down_sentry.issues[issue["id"]]["status"] == "unresolved"
+    assert "appliqué à 2 éléments sur 4. 2 en échec : voir leurs lignes." in response.text
+    assert dict(Item.objects.values_list("pk", "writeback_state")) == {
+        up[0].pk: "",
+        up[1].pk: "",
+        down[0].pk: "failed",
+        down[1].pk: "failed",
+    }
+
+    # Back up: the same button on the items still ticked qualifies them.
+    down_sentry.script = []
+    response = bulk(client, "expected", down, key="k2")
+    assert set(Item.objects.values_list("qualification", flat=True)) == {"expected"}
+    assert all(down_sentry.issues[i["id"]]["status"] == "ignored" for i in down_issues)
