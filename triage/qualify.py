@@ -24,6 +24,7 @@ from triage.actions import ACTIONS, NeedsConfirmation, QualifyError
 from triage.models import Action, Item
 from triage.sources import backend_for
 from triage.sources.base import SourceError
+from vigie import http
 
 __all__ = [
     "NeedsConfirmation",
@@ -47,6 +48,7 @@ class Outcome:
     item: Item
     ok: bool
     message: str = ""
+    error: SourceError | None = None  # why the write-back failed, when it did
 
 
 def qualifying_team_ids(user):
@@ -162,10 +164,20 @@ def qualify_items(items, user, action, idempotency_key=""):
     """The bulk bar: `action` applied to each of `items` exactly as its row's button would (its
     own claim, Action row, upstream read-back and idempotency key), one Outcome per item. An item
     that fails or is refused does not stop the others: a source that is down fails its own items
-    only, each with its reason."""
+    only, each with its reason. Once a source did not answer (after vigie.http's retries), its
+    other items are not sent: 20 items would each spend those retries again, past the web
+    worker's timeout, for the same answer."""
     team_ids = qualifying_team_ids(user)
     outcomes = []
+    down = {}  # source pk -> what it answered, for the sources that did not answer
     for item in items:
+        if item.source_id in down:
+            message = _(
+                "Not sent: %(source)s did not answer for another item just before (%(error)s). "
+                "Select it again to retry."
+            ) % {"source": item.source.name, "error": down[item.source_id]}
+            outcomes.append(Outcome(item, False, message))
+            continue
         try:
             outcome = qualify_item(item, user, action, {}, idempotency_key, team_ids=team_ids)
         except (PermissionDenied, QualifyError) as exc:
@@ -175,8 +187,18 @@ def qualify_items(items, user, action, idempotency_key=""):
             # one failed, and the error reaches Vigie's own error reporting.
             logger.exception("bulk_qualify_crashed", item=item.pk, action=action)
             outcome = Outcome(item, False, item.writeback_error or _("Unexpected error."))
+        if _unanswered(outcome.error):
+            down[item.source_id] = outcome.error
         outcomes.append(outcome)
     return outcomes
+
+
+def _unanswered(error):
+    """The source itself failed, not this item: its credentials were refused, or a call still
+    failed after vigie.http's retries (no connection, timeout, 5xx, 429)."""
+    if error is None:
+        return False
+    return error.auth or (not error.permanent and isinstance(error.__context__, http.UpstreamError))
 
 
 def _claim(item):
@@ -215,4 +237,4 @@ def _failed(item, record, action, exc):
     item.writeback_failure = failure
     item.writeback_started_at = None
     item.save(update_fields=["writeback_state", "writeback_failure", "writeback_started_at"])
-    return Outcome(item, False, item.writeback_error)
+    return Outcome(item, False, item.writeback_error, error=exc)

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from rotation.tests.factories import MembershipFactory
+from rotation.tests.factories import MembershipFactory, TeamFactory
 from tests.fakes.sentry import FakeSentry
 from triage.models import Action, Item, Source
 from triage.sources.base import SourceError
@@ -233,6 +233,16 @@ def test_the_bulk_post_takes_a_bounded_number_of_queries_per_item(
 
 
 @pytest.fixture
+def sentry_client(sentry_source, client, user):
+    """A member of the team of the source on the fake Sentry, logged in."""
+    sentry_source.team = TeamFactory()
+    sentry_source.save()
+    MembershipFactory(team=sentry_source.team, user=user)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def down_sentry():
     fake = FakeSentry(org="other").start()
     yield fake
@@ -240,11 +250,11 @@ def down_sentry():
 
 
 def test_a_source_down_fails_only_its_own_items_with_the_real_reason(
-    sentry_source, fake_sentry, down_sentry, client, user, monkeypatch
+    sentry_source, fake_sentry, down_sentry, sentry_client, monkeypatch
 ):
+    client = sentry_client
     monkeypatch.setattr("triage.sources.sentry.time.sleep", lambda seconds: None)
     monkeypatch.setenv("VIGIE_TEST_OTHER_TOKEN", down_sentry.token)
-    team = SourceFactory(name="demo-team-holder").team
     other = Source.objects.create(
         kind="sentry",
         name="other",
@@ -253,12 +263,8 @@ def test_a_source_down_fails_only_its_own_items_with_the_real_reason(
         scopes=["74"],
         environment="production",
         secret_env="VIGIE_TEST_OTHER_TOKEN",
-        team=team,
+        team=sentry_source.team,
     )
-    sentry_source.team = team
-    sentry_source.save()
-    MembershipFactory(team=team, user=user)
-    client.force_login(user)
     up_issues = [fake_sentry.add_issue() for _ in range(2)]
     down_issues = [down_sentry.add_issue() for _ in range(2)]
     sync_source(sentry_source.pk)
@@ -274,20 +280,42 @@ def test_a_source_down_fails_only_its_own_items_with_the_real_reason(
     for item, issue in zip(up, up_issues, strict=True):
         assert "Ignoré tant qu'il reste sous 10 occurrences" in rows[item.pk]
         assert fake_sentry.issues[issue["id"]]["status"] == "ignored"
-    for item, issue in zip(down, down_issues, strict=True):
-        assert "HTTP 503" in rows[item.pk] and "Sentry is down for maintenance" in rows[item.pk]
-        assert "Réessayer" in rows[item.pk]
-        assert down_sentry.issues[issue["id"]]["status"] == "unresolved"
+    # The first item of the source that is down: written, failed, with Sentry's answer.
+    assert "HTTP 503" in rows[down[0].pk] and "Sentry is down for maintenance" in rows[down[0].pk]
+    assert "Réessayer" in rows[down[0].pk]
+    # The next one is not sent to a source that just did not answer; it says why.
+    assert (
+        "Non envoyé : other n'a pas répondu pour un autre élément juste avant" in rows[down[1].pk]
+    )
+    assert "Sentry is down for maintenance" in rows[down[1].pk]
+    assert not [
+        query for _m, _p, query in down_sentry.requests if down[1].external_id in str(query)
+    ]
+    assert all(down_sentry.issues[i["id"]]["status"] == "unresolved" for i in down_issues)
     assert "appliqué à 2 éléments sur 4. 2 en échec : voir leurs lignes." in response.text
     assert dict(Item.objects.values_list("pk", "writeback_state")) == {
         up[0].pk: "",
         up[1].pk: "",
         down[0].pk: "failed",
-        down[1].pk: "failed",
+        down[1].pk: "",
     }
-
-    # Back up: the same button on the items still ticked qualifies them.
+    # Both stay ticked: back up, the same button sends them.
+    for item in down:
+        assert re.search(rf'value="{item.pk}" form="bulk-form"[^>]* checked>', response.text)
     down_sentry.script = []
     response = bulk(client, "expected", down, key="k2")
     assert set(Item.objects.values_list("qualification", flat=True)) == {"expected"}
     assert all(down_sentry.issues[i["id"]]["status"] == "ignored" for i in down_issues)
+
+
+def test_a_refusal_about_one_item_does_not_hold_back_the_rest_of_its_source(
+    sentry_source, fake_sentry, sentry_client
+):
+    issues = [fake_sentry.add_issue() for _ in range(2)]
+    sync_source(sentry_source.pk)
+    items = list(Item.objects.order_by("pk"))
+    # Sentry's bulk update says yes to an id it did not touch: the read-back fails that one.
+    fake_sentry.frozen.add(issues[0]["id"])
+    rows = rows_in(bulk(sentry_client, "resolved", items))
+    assert "prod ne l'a pas appliqué" in rows[items[0].pk]
+    assert "Résolu." in rows[items[1].pk]
