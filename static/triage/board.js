@@ -41,7 +41,9 @@ function announce(text) {
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   const target = event.target;
-  if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+  // A row's checkbox keeps the keys (x, j, k…): it is part of the row, not a text field.
+  const typing = "input:not([type=checkbox]), textarea, select, [contenteditable]";
+  if (target.closest && target.closest(typing)) return;
   const all = rows();
   if (!all.length) return;
   const row = currentRow();
@@ -70,6 +72,8 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const swapped = event.detail.target;
   if (swapped && swapped.id === "bulk-result") {
     announce(swapped.textContent.trim());
+    // Focus on the first row the bulk answered, as a row's own button keeps it on its row.
+    if (bulkFirst) focusRow(document.querySelector(`tr[data-item-id="${bulkFirst}"]`));
     return;
   }
   if (!swapped || !swapped.dataset || !swapped.dataset.itemId) return;
@@ -83,6 +87,7 @@ document.addEventListener("htmx:afterSwap", (event) => {
 // Bulk selection: a checkbox per row (shift-click ticks the range since the last one), one for
 // the whole page, and the bar's buttons, disabled while nothing is selected.
 let lastBox = null;
+let bulkFirst = null; // the first selected row's id when the bulk bar was pressed
 
 function boxes() {
   return Array.from(document.querySelectorAll("input.bulk-select"));
@@ -120,6 +125,12 @@ document.addEventListener("click", (event) => {
     return;
   }
   updateBulk();
+});
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.elt.id !== "bulk-form") return;
+  const first = boxes().find((box) => box.checked);
+  bulkFirst = first ? first.value : null;
 });
 
 // On load (a restored page may keep ticks) and after any swap: rows answered, a new page.

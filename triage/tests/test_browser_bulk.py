@@ -27,7 +27,8 @@ def test_a_shift_click_selects_a_range_and_attendu_qualifies_each_row(
     def box(item):
         return page.locator(f'tr[data-item-id="{item.pk}"] input.bulk-select')
 
-    box(items[0]).click()
+    page.keyboard.press("j")
+    page.keyboard.press("x")  # the keyboard's tick, on the focused first row
     box(items[2]).click(modifiers=["Shift"])
     ticked = [box(item).is_checked() for item in items]
     assert ticked == [True, True, True, False, False]
@@ -46,7 +47,8 @@ def test_a_shift_click_selects_a_range_and_attendu_qualifies_each_row(
     page.wait_for_function(
         "() => document.getElementById('board-live').textContent.includes('appliqué à 3')"
     )
-    # The rows answered come back unticked: nothing is selected any more.
+    # Focus on the first row answered; the rows come back unticked: nothing is selected.
+    assert page.evaluate("document.activeElement.dataset.itemId") == str(items[0].pk)
     assert bar.locator("#bulk-count output").inner_text() == "0"
     assert expected.is_disabled()
 
