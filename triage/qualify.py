@@ -160,7 +160,7 @@ def qualify_item(item, user, action, params=None, idempotency_key="", *, team_id
     return Outcome(item, True, message)
 
 
-def qualify_items(items, user, action, idempotency_key=""):
+def qualify_items(items, user, action, params=None, idempotency_key=""):
     """The bulk bar: `action` applied to each of `items` exactly as its row's button would (its
     own claim, Action row, upstream read-back and idempotency key), one Outcome per item. An item
     that fails or is refused does not stop the others: a source that is down fails its own items
@@ -179,7 +179,7 @@ def qualify_items(items, user, action, idempotency_key=""):
             outcomes.append(Outcome(item, False, message))
             continue
         try:
-            outcome = qualify_item(item, user, action, {}, idempotency_key, team_ids=team_ids)
+            outcome = qualify_item(item, user, action, params, idempotency_key, team_ids=team_ids)
         except (PermissionDenied, QualifyError) as exc:
             outcome = Outcome(item, False, str(exc))
         except Exception:

@@ -276,7 +276,13 @@ def qualify_items(request):
     visible = Item.objects.visible_to(request.user, _team_ids(request))
     by_pk = visible.select_related("source", "source__team").in_bulk(pks)
     items = [by_pk[pk] for pk in pks if pk in by_pk]
-    outcomes = qualify.qualify_items(items, request.user, action, request.POST.get("key", ""))
+    params = {
+        "ignoreCount": request.POST.get("ignore_count"),
+        "ignoreWindow": request.POST.get("ignore_window"),
+    }
+    outcomes = qualify.qualify_items(
+        items, request.user, action, params, request.POST.get("key", "")
+    )
     summary = _bulk_summary(ACTIONS[action].label, outcomes)
     if not request.htmx:
         messages.add_message(

@@ -123,6 +123,26 @@ def test_an_upstream_refusal_marks_its_item_failed_and_retryable(
     assert "appliqué à 2 éléments sur 2" in response.text
 
 
+def test_attendu_in_bulk_takes_the_threshold_given_else_each_team_s_own(
+    member_client, member, source, flaky_backend
+):
+    source.team.expected_ignore_count = 3
+    source.team.save()
+    mine, other = ItemFactory(source=source), ItemFactory(source=SourceFactory(name="other"))
+    MembershipFactory(team=other.source.team, user=member)
+    bulk(member_client, "expected", [mine, other])
+    assert dict(Item.objects.values_list("pk", "qualification_params")) == {
+        mine.pk: {"ignoreCount": 3, "ignoreWindow": 10080},
+        other.pk: {"ignoreCount": 10, "ignoreWindow": 10080},
+    }
+    data = {"action": "expected", "items": [mine.pk], "key": "k2", "ignore_window": "60"}
+    member_client.post(BULK, data, headers=HTMX)
+    assert Item.objects.get(pk=mine.pk).qualification_params == {
+        "ignoreCount": 3,
+        "ignoreWindow": 60,
+    }
+
+
 def test_a_double_click_does_one_thing(member_client, source, flaky_backend):
     items = ItemFactory.create_batch(3, source=source)
     bulk(member_client, "temporary", items)
