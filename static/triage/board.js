@@ -57,7 +57,7 @@ document.addEventListener("keydown", (event) => {
     const button = row.querySelector(`button[name=action][value=${KEYS[event.key]}]`);
     if (button) button.click();
   } else if (event.key === "x" && row) {
-    const box = row.querySelector("input.bulk-select");
+    const box = row.querySelector("input[form=bulk-form]");
     if (box) box.click();
   } else if (event.key === "?") {
     const help = document.getElementById("board-keys");
@@ -90,7 +90,7 @@ let lastBox = null;
 let bulkFirst = null; // the first selected row's id when the bulk bar was pressed
 
 function boxes() {
-  return Array.from(document.querySelectorAll("input.bulk-select"));
+  return Array.from(document.querySelectorAll("tr input[form=bulk-form]"));
 }
 
 function updateBulk() {
@@ -114,7 +114,7 @@ document.addEventListener("click", (event) => {
   if (box.id === "bulk-all") {
     boxes().forEach((other) => { other.checked = box.checked; });
     lastBox = null;
-  } else if (box.classList.contains("bulk-select")) {
+  } else if (box.form && box.form.id === "bulk-form") {
     const all = boxes();
     if (event.shiftKey && lastBox && all.includes(lastBox)) {
       const [from, to] = [all.indexOf(lastBox), all.indexOf(box)].sort((a, b) => a - b);

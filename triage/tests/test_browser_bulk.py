@@ -25,7 +25,7 @@ def test_a_shift_click_selects_a_range_and_attendu_qualifies_each_row(
     assert bar.locator("#bulk-count output").inner_text() == "0"
 
     def box(item):
-        return page.locator(f'tr[data-item-id="{item.pk}"] input.bulk-select')
+        return page.locator(f'tr[data-item-id="{item.pk}"] input[name=items]')
 
     page.keyboard.press("j")
     page.keyboard.press("x")  # the keyboard's tick, on the focused first row
