@@ -342,3 +342,26 @@ def test_a_refusal_about_one_item_does_not_hold_back_the_rest_of_its_source(
     rows = rows_in(bulk(sentry_client, "resolved", items))
     assert "prod ne l'a pas appliqué" in rows[items[0].pk]
     assert "Résolu." in rows[items[1].pk]
+
+
+def test_bug_in_bulk_opens_one_github_issue_per_item_and_comments_each_on_sentry(
+    sentry_source, fake_sentry, fake_github, sentry_client
+):
+    sentry_source.github_repository = "acme/app"
+    sentry_source.save()
+    issues = [fake_sentry.add_issue(title=f"NoMethodError {n}") for n in range(2)]
+    sync_source(sentry_source.pk)
+    items = list(Item.objects.order_by("pk"))
+    rows = rows_in(bulk(sentry_client, "bug", items))
+    bulk(sentry_client, "bug", items)  # a double click
+    opened = fake_github.issues("acme/app")
+    assert sorted(issue["title"].split("] ")[1] for issue in opened) == [
+        "NoMethodError 0",
+        "NoMethodError 1",
+    ]
+    for item, issue in zip(items, issues, strict=True):
+        item.refresh_from_db()
+        assert item.qualification == Item.Qualification.BUG
+        assert "Issue GitHub ouverte." in rows[item.pk]
+        (comment,) = fake_sentry.comments[issue["id"]]
+        assert item.github_issue_url in str(comment)
