@@ -18,6 +18,8 @@ def test_a_shift_click_selects_a_range_and_attendu_qualifies_each_row(
     page = browser_page
     items = ItemFactory.create_batch(5, source=vigie)  # shown in this order (newest first)
     log_in(page, live_server)
+    counts_asked = []
+    page.on("request", lambda r: counts_asked.append(r.url) if "/board/counts" in r.url else None)
     bar = page.locator("#bulk-form")
     expected = bar.get_by_role("button", name="Attendu", exact=True)
     assert expected.get_attribute("aria-describedby") == "bulk-count"
@@ -61,6 +63,13 @@ def test_a_shift_click_selects_a_range_and_attendu_qualifies_each_row(
         items[4].pk: "",
     }
     assert Action.objects.filter(action="expected", upstream_ok=True).count() == 3
+
+    # A row's own button refreshes the counts line too, once.
+    page.locator(f'tr[data-item-id="{items[3].pk}"]').get_by_role(
+        "button", name="Temporaire", exact=True
+    ).click()
+    page.locator("#board-counts", has_text="1 élément non qualifié").wait_for()
+    assert len(counts_asked) == 2
 
     page.locator("#bulk-all").click()
     assert all(box(item).is_checked() for item in items)
