@@ -49,6 +49,7 @@ class BoardAction:
     undo: Any = None  # (item, params of the undo) -> like `write`, for a confirmed one
     needs: str = ""  # the backend capability it needs; else listed in backend.qualifications
     on_row: bool = True  # a button of its own on the board's rows (else on the detail only)
+    bulk: bool = False  # also in the bulk bar above the list, applied to each selected row
 
     def offered_by(self, backend, kind):
         if kind not in self.kinds:
@@ -393,6 +394,7 @@ ACTIONS = {
             qualification=Item.Qualification.TEMPORARY,
             clean=_temporary_params,
             undo=_reopen,
+            bulk=True,
         ),
         BoardAction(
             "bug",
@@ -401,6 +403,7 @@ ACTIONS = {
             kinds=ISSUE_KINDS,
             qualification=Item.Qualification.BUG,
             undo=_reopen,
+            bulk=True,
         ),
         BoardAction(
             "expected",
@@ -410,6 +413,7 @@ ACTIONS = {
             qualification=Item.Qualification.EXPECTED,
             clean=_expected_params,
             undo=_reopen,
+            bulk=True,
         ),
         BoardAction(
             "resolved",
@@ -418,6 +422,7 @@ ACTIONS = {
             kinds=(Item.Kind.ISSUE,),
             qualification=Item.Qualification.RESOLVED,
             undo=_reopen,
+            bulk=True,
         ),
         BoardAction(
             "take",
@@ -491,5 +496,7 @@ ACTIONS = {
 }
 # The actions that set a qualification (and so can be undone, and count in the handover).
 QUALIFICATIONS = tuple(name for name, action in ACTIONS.items() if action.qualification)
+# The bulk bar's buttons, in the board's order.
+BULK_ACTIONS = tuple(name for name, action in ACTIONS.items() if action.bulk)
 # The small requests' ones: the handover lists them one by one.
 REQUEST_ACTIONS = tuple(name for name in QUALIFICATIONS if ACTIONS[name].kinds == REQUEST)
