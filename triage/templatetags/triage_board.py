@@ -1,5 +1,6 @@
 from django import template
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -48,3 +49,10 @@ def http_url(value):
     """`value` if it is an http(s) URL, else "": upstream URLs never become javascript: links."""
     value = str(value or "")
     return value if value.startswith(("https://", "http://")) else ""
+
+
+@register.filter
+def ago(value):
+    """The time since `value` in its largest unit ("3 jours", not "3 jours, 4 heures"): the
+    board's column stays one short line; the exact time is the element's title."""
+    return timesince(value, depth=1)
