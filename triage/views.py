@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from rotation.context_processors import current_watch
-from triage import detail, qualify
+from triage import charts, detail, qualify
 from triage.actions import ACTIONS
 from triage.models import Item, ItemQuerySet, Source
 
@@ -173,6 +173,7 @@ def item_detail(request, pk):
         "facts": facts,
         "first_seen": _moment(facts.get("first_seen")) or item.first_seen,
         "last_seen": _moment(facts.get("last_seen")) or item.last_seen,
+        "charts": charts.charts_for(item, facts),
         "actions": item.actions.select_related("user").order_by("-created_at", "-pk")[:50],
         "can_qualify": qualify.can_qualify(request.user, item.source, team_ids),
         "offered": qualify.offered_actions(item.source, item.kind),

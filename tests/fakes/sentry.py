@@ -415,8 +415,12 @@ class FakeSentry:
         return {k: v for k, v in issue.items() if not k.startswith("_")}
 
     def _detail(self, issue):
+        # The issue's own endpoint gives both periods: hourly for 24 h, daily for 30 d.
+        today = int(datetime.now(UTC).timestamp()) // 86400 * 86400
+        daily = [[today - (29 - d) * 86400, d % 4] for d in range(30)]
         return {
             **self._public(issue),
+            "stats": {**(issue.get("stats") or {}), "30d": issue.get("_stats_30d", daily)},
             "activity": [],
             "firstRelease": self._release(issue.get("_first_release")),
             "lastRelease": self._release(issue.get("_last_release")),
