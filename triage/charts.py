@@ -1,7 +1,8 @@
 """The detail's event charts: the last 24 hours by hour and the last 30 days by day.
 
 From the source's own statistics when it gives them (a Sentry issue carries `stats` "24h" and
-"30d" as [timestamp, count] pairs), else, for 24 hours, from the event counts the sync mirrors
+"30d" as [timestamp, count] pairs; a backend may give them without a detail read,
+`mirrored_stats`), else, for 24 hours, from the event counts the sync mirrors
 (ItemCount rows, in one query; they are kept COUNT_HISTORY, a day, so Vigie has no 30-day
 history of its own). Drawn on the server as SVG bars; the template lists the values as a table,
 the text alternative.
@@ -12,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from triage.sources import backend_for
 
 WIDTH, HEIGHT = 240, 48
 # period -> (bucket length, buckets shown, title)
@@ -111,8 +114,14 @@ def charts_for(item, facts, now=None):
     request has comments, not events, and no chart."""
     if item.kind == item.Kind.REQUEST:
         return []
+    now = now or timezone.now()
     stats = facts.get("stats") if isinstance(facts.get("stats"), dict) else {}
-    hourly = from_stats(stats.get("24h"), "24h") or from_counts(item, now or timezone.now())
+    if not stats:
+        try:
+            stats = backend_for(item.source).mirrored_stats(item, now)
+        except LookupError:
+            stats = {}
+    hourly = from_stats(stats.get("24h"), "24h") or from_counts(item, now)
     return [
         hourly or Chart("24h"),
         from_stats(stats.get("30d"), "30d") or Chart("30d"),

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 from rotation.context_processors import current_watch
 from triage import charts, detail, qualify
 from triage.actions import ACTIONS
-from triage.models import Item, ItemQuerySet, Source
+from triage.models import DemoIssue, Item, ItemQuerySet, Source
+from vigie.markdown import safe_markdown
 
 PER_PAGE = 50
 ITEM_PLACEHOLDER = "__item_pk__"  # in the buttons rendered once per source, the row's pk
@@ -182,6 +183,29 @@ def item_detail(request, pk):
     if request.htmx:
         return render(request, "triage/item_detail.html#detail", context)
     return render(request, "triage/item_detail.html", context)
+
+
+def _demo_issues(request):
+    """The demo tracker's issues in the bug repositories of the sources the user may see."""
+    sources = Source.objects.visible_to(request.user, _team_ids(request))
+    return DemoIssue.objects.filter(repo__in=sources.values("github_repository"))
+
+
+@require_GET
+def demo_issues(request):
+    """The demo's issue tracker: what **Bug** opened for the demo source instead of GitHub."""
+    return render(request, "triage/demo_issues.html", {"issues": _demo_issues(request)[:200]})
+
+
+@require_GET
+def demo_issue(request, pk):
+    """One of them, with its body as GitHub would have received it (Markdown), and rendered."""
+    issue = get_object_or_404(_demo_issues(request), pk=pk)
+    context = {
+        "issue": issue,
+        "body_html": mark_safe(safe_markdown(issue.body)),  # noqa: S308 (sanitised by nh3)
+    }
+    return render(request, "triage/demo_issue.html", context)
 
 
 def _moment(value):
