@@ -390,11 +390,14 @@ class SentryBackend(SourceBackend):
 
     def detail(self, item):
         """The issue (releases, first/last seen, users) and its latest event (exception,
-        frames, tags, breadcrumbs), cut to what the panel shows."""
-        issue = self._json(self._call("GET", self._issue_path(item.external_id)))
+        frames, tags, breadcrumbs), cut to what the panel shows. Both are asked at once: the
+        panel waits for one round trip, not two."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            latest = pool.submit(self._latest_event, item)
+            issue = self._json(self._call("GET", self._issue_path(item.external_id)))
+            event = latest.result()
         if not isinstance(issue, dict):
             raise SourceError("Sentry's issue is not an object")
-        event = self._latest_event(item)
         tags = _event_tags(event)
         return {
             "exception": _exception(event),
