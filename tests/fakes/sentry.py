@@ -55,6 +55,10 @@ class FakeSentry:
         self.script = []  # (status, headers, body) answered before anything else
         self.delay = 0.0
         self.requests = []  # (method, path, query) as received
+        # Requests being answered at the same time, and the most seen: a client that asks
+        # two things at once shows 2 when `delay` keeps the first one open.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._ids = itertools.count(4_200_000)
         self._lock = threading.RLock()
         self._order = None
@@ -237,6 +241,16 @@ class FakeSentry:
     # HTTP -----------------------------------------------------------------------------
 
     def _handle(self, handler, method):
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self._answer(handler, method)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, handler, method):
         parts = urlsplit(handler.path)
         query = parse_qs(parts.query, keep_blank_values=True)
         length = int(handler.headers.get("Content-Length") or 0)

@@ -150,3 +150,6 @@ def test_the_demo_detail_has_both_charts(loaded, admin_client):
     page = admin_client.get(f"/board/items/{item.pk}").content.decode()
     assert page.split('id="chart-24h"')[1].split("</figure>")[0].count("<rect ") == 24
     assert page.split('id="chart-30d"')[1].split("</figure>")[0].count("<rect ") == 30
+    # Its forms say where their writes go: nowhere but the demo.
+    assert "Issue de démo existante (numéro)" in page and "envoyé nulle part" in page
+    assert f"<dt>utilisateurs</dt><dd>{item.user_count}</dd>" in page
