@@ -17,9 +17,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from rotation.context_processors import current_watch
-from triage import detail, qualify
+from triage import charts, detail, qualify
 from triage.actions import ACTIONS, BULK_ACTIONS
-from triage.models import Item, ItemQuerySet, Source
+from triage.models import DemoIssue, Item, ItemQuerySet, Source
+from vigie.markdown import safe_markdown
 
 # Sentry's own page size: three screens at 1366x768, and the board stays under 80 KiB of HTML
 # (bench/board.py) as its rows get richer.
@@ -194,6 +195,7 @@ def item_detail(request, pk):
         "facts": facts,
         "first_seen": _moment(facts.get("first_seen")) or item.first_seen,
         "last_seen": _moment(facts.get("last_seen")) or item.last_seen,
+        "charts": charts.charts_for(item, facts),
         "actions": item.actions.select_related("user").order_by("-created_at", "-pk")[:50],
         "can_qualify": qualify.can_qualify(request.user, item.source, team_ids),
         "offered": qualify.offered_actions(item.source, item.kind),
@@ -202,6 +204,29 @@ def item_detail(request, pk):
     if request.htmx:
         return render(request, "triage/item_detail.html#detail", context)
     return render(request, "triage/item_detail.html", context)
+
+
+def _demo_issues(request):
+    """The demo tracker's issues in the bug repositories of the sources the user may see."""
+    sources = Source.objects.visible_to(request.user, _team_ids(request))
+    return DemoIssue.objects.filter(repo__in=sources.values("github_repository"))
+
+
+@require_GET
+def demo_issues(request):
+    """The demo's issue tracker: what **Bug** opened for the demo source instead of GitHub."""
+    return render(request, "triage/demo_issues.html", {"issues": _demo_issues(request)[:200]})
+
+
+@require_GET
+def demo_issue(request, pk):
+    """One of them, with its body as GitHub would have received it (Markdown), and rendered."""
+    issue = get_object_or_404(_demo_issues(request), pk=pk)
+    context = {
+        "issue": issue,
+        "body_html": mark_safe(safe_markdown(issue.body)),  # noqa: S308 (sanitised by nh3)
+    }
+    return render(request, "triage/demo_issue.html", context)
 
 
 def _moment(value):

@@ -42,6 +42,7 @@ TOP_FRAMES = 8
 DETAIL_FRAMES = 30
 DETAIL_CONTEXT_LINES = 11
 DETAIL_BREADCRUMBS = 10
+DETAIL_STATS = 31  # buckets of each period kept: 24 hours, 30 days (and the current one)
 DETAIL_TEXT = 4000  # characters of one exception value, context line, tag or breadcrumb
 DETAIL_TAGS = ("environment", "release", "transaction", "url", "browser", "browser.name")
 
@@ -389,11 +390,14 @@ class SentryBackend(SourceBackend):
 
     def detail(self, item):
         """The issue (releases, first/last seen, users) and its latest event (exception,
-        frames, tags, breadcrumbs), cut to what the panel shows."""
-        issue = self._json(self._call("GET", self._issue_path(item.external_id)))
+        frames, tags, breadcrumbs), cut to what the panel shows. Both are asked at once: the
+        panel waits for one round trip, not two."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            latest = pool.submit(self._latest_event, item)
+            issue = self._json(self._call("GET", self._issue_path(item.external_id)))
+            event = latest.result()
         if not isinstance(issue, dict):
             raise SourceError("Sentry's issue is not an object")
-        event = self._latest_event(item)
         tags = _event_tags(event)
         return {
             "exception": _exception(event),
@@ -407,6 +411,7 @@ class SentryBackend(SourceBackend):
             "user_count": issue.get("userCount"),
             "assignee": _assignee_name(issue.get("assignedTo")),
             "event_id": str(event.get("eventID") or "")[:64],
+            "stats": _stats(issue.get("stats")),
         }
 
     def bug_report(self, item):
@@ -517,6 +522,22 @@ def detail_frames(event, limit=DETAIL_FRAMES):
         }
         for frame in ordered[:limit]
     ]
+
+
+def _stats(stats):
+    """The issue's hourly ("24h") and daily ("30d") event counts as [timestamp, count] pairs,
+    cut to what the charts show (the cache keeps them with the rest)."""
+    if not isinstance(stats, dict):
+        return {}
+    return {
+        period: [
+            [pair[0], pair[1]]
+            for pair in stats[period][-DETAIL_STATS:]
+            if isinstance(pair, list | tuple) and len(pair) == 2
+        ]
+        for period in ("24h", "30d")
+        if isinstance(stats.get(period), list)
+    }
 
 
 def _breadcrumbs(event, limit=DETAIL_BREADCRUMBS):
