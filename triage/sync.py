@@ -206,7 +206,7 @@ def upsert(source, batch, *, at=None, first=False):
             continue
         elif _came_back(data, qualification=known[1], qualified_at=known[2]):
             came_back.append(data.external_id)
-        rows.append((data.external_id, values, signature))
+        rows.append((data.external_id, *values, signature))
     if rows:
         with transaction.atomic():
             _ItemWriter(connection).write(source, rows)
@@ -231,31 +231,29 @@ class _ItemWriter:
     to Item needs nothing here.
     """
 
-    # The order of a row's values: `(external_id, *upstream values, digest)`.
-    VALUES = ("external_id", *DATA_FIELDS, "upstream_digest")
+    # The columns a sync writes, in a row's order.
+    WRITTEN = ("external_id", *DATA_FIELDS, "upstream_digest")
 
     def __init__(self, connection):
         self.connection = connection
         ops = connection.ops
         meta = Item._meta
-        self.fields = [f for f in meta.concrete_fields if not f.primary_key]
-        # Per column: where its value is in a row and how it is adapted, or None for a
-        # constant of the batch (the source, the local fields' defaults).
-        self.plan = [
-            (self.VALUES.index(f.name), self._adapter(f)) if f.name in self.VALUES else None
-            for f in self.fields
-        ]
-        columns = ", ".join(ops.quote_name(f.column) for f in self.fields)
+        written = [meta.get_field(name) for name in self.WRITTEN]
+        # Then the batch's constants: the source, the local fields' defaults.
+        self.constant = [f for f in meta.concrete_fields if not f.primary_key and f not in written]
+        self.adapters = [self._adapter(field) for field in written]
+        fields = written + self.constant
         conflict = ops.on_conflict_suffix_sql(
-            self.fields,
+            fields,
             OnConflict.UPDATE,
             [meta.get_field(name).column for name in Item.UPSTREAM_FIELDS],
             [meta.get_field(name).column for name in ("source", "external_id")],
         )
         self.sql = (
             f"{ops.insert_statement(on_conflict=OnConflict.UPDATE)} "
-            f"{ops.quote_name(meta.db_table)} ({columns}) "
-            f"VALUES ({', '.join(['%s'] * len(self.fields))}) {conflict}"
+            f"{ops.quote_name(meta.db_table)} "
+            f"({', '.join(ops.quote_name(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) {conflict}"
         )
 
     def _adapter(self, field):
@@ -276,18 +274,16 @@ class _ItemWriter:
         return lambda value: value if type(value) in (str, int) else prepare(value)
 
     def write(self, source, rows):
-        """`rows`: (external_id, upstream values, digest)."""
+        """`rows`: the WRITTEN values of each item."""
         template = Item(source=source)
         constants = [
-            f.get_db_prep_save(f.pre_save(template, add=True), self.connection) for f in self.fields
+            f.get_db_prep_save(f.pre_save(template, add=True), self.connection)
+            for f in self.constant
         ]
-        plan = list(zip(self.plan, constants, strict=True))
-        params = []
-        for external_id, values, signature in rows:
-            values = (external_id, *values, signature)
-            params.append(
-                [constant if step is None else step[1](values[step[0]]) for step, constant in plan]
-            )
+        adapters = self.adapters
+        params = [
+            [adapt(v) for adapt, v in zip(adapters, row, strict=True)] + constants for row in rows
+        ]
         with self.connection.cursor() as cursor:
             cursor.executemany(self.sql, params)
 
