@@ -51,7 +51,7 @@ def parse_datetime(value):
     """Sentry's ISO 8601 timestamps ("2026-11-23T10:00:00Z", with or without fractions)."""
     if not isinstance(value, str) or not value:
         return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return datetime.fromisoformat(value)  # "Z" included, since Python 3.11
 
 
 def next_cursor(response):
@@ -243,6 +243,9 @@ class SentryBackend(SourceBackend):
                 raise ValueError("no lastSeen")
             stats = (issue.get("stats") or {}).get(STATS_PERIOD) or []
             assigned = issue.get("assignedTo") or {}
+            # The stats are kept once, as recent_counts.
+            payload = dict(issue)
+            payload.pop("stats", None)
             return ItemData(
                 external_id=str(external_id),
                 title=title,
@@ -258,8 +261,7 @@ class SentryBackend(SourceBackend):
                 short_id=issue.get("shortId") or "",
                 assignee=_assignee_name(assigned),
                 recent_counts=[int(count) for _ts, count in stats],
-                # The stats are kept once, as recent_counts.
-                payload={key: value for key, value in issue.items() if key != "stats"},
+                payload=payload,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             self.skipped += 1
