@@ -2,42 +2,26 @@
 real errors sent through sentry-sdk, Vigie's sync, a click on the board, the result read back
 from Bugsink's own API. One Bugsink for the module; its virtual environment is cached in var/."""
 
-import fcntl
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import textwrap
-import time
-from pathlib import Path
 
 import pytest
 import requests
-from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from rotation.models import Team
 from rotation.tests.factories import MembershipFactory
+from tests.bugsink import Bugsink, Unavailable, free_port
 from triage.models import Item, Source
+from triage.sources.bugsink import BugsinkBackend
 from triage.sync import sync_source
 
 # One Bugsink for the module: its tests go to one xdist worker (make test runs --dist loadgroup).
 pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.xdist_group("bugsink")]
 
-VENV = Path(django_settings.BASE_DIR) / "var" / "bugsink-venv"
 TOKEN_ENV = "VIGIE_TEST_BUGSINK_TOKEN"
-QUOTAS = """
-BUGSINK.update({
-    "MAX_EVENTS_PER_PROJECT_PER_5_MINUTES": 1_000_000,
-    "MAX_EVENTS_PER_PROJECT_PER_HOUR": 1_000_000,
-    "MAX_EVENTS_PER_5_MINUTES": 1_000_000,
-    "MAX_EVENTS_PER_HOUR": 1_000_000,
-    "INGEST_STORE_BASE_DIR": %r,
-})
-DATABASES["default"]["NAME"] = %r
-DATABASES["snappea"]["NAME"] = %r
-"""
 SEND = textwrap.dedent(
     """
     import sys, sentry_sdk
@@ -57,109 +41,23 @@ SEND = textwrap.dedent(
 )
 
 
-def _unavailable(reason):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"Bugsink could not be installed or started: {reason}")
-    pytest.skip(f"Bugsink not available: {reason}")
-
-
-def _bugsink_venv():
-    VENV.parent.mkdir(exist_ok=True)
-    # The SQLite and PostgreSQL runs of CI, or two workers, share it: one installs it.
-    with open(VENV.parent / "bugsink-venv.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _install()
-
-
-def _install():
-    manage = VENV / "bin" / "bugsink-manage"
-    if manage.exists():
-        return manage
-    shutil.rmtree(VENV, ignore_errors=True)
-    try:
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, timeout=120)
-        subprocess.run(
-            [str(VENV / "bin" / "pip"), "install", "--quiet", "bugsink"],
-            check=True,
-            timeout=600,
-            capture_output=True,
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        shutil.rmtree(VENV, ignore_errors=True)
-        _unavailable(str(exc)[:300])
-    return manage
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Bugsink:
-    def __init__(self, url, token):
-        self.url, self.token = url, token
-
-    def api(self, method, path, **kwargs):
-        response = requests.request(
-            method,
-            f"{self.url}/api/canonical/0/{path}",
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=30,
-            **kwargs,
-        )
-        response.raise_for_status()
-        return response.json()
-
-    def issues(self, project):
-        return self.api("GET", "issues/", params={"project": project})["results"]
-
-
 @pytest.fixture(scope="module")
 def bugsink(tmp_path_factory):
-    manage = _bugsink_venv()
-    home = tmp_path_factory.mktemp("bugsink")
-    port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bugsink_conf", "PYTHONPATH": str(home)}
-    env.pop("DATABASE_URL", None)
-    run = {"cwd": home, "env": env, "check": True, "capture_output": True, "timeout": 300}
-    create_conf = VENV / "bin" / "bugsink-create-conf"
-    subprocess.run([create_conf, "--template=local", f"--port={port}", "--host=127.0.0.1"], **run)
-    with open(home / "bugsink_conf.py", "a") as conf:
-        conf.write(
-            QUOTAS % (str(home / "ingest"), str(home / "db.sqlite3"), str(home / "snappea.sqlite3"))
-        )
-    subprocess.run([manage, "migrate", "-v0"], **run)
-    subprocess.run([manage, "migrate", "snappea", "--database=snappea", "-v0"], **run)
-    token = subprocess.run([manage, "create_auth_token"], text=True, **run).stdout.strip()
-    server = subprocess.Popen(
-        [manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=home,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    instance = Bugsink(f"http://127.0.0.1:{port}", token)
+    instance = Bugsink(tmp_path_factory.mktemp("bugsink"))
     try:
-        for _ in range(150):
-            try:
-                instance.api("GET", "projects/")
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        else:
-            _unavailable("its server did not answer")
-        team = instance.api("POST", "teams/", json={"name": "vigie"})
-        project = instance.api("POST", "projects/", json={"name": "prod", "team": team["id"]})
-        project = instance.api("GET", f"projects/{project['id']}/")
+        instance.start()
+    except Unavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Bugsink could not be installed or started: {exc}")
+        pytest.skip(f"Bugsink not available: {exc}")
+    try:
+        instance.project, instance.dsn = instance.create_project("prod")
         subprocess.run(
-            [sys.executable, "-c", SEND, project["dsn"]], check=True, timeout=60, env=env
+            [sys.executable, "-c", SEND, instance.dsn], check=True, timeout=60, env=instance.env
         )
-        instance.project, instance.dsn = str(project["id"]), project["dsn"]
         yield instance
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        instance.stop()
 
 
 @pytest.fixture
@@ -329,7 +227,7 @@ def test_bugsink_down_is_recorded_and_nothing_is_lost(board, monkeypatch):
     waits = []
     monkeypatch.setattr("triage.sources.bugsink.time.sleep", waits.append)
     kept = Item.objects.filter(source=source).count()
-    source.base_url = f"http://127.0.0.1:{_free_port()}"
+    source.base_url = f"http://127.0.0.1:{free_port()}"
     source.save()
     run = sync_source(source.pk)
     source.refresh_from_db()
@@ -350,6 +248,33 @@ def test_a_new_occurrence_after_temporaire_brings_the_issue_back(board, bugsink)
     item.refresh_from_db()
     assert item.came_back and item.upstream_status == "unresolved"
     assert item.tally == _upstream(bugsink, item)["digested_event_count"]
+
+
+PAGE = 250  # Bugsink's page size for issues (IssuesCursorPagination)
+
+
+def test_more_than_one_page_of_issues_is_mirrored_completely(bugsink, monkeypatch):
+    """One issue more than a page: the second page, reached through the cursor of Bugsink's
+    `next` link, holds exactly one. Seeding 251 issues through the ingest API is most of the
+    test: 15 s on 2 busy cores (load 4.8), so it is one test and the minimum past a page."""
+    project, dsn = bugsink.create_project("big")
+    bugsink.seed(dsn, PAGE + 1)
+    monkeypatch.setenv(TOKEN_ENV, bugsink.token)
+    source = Source.objects.create(
+        kind="bugsink",
+        name="bugsink-big",
+        team=Team.objects.create(slug="big-team", name="Big"),
+        base_url=bugsink.url,
+        scopes=[project],
+        secret_env=TOKEN_ENV,
+    )
+    backend = BugsinkBackend(source)
+    assert len(list(backend.fetch())) == PAGE + 1 and backend.requests == 2
+    run = sync_source(source.pk)
+    assert run.error == "" and run.created == PAGE + 1
+    mirrored = set(Item.objects.filter(source=source).values_list("external_id", flat=True))
+    assert mirrored == {issue["id"] for issue in bugsink.issues(project)}
+    assert sync_source(source.pk).created == 0
 
 
 # Last: it deletes an issue in the module's Bugsink.
