@@ -2,6 +2,7 @@
 real errors sent through sentry-sdk, Vigie's sync, a click on the board, the result read back
 from Bugsink's own API. One Bugsink for the module; its virtual environment is cached in var/."""
 
+import html
 import os
 import subprocess
 import sys
@@ -104,6 +105,9 @@ def test_sync_mirrors_the_project_and_the_board_escapes_titles(board, bugsink, c
     page = client.get("/board").content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert(1)</script>" not in page
+    detail = client.get(f"/board/items/{charge.pk}").content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in detail
+    assert "<script>alert(1)</script>" not in detail
     # A second sync with nothing new writes nothing.
     run = sync_source(source.pk)
     assert (run.created, run.updated) == (0, 0)
@@ -159,21 +163,32 @@ def test_bug_opens_one_github_issue_and_comments_its_url_in_bugsink(board, bugsi
     assert sum(t["kind"] == "manual_annotation" for t in history["results"]) == 1
 
 
-def test_a_wrong_token_marks_the_source_in_auth_error(board, monkeypatch):
+def _source_error_on_board(client):
+    page = client.get("/board").content.decode()
+    shown = page.split('class="source-error bad"', 1)[1].split("</p>", 1)[0]
+    return html.unescape(" ".join(shown.split()))
+
+
+def test_a_wrong_token_marks_the_source_in_auth_error(board, client, monkeypatch):
     source, _click = board
     monkeypatch.setenv(TOKEN_ENV, "not-the-token")
     run = sync_source(source.pk)
     source.refresh_from_db()
     assert source.state == Source.State.AUTH_ERROR
     assert "not-the-token" not in run.error
+    shown = _source_error_on_board(client)
+    assert "Source bugsink-prod : erreur d'authentification" in shown
+    assert "Bugsink a refusé le jeton (HTTP 401) : vérifiez le jeton" in shown
+    assert "not-the-token" not in shown
 
 
-def test_an_unknown_project_is_an_error_not_an_empty_board(board):
+def test_an_unknown_project_is_an_error_not_an_empty_board(board, client):
     source, _click = board
     source.scopes = ["999"]
     source.save()
     run = sync_source(source.pk)
-    assert "404" in run.error
+    assert run.error.startswith("Bugsink knows no project 999 (HTTP 404)")
+    assert "Bugsink ne connaît aucun projet 999 (HTTP 404)" in _source_error_on_board(client)
 
 
 def test_addsource_bugsink_then_sync(bugsink, monkeypatch, capsys):
@@ -222,8 +237,8 @@ def test_the_admin_shows_the_fields_bugsink_is_configured_with(board, admin_clie
     assert 'name="organization"' not in page and 'name="environment"' not in page
 
 
-def test_bugsink_down_is_recorded_and_nothing_is_lost(board, monkeypatch):
-    source, _click = board
+def test_bugsink_down_is_recorded_and_nothing_is_lost(board, client, monkeypatch):
+    source, click = board
     waits = []
     monkeypatch.setattr("triage.sources.bugsink.time.sleep", waits.append)
     kept = Item.objects.filter(source=source).count()
@@ -234,6 +249,14 @@ def test_bugsink_down_is_recorded_and_nothing_is_lost(board, monkeypatch):
     assert "ConnectionError" in run.error and len(waits) == 3
     assert source.state == Source.State.ERROR
     assert Item.objects.filter(source=source).count() == kept
+    assert (
+        f"Bugsink ne répond pas à {source.base_url} (ConnectionError) : rien n’est perdu"
+        in _source_error_on_board(client)
+    )
+    # A click meanwhile is kept locally and its write-back failure is shown on the row.
+    item = Item.objects.filter(source=source).first()
+    row = click(item, "resolved", "down1").content.decode()
+    assert "Bugsink ne répond pas" in row
 
 
 def test_a_new_occurrence_after_temporaire_brings_the_issue_back(board, bugsink):
@@ -278,7 +301,7 @@ def test_more_than_one_page_of_issues_is_mirrored_completely(bugsink, monkeypatc
 
 
 # Last: it deletes an issue in the module's Bugsink.
-def test_an_issue_deleted_in_bugsink_is_kept_and_marked_gone(board, bugsink):
+def test_an_issue_deleted_in_bugsink_is_kept_and_marked_gone(board, bugsink, client):
     source, _click = board
     item = Item.objects.get(source=source, title__contains="no stack trace")
     requests.delete(
@@ -291,3 +314,8 @@ def test_an_issue_deleted_in_bugsink_is_kept_and_marked_gone(board, bugsink):
     assert run.error == ""
     item.refresh_from_db()
     assert item.upstream_status == "gone"
+    # Off the list to qualify; among all items, marked.
+    assert item.title not in client.get("/board").content.decode()
+    page = client.get("/board?state=all").content.decode()
+    row = page.split(f'id="item-{item.pk}-title"', 1)[1].split("</td>", 1)[0]
+    assert "supprimée à la source" in row
