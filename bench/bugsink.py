@@ -63,7 +63,7 @@ def download(backend):
     """What any client pays: every page requested and its JSON decoded, nothing stored."""
     from triage.sources.bugsink import next_cursor
 
-    params = {"project": backend.project, "state": "open", "sort": "last_seen", "order": "desc"}
+    params = backend.list_params()
     count = pages = 0
     cursor = None
     while True:

@@ -184,9 +184,13 @@ class BugsinkBackend(SourceBackend):
 
     # Mirror side --------------------------------------------------------------------------
 
-    def fetch(self, *, since=None):
+    def list_params(self):
         """Open issues (neither resolved nor muted) of the project, newest `last_seen` first."""
-        params = {"project": self.project, "state": "open", "sort": "last_seen", "order": "desc"}
+        return {"project": self.project, "state": "open", "sort": "last_seen", "order": "desc"}
+
+    def fetch(self, *, since=None):
+        """The issues of `list_params()`, page after page through the cursor of `next`."""
+        params = self.list_params()
         cursor = None
         while True:
             try:
