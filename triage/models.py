@@ -364,6 +364,7 @@ class Item(models.Model):
         "closed": _("closed on GitHub"),
         "roadmap": _("moved to the roadmap"),
         "unlabelled": _("label taken off"),
+        "gone": _("deleted at the source"),  # kept here: its qualifications stay readable
     }
 
     @property
