@@ -718,6 +718,8 @@ class RuleHit(models.Model):
 
     def __str__(self):
         return f"{self.rule_id} -> {self.item_id} @ {self.at:%Y-%m-%d %H:%M}"
+
+
 class DemoIssue(models.Model):
     """An issue **Bug** opened in the demo's local tracker (triage.demo_tracker) instead of
     GitHub: the title and body exactly as GitHub would have received them, for a newcomer to
