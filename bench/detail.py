@@ -2,6 +2,7 @@
 
     uv run python bench/detail.py            # a throwaway SQLite database
     DATABASE_URL=postgres://… uv run python bench/detail.py
+    VIGIE_CACHE=database uv run python bench/detail.py   # the cache shared by every worker
 
 Two cases, printed beside their targets:
 - warm: the detail is in the cache (read less than 3 minutes ago), no upstream call;
@@ -51,6 +52,7 @@ def verdict(value, target):
 
 def main():
     _django.setup()
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.cache import cache
     from django.db import connection
@@ -120,10 +122,8 @@ def main():
         f"{upstream_calls:.0f} upstream calls per opening (at once), "
         f"{COLD_RUNS} runs"
     )
-    print(
-        "  the cache is Django's (settings.CACHES, LocMem by default): per process, so each "
-        "gunicorn worker reads an item from Sentry once per 3 minutes"
-    )
+    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    print(f"  cache: {backend} (VIGIE_CACHE; LocMemCache is per process)")
 
 
 if __name__ == "__main__":
