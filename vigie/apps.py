@@ -12,6 +12,7 @@ class VigieConfig(AppConfig):
         from vigie import shutdown
 
         post_migrate.connect(_sync_schedules, sender=self)
+        post_migrate.connect(create_cache_table, sender=self)
         post_spawn.connect(shutdown.listen, dispatch_uid="vigie.shutdown")
 
 
@@ -20,3 +21,10 @@ def _sync_schedules(using, **kwargs):
     from vigie.schedules import sync_schedules
 
     sync_schedules()
+
+
+def create_cache_table(using, **kwargs):
+    # VIGIE_CACHE=database: `migrate` makes its table (a no-op when it exists or is not used).
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)

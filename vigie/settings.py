@@ -197,7 +197,17 @@ SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
 if env.get_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# What Vigie caches: the item detail's upstream answers, the public status pages. "memory" is
+# per process (each gunicorn worker asks Sentry once per item); "database" is one table,
+# created by `migrate`, that every web worker and container shares.
+CACHE_BACKENDS = {
+    "MEMORY": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "DATABASE": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "vigie_cache",
+    },
+}
+CACHES = {"default": CACHE_BACKENDS[env.get_choice("VIGIE_CACHE", "MEMORY", tuple(CACHE_BACKENDS))]}
 
 # django-q2: the database is the broker, so SQLite alone runs web and worker.
 Q_CLUSTER = {
