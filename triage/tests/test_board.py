@@ -58,6 +58,12 @@ def test_last_seen_is_relative_with_the_exact_time_on_hover(member_client, sourc
     assert "title=" in html and "il y a" in html
 
 
+def test_last_seen_says_its_largest_unit_only_to_stay_one_short_line(member_client, source):
+    ItemFactory(source=source, last_seen=timezone.now() - timedelta(days=3, hours=4))
+    html = member_client.get(BOARD).content.decode()
+    assert ">il y a 3\xa0jours</time>" in html  # timesince joins with a no-break space
+
+
 @pytest.mark.parametrize("title", HOSTILE)
 def test_hostile_titles_and_culprits_are_escaped(member_client, source, title):
     ItemFactory(source=source, title=title, origin=title, permalink="javascript:alert(1)")
