@@ -10,6 +10,7 @@ tabs or a retry after a timeout never opens a second GitHub issue. What each act
 from dataclasses import dataclass
 from datetime import timedelta
 
+import structlog
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -20,9 +21,10 @@ from django.utils.translation import gettext_noop
 from rotation.models import Membership
 from triage import github
 from triage.actions import ACTIONS, NeedsConfirmation, QualifyError
-from triage.models import Action, Item
+from triage.models import Action, Item, RuleHit
 from triage.sources import backend_for
 from triage.sources.base import SourceError
+from vigie import http
 
 __all__ = [
     "NeedsConfirmation",
@@ -31,8 +33,11 @@ __all__ = [
     "can_qualify",
     "offered_actions",
     "qualify_item",
+    "qualify_items",
     "qualifying_team_ids",
 ]
+
+logger = structlog.get_logger(__name__)
 
 # A claim older than this belongs to a request that died: its item may be written again.
 STALE_CLAIM = timedelta(minutes=5)
@@ -43,6 +48,7 @@ class Outcome:
     item: Item
     ok: bool
     message: str = ""
+    error: SourceError | None = None  # why the write-back failed, when it did
 
 
 def qualifying_team_ids(user):
@@ -74,13 +80,14 @@ def offered_actions(source, kind=Item.Kind.ISSUE):
     return (*offered, "undo")
 
 
-def qualify_item(item, user, action, params=None, idempotency_key=""):
+def qualify_item(item, user, action, params=None, idempotency_key="", *, team_ids=None):
     """Apply one board action to `item` and write it back upstream. Returns an Outcome.
 
     Raises PermissionDenied for users outside the source's team, QualifyError for a request
     refused before any write (bad threshold, nothing to undo, a write already running).
+    `team_ids`: the user's qualifying_team_ids(), when the caller already has them.
     """
-    if not can_qualify(user, item.source):
+    if not can_qualify(user, item.source, team_ids):
         raise PermissionDenied(_("Only members of the source's team can qualify its items."))
     if action not in (*ACTIONS, "retry"):
         raise QualifyError(_("Unknown action."))
@@ -101,6 +108,8 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
         if item.writeback_state != Item.Writeback.FAILED or failed is None:
             raise QualifyError(_("Nothing to retry."))
         action, params = failed.action, failed.params
+    if action == "undo" and item.rule_id is not None:
+        return _undo_rule(item, user, key)
     chosen = ACTIONS[action]
     params = chosen.clean(item, user, params)
 
@@ -143,6 +152,7 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
             qualified_by=user if fields["qualification"] else None,
             qualified_at=now if fields["qualification"] else None,
             came_back=False,
+            rule=None,  # qualified by hand now, no longer by a rule
         )
     fields.update(
         writeback_state=Item.Writeback.NONE, writeback_failure={}, writeback_started_at=None
@@ -150,7 +160,83 @@ def qualify_item(item, user, action, params=None, idempotency_key=""):
     for name, value in fields.items():
         setattr(item, name, value)
     item.save(update_fields=list(fields))
+    if backend_for(item.source).demo:
+        message = _("%(message)s (demo).") % {"message": message.rstrip(".")}
     return Outcome(item, True, message)
+
+
+def _undo_rule(item, user, key):
+    """Take back a rule's pre-qualification: unqualified again, the hit marked undone and the
+    undo logged. Local only, as the pre-qualification was: nothing to write upstream."""
+    rule_id, qualification, name = item.rule_id, item.qualification, item.rule.name
+    now = timezone.now()
+    with transaction.atomic():
+        # Conditional: of two clicks at once, one takes it back and the other finds nothing.
+        taken = Item.objects.filter(pk=item.pk, rule_id=rule_id).update(
+            qualification=Item.Qualification.UNQUALIFIED,
+            qualification_params={},
+            qualified_by=None,
+            qualified_at=None,
+            rule=None,
+        )
+        if taken != 1:
+            raise QualifyError(_("Nothing to undo."))
+        RuleHit.objects.filter(item=item, rule_id=rule_id, undone_at__isnull=True).update(
+            undone_at=now, undone_by=user
+        )
+        Action.objects.create(
+            item=item,
+            user=user,
+            action="undo",
+            params={"undoes": qualification, "rule": rule_id},
+            idempotency_key=key,
+            upstream_ok=True,
+            upstream_response={"local": True},
+        )
+    item.refresh_from_db()
+    message = _("Pre-qualification by the rule %(rule)s undone: unqualified again.")
+    return Outcome(item, True, message % {"rule": name})
+
+
+def qualify_items(items, user, action, params=None, idempotency_key=""):
+    """The bulk bar: `action` applied to each of `items` exactly as its row's button would (its
+    own claim, Action row, upstream read-back and idempotency key), one Outcome per item. An item
+    that fails or is refused does not stop the others: a source that is down fails its own items
+    only, each with its reason. Once a source did not answer (after vigie.http's retries), its
+    other items are not sent: 20 items would each spend those retries again, past the web
+    worker's timeout, for the same answer."""
+    team_ids = qualifying_team_ids(user)
+    outcomes = []
+    down = {}  # source pk -> what it answered, for the sources that did not answer
+    for item in items:
+        if item.source_id in down:
+            message = _(
+                "Not sent: %(source)s did not answer for another item just before (%(error)s). "
+                "Select it again to retry."
+            ) % {"source": item.source.name, "error": down[item.source_id]}
+            outcomes.append(Outcome(item, False, message))
+            continue
+        try:
+            outcome = qualify_item(item, user, action, params, idempotency_key, team_ids=team_ids)
+        except (PermissionDenied, QualifyError) as exc:
+            outcome = Outcome(item, False, str(exc))
+        except Exception:
+            # A bug on one item: the others are still written; qualify_item already marked this
+            # one failed, and the error reaches Vigie's own error reporting.
+            logger.exception("bulk_qualify_crashed", item=item.pk, action=action)
+            outcome = Outcome(item, False, item.writeback_error or _("Unexpected error."))
+        if _unanswered(outcome.error):
+            down[item.source_id] = outcome.error
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _unanswered(error):
+    """The source itself failed, not this item: its credentials were refused, or a call still
+    failed after vigie.http's retries (no connection, timeout, 5xx, 429)."""
+    if error is None:
+        return False
+    return error.auth or (not error.permanent and isinstance(error.__context__, http.UpstreamError))
 
 
 def _claim(item):
@@ -189,4 +275,4 @@ def _failed(item, record, action, exc):
     item.writeback_failure = failure
     item.writeback_started_at = None
     item.save(update_fields=["writeback_state", "writeback_failure", "writeback_started_at"])
-    return Outcome(item, False, item.writeback_error)
+    return Outcome(item, False, item.writeback_error, error=exc)

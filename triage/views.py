@@ -12,16 +12,23 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from rotation.context_processors import current_watch
-from triage import detail, qualify
-from triage.actions import ACTIONS
-from triage.models import Item, ItemQuerySet, Source
+from triage import charts, detail, qualify
+from triage.actions import ACTIONS, BULK_ACTIONS
+from triage.models import DemoIssue, Item, ItemQuerySet, Source
+from vigie.markdown import safe_markdown
 
 # Sentry's own page size: three screens at 1366x768, and the board stays under 80 KiB of HTML
 # (bench/board.py) as its rows get richer.
 PER_PAGE = 25
+# The bulk bar acts on the rows of one page; more in one request is not the board asking.
+MAX_BULK = PER_PAGE
+# The client event a write answers with: the counts line refreshes itself right away.
+BOARD_CHANGED = "board-changed"
 ITEM_PLACEHOLDER = "__item_pk__"  # in the buttons rendered once per source, the row's pk
 TAKE_OVER = "take_over"  # the confirm step's action: "take", confirmed
 LEVELS = ("fatal", "error", "warning", "info", "debug")
@@ -33,6 +40,7 @@ STATES = {
     "came_back": (_("came back"), Q(came_back=True)),
     "failed": (_("write-back failed"), Q(writeback_state=Item.Writeback.FAILED)),
     "qualified": (_("qualified"), ~Q(qualification="")),
+    "by_rule": (_("pre-qualified by a rule"), Q(rule__isnull=False)),
     "all": (_("all"), Q()),
 }
 # Unqualified first, then the ignored items that came back, then the rest.
@@ -99,7 +107,7 @@ def _board_context(request):
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = (
         Item.objects.filter(pk__in=page.object_list)
-        .select_related("source", "source__team")
+        .select_related("source", "source__team", "rule")
         .with_undoable()
         # The raw upstream answer (big) and the source's token (a decryption per row): the
         # board shows neither.
@@ -107,6 +115,8 @@ def _board_context(request):
         .order_by(*BOARD_ORDER)
     )
     _prepare_rows(page, user, team_ids)
+    # The bulk bar offers what at least one row of the page offers.
+    bulk = {name for item in page for name in item.bulk_offered}
     sources = list(Source.objects.visible_to(user, team_ids).filter(enabled=True))
     return {
         "page": page,
@@ -120,6 +130,8 @@ def _board_context(request):
         "kinds": Item.Kind.choices,
         "states": [(key, label) for key, (label, _condition) in STATES.items()],
         "key": secrets.token_urlsafe(16),
+        "bulk_actions": [(name, str(ACTIONS[name].label)) for name in BULK_ACTIONS if name in bulk],
+        "bulk_key": secrets.token_urlsafe(16),
     }
 
 
@@ -137,17 +149,22 @@ def _prepare_rows(items, user, team_ids):
         item.can_qualify = qualify.can_qualify(user, item.source, team_ids)
         key = (item.source_id, item.kind)
         if key not in rendered:
-            rendered[key] = render_to_string(
+            offered = qualify.offered_actions(item.source, item.kind)
+            html = render_to_string(
                 "triage/board.html#actions",
                 {
                     "buttons": buttons,
-                    "offered": qualify.offered_actions(item.source, item.kind),
+                    "offered": offered,
                     "team": item.source.team,
                     "item_pk": ITEM_PLACEHOLDER,
                 },
             )
+            rendered[key] = html, tuple(name for name in BULK_ACTIONS if name in offered)
+        html, bulk = rendered[key]
+        # The bulk bar's actions this row takes: it gets a checkbox when there are some.
+        item.bulk_offered = bulk if item.can_qualify else ()
         # The buttons name their row's item for screen readers (aria-describedby).
-        item.actions_html = mark_safe(rendered[key].replace(ITEM_PLACEHOLDER, str(item.pk)))  # noqa: S308 (our own rendered template; the pk is an integer)
+        item.actions_html = mark_safe(html.replace(ITEM_PLACEHOLDER, str(item.pk)))  # noqa: S308 (our own rendered template; the pk is an integer)
 
 
 @require_GET
@@ -169,7 +186,7 @@ def item_detail(request, pk):
     """The panel beside the board (HTMX), or a page of its own at the same shareable URL."""
     team_ids = _team_ids(request)
     visible = Item.objects.visible_to(request.user, team_ids).select_related(
-        "source", "source__team"
+        "source", "source__team", "rule"
     )
     item = get_object_or_404(visible, pk=pk)
     loaded = detail.load(item)
@@ -180,6 +197,7 @@ def item_detail(request, pk):
         "facts": facts,
         "first_seen": _moment(facts.get("first_seen")) or item.first_seen,
         "last_seen": _moment(facts.get("last_seen")) or item.last_seen,
+        "charts": charts.charts_for(item, facts),
         "actions": item.actions.select_related("user").order_by("-created_at", "-pk")[:50],
         "can_qualify": qualify.can_qualify(request.user, item.source, team_ids),
         "offered": qualify.offered_actions(item.source, item.kind),
@@ -188,6 +206,29 @@ def item_detail(request, pk):
     if request.htmx:
         return render(request, "triage/item_detail.html#detail", context)
     return render(request, "triage/item_detail.html", context)
+
+
+def _demo_issues(request):
+    """The demo tracker's issues in the bug repositories of the sources the user may see."""
+    sources = Source.objects.visible_to(request.user, _team_ids(request))
+    return DemoIssue.objects.filter(repo__in=sources.values("github_repository"))
+
+
+@require_GET
+def demo_issues(request):
+    """The demo's issue tracker: what **Bug** opened for the demo source instead of GitHub."""
+    return render(request, "triage/demo_issues.html", {"issues": _demo_issues(request)[:200]})
+
+
+@require_GET
+def demo_issue(request, pk):
+    """One of them, with its body as GitHub would have received it (Markdown), and rendered."""
+    issue = get_object_or_404(_demo_issues(request), pk=pk)
+    context = {
+        "issue": issue,
+        "body_html": mark_safe(safe_markdown(issue.body)),  # noqa: S308 (sanitised by nh3)
+    }
+    return render(request, "triage/demo_issue.html", context)
 
 
 def _moment(value):
@@ -232,10 +273,7 @@ def qualify_item(request, pk):
         item, ok, message = outcome.item, outcome.ok, outcome.message
     if not request.htmx:
         messages.add_message(request, messages.SUCCESS if ok else messages.ERROR, message)
-        back = request.headers.get("Referer", "")
-        if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-            return redirect(back)
-        return redirect(reverse("triage:board"))
+        return _back_to_board(request)
     _prepare_rows([item], request.user, qualify.qualifying_team_ids(request.user))
     context = {
         "item": item,
@@ -244,4 +282,88 @@ def qualify_item(request, pk):
         "flash_ok": ok,
         "confirm_take": confirm,
     }
-    return render(request, "triage/board.html#item-row", context, status=status)
+    response = render(request, "triage/board.html#item-row", context, status=status)
+    return trigger_client_event(response, BOARD_CHANGED)
+
+
+@require_POST
+def qualify_items(request):
+    """The bulk bar: one action on the selected rows, each answered on its own row."""
+    action = request.POST.get("action", "")
+    pks = list(dict.fromkeys(int(v) for v in request.POST.getlist("items") if v.isdigit()))
+    if action not in BULK_ACTIONS:
+        error = _("Unknown action.")
+    elif not pks:
+        error = _("Select at least one item first.")
+    elif len(pks) > MAX_BULK:
+        error = _("Select at most %(max)s items at once.") % {"max": MAX_BULK}
+    else:
+        error = None
+    if error:
+        if not request.htmx:
+            messages.error(request, error)
+            return _back_to_board(request)
+        return render(request, "triage/board.html#bulk-result", {"summary": error}, status=422)
+
+    # What the user may not see is not theirs to act on: left out, as if not sent.
+    visible = Item.objects.visible_to(request.user, _team_ids(request))
+    by_pk = visible.select_related("source", "source__team").in_bulk(pks)
+    items = [by_pk[pk] for pk in pks if pk in by_pk]
+    params = {
+        "ignoreCount": request.POST.get("ignore_count"),
+        "ignoreWindow": request.POST.get("ignore_window"),
+    }
+    outcomes = qualify.qualify_items(
+        items, request.user, action, params, request.POST.get("key", "")
+    )
+    summary = _bulk_summary(ACTIONS[action].label, outcomes)
+    if not request.htmx:
+        messages.add_message(
+            request, messages.SUCCESS if all(o.ok for o in outcomes) else messages.ERROR, summary
+        )
+        for outcome in outcomes:
+            if not outcome.ok:
+                messages.error(request, f"{outcome.item.title[:80]}: {outcome.message}")
+        return _back_to_board(request)
+
+    # Read again in one query, with what the rows show (undo), rather than once per row.
+    fresh = visible.select_related("source", "source__team").with_undoable().defer("payload")
+    fresh = fresh.in_bulk([o.item.pk for o in outcomes])
+    # A failed row stays selected: the same button again retries the ones that failed.
+    rows = [
+        {"item": fresh[o.item.pk], "ok": o.ok, "message": o.message, "selected": not o.ok}
+        for o in outcomes
+    ]
+    team_ids = qualify.qualifying_team_ids(request.user)
+    _prepare_rows([row["item"] for row in rows], request.user, team_ids)
+    context = {
+        "summary": summary,
+        "rows": rows,
+        "key": secrets.token_urlsafe(16),
+        "bulk_key": secrets.token_urlsafe(16),
+    }
+    response = render(request, "triage/board.html#bulk-result", context)
+    return trigger_client_event(response, BOARD_CHANGED)
+
+
+def _bulk_summary(label, outcomes):
+    done = sum(1 for outcome in outcomes if outcome.ok)
+    failed = len(outcomes) - done
+    summary = ngettext(
+        "%(action)s: applied to %(done)s of %(total)s item.",
+        "%(action)s: applied to %(done)s of %(total)s items.",
+        done,
+    ) % {"action": label, "done": done, "total": len(outcomes)}
+    if failed:
+        summary += " " + ngettext(
+            "%(failed)s failed: see its row.", "%(failed)s failed: see their rows.", failed
+        ) % {"failed": failed}
+    return summary
+
+
+def _back_to_board(request):
+    """Without JavaScript: back to the board page the form was on."""
+    back = request.headers.get("Referer", "")
+    if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
+    return redirect(reverse("triage:board"))

@@ -9,7 +9,7 @@ document.addEventListener("htmx:beforeSwap", (event) => {
 });
 
 // The keyboard: j/k move between rows, o opens the detail, t/b/a/r/u press the row's
-// Temporaire/Bug/Attendu/Résolu/Annuler, ? lists the keys. Focus stays on the row after an
+// Temporaire/Bug/Attendu/Résolu/Annuler, x ticks the row's checkbox, ? lists the keys. Focus stays on the row after an
 // action, and every result is read out in one live region that is never swapped.
 const KEYS = { t: "temporary", b: "bug", a: "expected", r: "resolved", u: "undo" };
 
@@ -41,7 +41,9 @@ function announce(text) {
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   const target = event.target;
-  if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+  // A row's checkbox keeps the keys (x, j, k…): it is part of the row, not a text field.
+  const typing = "input:not([type=checkbox]), textarea, select, [contenteditable]";
+  if (target.closest && target.closest(typing)) return;
   const all = rows();
   if (!all.length) return;
   const row = currentRow();
@@ -54,6 +56,9 @@ document.addEventListener("keydown", (event) => {
   } else if (KEYS[event.key] && row) {
     const button = row.querySelector(`button[name=action][value=${KEYS[event.key]}]`);
     if (button) button.click();
+  } else if (event.key === "x" && row) {
+    const box = row.querySelector("input[form=bulk-form]");
+    if (box) box.click();
   } else if (event.key === "?") {
     const help = document.getElementById("board-keys");
     if (help) help.open = !help.open;
@@ -65,6 +70,12 @@ document.addEventListener("keydown", (event) => {
 
 document.addEventListener("htmx:afterSwap", (event) => {
   const swapped = event.detail.target;
+  if (swapped && swapped.id === "bulk-result") {
+    announce(swapped.textContent.trim());
+    // Focus on the first row the bulk answered, as a row's own button keeps it on its row.
+    if (bulkFirst) focusRow(document.querySelector(`tr[data-item-id="${bulkFirst}"]`));
+    return;
+  }
   if (!swapped || !swapped.dataset || !swapped.dataset.itemId) return;
   const row = document.querySelector(`tr[data-item-id="${swapped.dataset.itemId}"]`);
   if (!row) return;
@@ -72,3 +83,56 @@ document.addEventListener("htmx:afterSwap", (event) => {
   if (flash) announce(flash.textContent.trim());
   focusRow(row);
 });
+
+// Bulk selection: a checkbox per row (shift-click ticks the range since the last one), one for
+// the whole page, and the bar's buttons, disabled while nothing is selected.
+let lastBox = null;
+let bulkFirst = null; // the first selected row's id when the bulk bar was pressed
+
+function boxes() {
+  return Array.from(document.querySelectorAll("tr input[form=bulk-form]"));
+}
+
+function updateBulk() {
+  const all = boxes();
+  const selected = all.filter((box) => box.checked).length;
+  const count = document.querySelector("#bulk-count output");
+  if (count) count.textContent = String(selected);
+  document.querySelectorAll("#bulk-form button[name=action]").forEach((button) => {
+    button.disabled = selected === 0;
+  });
+  const every = document.getElementById("bulk-all");
+  if (every) {
+    every.checked = selected > 0 && selected === all.length;
+    every.indeterminate = selected > 0 && selected < all.length;
+  }
+}
+
+document.addEventListener("click", (event) => {
+  const box = event.target;
+  if (!(box instanceof HTMLInputElement) || box.type !== "checkbox") return;
+  if (box.id === "bulk-all") {
+    boxes().forEach((other) => { other.checked = box.checked; });
+    lastBox = null;
+  } else if (box.form && box.form.id === "bulk-form") {
+    const all = boxes();
+    if (event.shiftKey && lastBox && all.includes(lastBox)) {
+      const [from, to] = [all.indexOf(lastBox), all.indexOf(box)].sort((a, b) => a - b);
+      all.slice(from, to + 1).forEach((other) => { other.checked = box.checked; });
+    }
+    lastBox = box;
+  } else {
+    return;
+  }
+  updateBulk();
+});
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.elt.id !== "bulk-form") return;
+  const first = boxes().find((box) => box.checked);
+  bulkFirst = first ? first.value : null;
+});
+
+// On load (a restored page may keep ticks) and after any swap: rows answered, a new page.
+document.addEventListener("DOMContentLoaded", updateBulk);
+document.addEventListener("htmx:afterSettle", updateBulk);

@@ -48,7 +48,7 @@ def test_each_row_has_its_id_its_columns_and_the_five_french_buttons(member_clie
     assert ">Annuler</button>" not in html  # nothing to undo yet
     assert '<svg class="sparkline"' in html
     assert 'hx-swap="outerHTML"' in html and 'hx-disabled-elt="find fieldset"' in html
-    assert 'hx-trigger="every 30s"' in html
+    assert 'hx-trigger="every 30s, board-changed from:body"' in html
 
 
 def test_last_seen_is_relative_with_the_exact_time_on_hover(member_client, source):
