@@ -109,7 +109,9 @@ def _board_context(request):
         Item.objects.filter(pk__in=page.object_list)
         .select_related("source", "source__team", "rule")
         .with_undoable()
-        .defer("payload")  # the raw upstream answer: big, and the board never shows it
+        # The raw upstream answer (big) and the source's token (a decryption per row): the
+        # board shows neither.
+        .defer("payload", "source__secret")
         .order_by(*BOARD_ORDER)
     )
     _prepare_rows(page, user, team_ids)

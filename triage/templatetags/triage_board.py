@@ -26,17 +26,15 @@ def sparkline(counts):
     if len(values) < 2:
         return ""
     peak = max(values) or 1.0
-    # One unit per point across and whole pixels down, stretched to the drawn size: half the
-    # bytes of fractional coordinates, and the board renders one per row.
+    step = SPARK_WIDTH / (len(values) - 1)
+    # Whole pixels: half the bytes of fractional coordinates, and the board draws one per row.
     points = " ".join(
-        f"{i},{round(SPARK_HEIGHT - 1 - v / peak * (SPARK_HEIGHT - 2))}"
+        f"{round(i * step)},{round(SPARK_HEIGHT - 1 - v / peak * (SPARK_HEIGHT - 2))}"
         for i, v in enumerate(values)
     )
     return format_html(
-        '<svg class="sparkline" viewBox="0 0 {x} {h}" width="{w}" height="{h}" '
-        'preserveAspectRatio="none" role="img" aria-label="{label}">'
-        '<polyline points="{points}"/></svg>',
-        x=len(values) - 1,
+        '<svg class="sparkline" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
+        'aria-label="{label}"><polyline points="{points}"/></svg>',
         w=SPARK_WIDTH,
         h=SPARK_HEIGHT,
         label=_("Recent events, peak %(peak)d") % {"peak": peak},
