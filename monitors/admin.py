@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from monitors.models import (
     AlertRule,
@@ -67,6 +68,15 @@ class AlertRuleAdmin(admin.ModelAdmin):
     list_select_related = ["team", "source"]
     search_fields = ["name"]
     readonly_fields = ["managed_by", "evaluated_at"]
+    help_texts = {
+        "params": _(
+            "JSON, per type (README, alert rules). discarded_jobs: count and window, and"
+            " rate_warning / rate_critical (percent of the jobs finished in the last hour),"
+            " read only from the sources that know every finished job: django-q2, and GoodJob"
+            " keeping its finished jobs (preserve_job_records). Over the others only the"
+            " discard count applies."
+        )
+    }
     fields = [
         "team",
         "name",
@@ -80,6 +90,9 @@ class AlertRuleAdmin(admin.ModelAdmin):
         "enabled",
         *readonly_fields,
     ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        return super().get_form(request, obj, help_texts=self.help_texts, **kwargs)
 
 
 @admin.register(Digest)

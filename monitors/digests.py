@@ -89,7 +89,7 @@ def compose(team, period, day, start, end, now):
         % {"opened": len(opened), "resolved": len(resolved)}
     )
     for incident in sorted(opened, key=lambda i: i.opened_at):
-        parts = [team.local(incident.opened_at).strftime("%d/%m %H:%M"), incident.title]
+        parts = [team.local(incident.opened_at).strftime("%d/%m %H:%M"), incident.spoken_title]
         if incident.acknowledged_at:
             acknowledged = _duration(incident.acknowledged_at - incident.opened_at)
             parts.append(_("acknowledged after %(delay)s") % {"delay": acknowledged})

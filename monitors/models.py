@@ -17,7 +17,14 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from vigie.markdown import safe_markdown
-from vigie.notify import Destination, Message, destination_key, enqueue, severities_at_most
+from vigie.notify import (
+    SEVERITIES,
+    Destination,
+    Message,
+    destination_key,
+    enqueue,
+    severities_at_most,
+)
 from vigie.phrases import Phrase, said, spoken
 
 logger = structlog.get_logger(__name__)
@@ -685,6 +692,9 @@ class Incident(models.Model):
     notify_round = models.PositiveSmallIntegerField(default=0)
     next_escalation_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_notified_at = models.DateTimeField(null=True, blank=True)
+    # Where the chain's delays count from: the opening, or the moment it became critical
+    # (raise_severity) when it opened as a warning. Empty: the opening.
+    paging_started_at = models.DateTimeField(null=True, blank=True)
     # The public status page shows only these two and the StatusUpdate texts: the title above
     # holds internal messages (URLs, rows) and never leaves Vigie.
     public = models.BooleanField(
@@ -755,7 +765,7 @@ class Incident(models.Model):
             line = gettext("Runbook: %(url)s") % {"url": self.runbook_url}
             text = f"{text}\n{line}" if text else line
         return Message(
-            subject=f"[{self.get_severity_display()}] {self.title}",
+            subject=f"[{self.get_severity_display()}] {self.spoken_title}",
             text=text,
             url=self.url(),
             severity=self.severity,
@@ -795,9 +805,9 @@ class Incident(models.Model):
                         {"kind": kind, "level": level["order"], "round": self.notify_round},
                     )
 
-    def _notify_team(self, at):
+    def _notify_team(self, at, key="team", data=None):
         """The team channels whose min_severity allows this incident (never PagerDuty for a
-        third-party status page)."""
+        third-party status page). `key`: one announcement per channel under it."""
         from django.utils.module_loading import import_string
 
         from vigie import notify
@@ -808,30 +818,80 @@ class Incident(models.Model):
             for dest in import_string(path)(self.team, self.severity):
                 if dest.kind == "pagerduty" and not self.pages_people:
                     continue
-                key = destination_key(f"incident:{self.pk}:team", dest)
-                self._send(dest, self._message(), key, at, {"team": True})
+                dest_key = destination_key(f"incident:{self.pk}:{key}", dest)
+                self._send(dest, self._message(), dest_key, at, {"team": True, **(data or {})})
 
-    def start_paging(self, at):
+    def _page_first_level(self, at):
         """L1 at once; nobody on watch at L1: the next level at once. An incident that pages
         nobody (warning and info go to channels and digests) has no level to walk."""
-        self._notify_team(at)
         if not self.pages_people:
-            self.save()
             return
         first = self._next_level_after(0)
         if first is not None and not first.get("user_id"):
             first = self._next_level_after(first["order"]) or first
         if first is None:
-            self.save()
             return
         self._notify_level(first, at, IncidentEvent.Kind.NOTIFIED)
         self._plan_next(first)
+
+    def start_paging(self, at):
+        self._notify_team(at)
+        self._page_first_level(at)
         self.save()
+
+    def raise_severity(self, severity, title, at):
+        """The cause got worse while the incident is unresolved (a job failure rate past its
+        critical threshold): the incident takes `severity` and the cause's `title` (a Phrase,
+        or text), says so on its timeline, and is announced as a new incident of that
+        severity would be: to the team channels hearing it, and, when it now pages people and
+        nobody has acknowledged it, to its frozen chain from the first level, the delays
+        counted from now. An acknowledged incident pages nobody (someone is on it already).
+        False when `severity` is not higher or another worker raised it first."""
+        if SEVERITIES.index(severity) <= SEVERITIES.index(self.severity):
+            return False
+        before = self.severity
+        won = (
+            Incident.objects.filter(pk=self.pk, severity=before)
+            .exclude(state=self.State.RESOLVED)
+            .update(severity=severity, title=title[:300], title_said=said(title) or {})
+        )
+        if won != 1:
+            return False
+        self.refresh_from_db()
+        # A severity's value is its label's msgid ("warning"): said again in the reader's words.
+        text = Phrase(
+            gettext_noop("from %(before)s to %(after)s: %(cause)s"),
+            before=Phrase(before),
+            after=Phrase(severity),
+            cause=title,
+        )
+        self.events.create(
+            at=at,
+            kind=IncidentEvent.Kind.SEVERITY_RAISED,
+            text=text,
+            data={"said": text.said(), "from": before, "to": severity},
+        )
+        self._notify_team(at, key=f"team:{severity}", data={"severity": severity})
+        if self.state == self.State.OPEN and self.pages_people:
+            self.paging_started_at, self.current_level, self.notify_round = at, 0, 0
+            self._page_first_level(at)
+            # Only the paging's fields: an acknowledgement landing meanwhile is kept.
+            self.save(
+                update_fields=[
+                    "paging_started_at",
+                    "current_level",
+                    "notify_round",
+                    "last_notified_at",
+                    "next_escalation_at",
+                ]
+            )
+        return True
 
     def _plan_next(self, level):
         following = self._next_level_after(level["order"])
+        start = self.paging_started_at or self.opened_at
         self.next_escalation_at = (
-            self.opened_at + timedelta(minutes=following["delay_minutes"]) if following else None
+            start + timedelta(minutes=following["delay_minutes"]) if following else None
         )
         if self.next_escalation_at is not None and self.next_escalation_at < self.last_notified_at:
             self.next_escalation_at = self.last_notified_at
@@ -942,6 +1002,12 @@ class Incident(models.Model):
         check = self.monitor
         if check is not None and check.last_ok is False and check.last_message:
             return spoken(check.last_details.get("said"), check.last_message)
+        return self.spoken_title
+
+    @property
+    def spoken_title(self):
+        """The title in the active language: the reader's on a page, the instance's
+        (LANGUAGE_CODE) in a worker's notification or digest."""
         return spoken(self.title_said, self.title)
 
     def publish(self, by, text, at=None):
@@ -980,6 +1046,7 @@ class IncidentEvent(models.Model):
         RENOTIFIED = "renotified", _("notified again")
         NOTE = "note", _("note")
         RESOLVED = "resolved", _("resolved")
+        SEVERITY_RAISED = "severity_raised", _("severity raised")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("at"), default=timezone.now)

@@ -17,9 +17,12 @@ from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from monitors.models import AlertRule, Check, Incident
 from triage.models import COUNT_HISTORY, Item, ItemCount, Source
+from vigie.notify import SEVERITIES
+from vigie.phrases import Phrase, said
 
 logger = structlog.get_logger(__name__)
 
@@ -61,7 +64,8 @@ AUTO_RESOLVE = {
     Kind.CERT_EXPIRING,
     Kind.NOBODY_ON_WATCH,
 }
-# A burst of new issues opens this many incidents per evaluation, the rest are logged.
+# A burst (new issues, spikes, stale sources…) opens this many incidents per rule and
+# evaluation; the rest are counted in one summary incident, opened in the same evaluation.
 MAX_CAUSES = 50
 # Below this many finished jobs in the hour, a failure rate says nothing (1 of 3 is 33 %).
 MIN_JOBS_FOR_RATE = 20
@@ -94,9 +98,19 @@ def validate_params(kind, params):
     return cleaned
 
 
+class Causes(list):
+    """What an evaluator found. `beyond`: how many more it found without listing them (it
+    stops reading past the cap where there can be thousands)."""
+
+    beyond = 0
+
+
 @dataclass(frozen=True)
 class Cause:
-    """One thing a rule fires on: `key` part of the incident key, the incident's words."""
+    """One thing a rule fires on: `key` part of the incident key, the incident's words.
+
+    `title` and `text` are Phrases (vigie.phrases): a rule is evaluated by a worker, which has
+    no reader; they are stored in English and said again in each reader's language."""
 
     key: str
     title: str
@@ -135,15 +149,18 @@ def new_issues(rule, now, *, previous_success=None, **_ignored):
     ).unqualified()
     if rule.params.get("environment"):
         items = items.filter(environment=rule.params["environment"])
-    rows = list(
-        items.order_by("mirrored_at").values_list("pk", "short_id", "title")[: MAX_CAUSES + 1]
+    rows = items.order_by("mirrored_at", "pk").values_list("pk", "short_id", "title")
+    rows = list(rows[: MAX_CAUSES + 1])
+    found = Causes(
+        Cause(
+            f"item:{pk}",
+            Phrase(gettext_noop("New issue: %(title)s"), title=f"{short} {title}".strip()),
+        )
+        for pk, short, title in rows[:MAX_CAUSES]
     )
     if len(rows) > MAX_CAUSES:
-        logger.warning("rule_causes_capped", rule=rule.pk, opened=MAX_CAUSES)
-    return [
-        Cause(f"item:{pk}", _("New issue: %(title)s") % {"title": f"{short} {title}".strip()})
-        for pk, short, title in rows[:MAX_CAUSES]
-    ]
+        found.beyond = items.count() - MAX_CAUSES
+    return found
 
 
 # Sentry's count covers its stats period: events ageing out lower it, which is no event.
@@ -173,21 +190,27 @@ def event_spikes(rule, now, *, started=None, **_ignored):
         _events_since(rule, Item.Kind.ISSUE, _count_since(rule, now, started))
         .filter(events__gt=threshold)
         .values_list("item", "events", "item__short_id", "item__title")
+        .order_by("item")
     )
     window = _duration_words(rule.params["window"])
     return [
         Cause(
             f"item:{pk}",
-            _("%(events)s events in %(window)s: %(title)s")
-            % {"events": events, "window": window, "title": f"{short} {title}".strip()},
+            Phrase(
+                gettext_noop("%(events)s events in %(window)s: %(title)s"),
+                events=events,
+                window=window,
+                title=f"{short} {title}".strip(),
+            ),
         )
-        for pk, events, short, title in rows[:MAX_CAUSES]
+        for pk, events, short, title in rows
     ]
 
 
 def failure_rate(rule, totals):
     """Seed 004: the jobs' failure rate over the last hour, warning above `rate_warning` %,
-    critical above `rate_critical` %, where the source knows its totals (django-q2)."""
+    critical above `rate_critical` %, where the source knows its totals (django-q2, GoodJob
+    keeping its finished jobs: SourceBackend.totals; the others give none)."""
     finished, failed = (totals or {}).get("finished", 0), (totals or {}).get("failed", 0)
     if finished < MIN_JOBS_FOR_RATE:
         return []
@@ -198,11 +221,14 @@ def failure_rate(rule, totals):
         severity = Check.Severity.WARNING
     else:
         return []
-    title = _("%(rate).1f %% of the jobs failed in the last hour on %(source)s") % {
-        "rate": rate,
-        "source": rule.source.name,
-    }
-    text = _("%(failed)s failed out of %(finished)s") % {"failed": failed, "finished": finished}
+    title = Phrase(
+        gettext_noop("%(rate).1f %% of the jobs failed in the last hour on %(source)s"),
+        rate=rate,
+        source=rule.source.name,
+    )
+    text = Phrase(
+        gettext_noop("%(failed)s failed out of %(finished)s"), failed=failed, finished=finished
+    )
     return [Cause(f"rate:{rule.source_id}", title, text, severity)]
 
 
@@ -219,11 +245,12 @@ def discarded_jobs(rule, now, *, started=None, totals=None, **_ignored):
     )
     if total <= rule.params["count"]:
         return causes
-    title = _("%(count)s jobs discarded in %(window)s on %(source)s") % {
-        "count": total,
-        "window": _duration_words(rule.params["window"]),
-        "source": rule.source.name,
-    }
+    title = Phrase(
+        gettext_noop("%(count)s jobs discarded in %(window)s on %(source)s"),
+        count=total,
+        window=_duration_words(rule.params["window"]),
+        source=rule.source.name,
+    )
     return [*causes, Cause(f"source:{rule.source_id}", title)]
 
 
@@ -238,10 +265,11 @@ def unqualified_backlog(rule, now, **_ignored):
     )
     if waiting < rule.params["count"]:
         return []
-    title = _("%(count)s items unqualified for more than %(age)s") % {
-        "count": waiting,
-        "age": _duration_words(rule.params["older_than"]),
-    }
+    title = Phrase(
+        gettext_noop("%(count)s items unqualified for more than %(age)s"),
+        count=waiting,
+        age=_duration_words(rule.params["older_than"]),
+    )
     return [Cause("backlog", title)]
 
 
@@ -253,8 +281,11 @@ def stale_sources(rule, now, **_ignored):
     return [
         Cause(
             f"source:{source.pk}",
-            _("Source %(name)s has not synced since %(when)s")
-            % {"name": source.name, "when": source.last_success_at},
+            Phrase(
+                gettext_noop("Source %(name)s has not synced since %(when)s"),
+                name=source.name,
+                when=rule.team.local(source.last_success_at).strftime("%Y-%m-%d %H:%M"),
+            ),
             source.last_error,
         )
         for source in rows.only("pk", "name", "last_success_at", "last_failure")
@@ -272,8 +303,14 @@ def checks_down(rule, now, **_ignored):
     cutoff = now - _window(rule.params["after"])
     rows = _checks(rule).filter(state=Check.State.DOWN, state_changed_at__lte=cutoff)
     return [
-        Cause(f"check:{pk}", _("%(name)s is down") % {"name": name}, message)
-        for pk, name, message in rows.values_list("pk", "name", "last_message")
+        Cause(
+            f"check:{pk}",
+            Phrase(gettext_noop("%(name)s is down"), name=name),
+            Phrase.read((details or {}).get("said"), message),
+        )
+        for pk, name, message, details in rows.values_list(
+            "pk", "name", "last_message", "last_details"
+        )
     ]
 
 
@@ -283,8 +320,12 @@ def checks_slow(rule, now, **_ignored):
     return [
         Cause(
             f"check:{pk}",
-            _("%(name)s answers in %(latency).2f s (more than %(limit)s s)")
-            % {"name": name, "latency": latency, "limit": limit},
+            Phrase(
+                gettext_noop("%(name)s answers in %(latency).2f s (more than %(limit)s s)"),
+                name=name,
+                latency=latency,
+                limit=limit,
+            ),
         )
         for pk, name, latency in rows.values_list("pk", "name", "last_latency")
     ]
@@ -299,8 +340,11 @@ def certificates_expiring(rule, now, **_ignored):
             causes.append(
                 Cause(
                     f"check:{check.pk}",
-                    _("Certificate of %(name)s expires in %(days)s days")
-                    % {"name": check.name, "days": left},
+                    Phrase(
+                        gettext_noop("Certificate of %(name)s expires in %(days)s days"),
+                        name=check.name,
+                        days=left,
+                    ),
                 )
             )
     return causes
@@ -312,13 +356,13 @@ def nobody_on_watch(rule, now, **_ignored):
 
     watch = on_watch(rule.team, now)
     if watch.now is None:
-        return [Cause("now", _("Nobody is on watch"))]
+        return [Cause("now", Phrase(gettext_noop("Nobody is on watch")))]
     if watch.next is None or watch.next.start > watch.now.end:
         when = rule.team.local(watch.now.end).strftime("%Y-%m-%d %H:%M")
         return [
             Cause(
                 f"next:{watch.now.end:%Y%m%dT%H%M}",
-                _("Nobody takes over the watch at %(when)s") % {"when": when},
+                Phrase(gettext_noop("Nobody takes over the watch at %(when)s"), when=when),
             )
         ]
     return []
@@ -340,27 +384,46 @@ EVALUATORS = {
 # --- From causes to incidents --------------------------------------------------------------
 
 
+def _higher(severity, than):
+    return SEVERITIES.index(severity) > SEVERITIES.index(than)
+
+
 def fire(rule, causes, now, chains=None):
-    """Open an incident per new cause; a cause already open is joined, and one opened inside
-    the action interval (even resolved since) notifies nothing again. Resolves the open
-    incidents whose cause cleared, for the types whose condition clears by itself.
+    """Open an incident per new cause; a cause already open is joined (and raised to the
+    cause's severity when that is higher: a failure rate going from warning to critical), and
+    one opened inside the action interval (even resolved since) notifies nothing again.
+    Resolves the open incidents whose cause cleared, for the types whose condition clears by
+    itself.
 
     `chains` caches each team's escalation chain at `now` across the rules of one evaluation
     (a burst of causes freezes the same chain). Returns the incidents opened."""
     chains = {} if chains is None else chains
     wanted = {rule.incident_key(cause.key): cause for cause in causes}
-    quiet = set(
+    beyond = getattr(causes, "beyond", 0)
+    known = (
         Incident.objects.filter(rule=rule, key__in=list(wanted))
         .filter(
             Q(resolved_at__isnull=True)
             | Q(opened_at__gt=now - timedelta(seconds=rule.action_interval))
         )
-        .values_list("key", flat=True)
+        .values_list("pk", "key", "severity", "resolved_at")
     )
+    quiet = set()
+    for pk, key, severity, resolved_at in known:
+        quiet.add(key)
+        cause = wanted[key]
+        if resolved_at is None and _higher(cause.severity or rule.severity, severity):
+            Incident.objects.get(pk=pk).raise_severity(
+                cause.severity or rule.severity, cause.title, now
+            )
+    new = [(key, cause) for key, cause in wanted.items() if key not in quiet]
+    more = max(0, len(new) - MAX_CAUSES) + beyond
+    if more > 0:
+        logger.warning("rule_causes_capped", rule=rule.pk, opened=MAX_CAUSES, more=more)
+        summary = _summary(rule, more, now)
+        new = [*new[:MAX_CAUSES], (rule.incident_key(summary.key), summary)]
     opened = []
-    for key, cause in wanted.items():
-        if key in quiet:
-            continue
+    for key, cause in new:
         if rule.team_id not in chains:
             chains[rule.team_id] = rule.team.escalation_chain(now)
         opened.append(
@@ -368,6 +431,7 @@ def fire(rule, causes, now, chains=None):
                 team=rule.team,
                 key=key,
                 title=cause.title,
+                title_said=said(cause.title) or {},
                 severity=cause.severity or rule.severity,
                 category=rule.category,
                 text=cause.text or cause.title,
@@ -377,10 +441,30 @@ def fire(rule, causes, now, chains=None):
             )
         )
     if rule.kind in AUTO_RESOLVE:
-        cleared = Incident.objects.unresolved().filter(rule=rule).exclude(key__in=list(wanted))
+        kept = [*wanted, *(key for key, _cause in new)]
+        cleared = Incident.objects.unresolved().filter(rule=rule).exclude(key__in=kept)
         for incident in cleared:
             incident.resolve(None, Incident.How.AUTO, now)
     return opened
+
+
+def _summary(rule, more, now):
+    """The causes past the cap, counted in one incident of their own evaluation (a later one
+    opens those still firing, up to the cap again; a rule whose condition clears by itself
+    resolves this summary then)."""
+    return Cause(
+        f"more:{now:%Y%m%dT%H%M%S}",
+        Phrase(
+            gettext_noop("%(count)s more cause of rule %(name)s, not opened one by one"),
+            gettext_noop("%(count)s more causes of rule %(name)s, not opened one by one"),
+            count=more,
+            name=rule.name,
+        ),
+        Phrase(
+            gettext_noop("At most %(max)s incidents open per rule and evaluation."),
+            max=MAX_CAUSES,
+        ),
+    )
 
 
 def causes(rule, now, **context):

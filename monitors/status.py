@@ -12,11 +12,11 @@ not yet alerting, the team's sources, the backlog count.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from monitors.models import Check, Incident, Runbook, is_external_link
 from monitors.runbooks import RunbookLink, resolve
+from monitors.templatetags.monitors import since
 from rotation.schedule import Segment, on_watch
 from triage.models import Item, Release, Source
 
@@ -58,7 +58,7 @@ class Moment:
     def of(cls, team, at, now):
         local = team.local(at)
         fmt = "%H:%M" if local.date() == team.local(now).date() else "%d/%m/%Y %H:%M"
-        return cls(at, local.strftime(fmt), timesince(at, now, depth=1))
+        return cls(at, local.strftime(fmt), since(at, now, depth=1))
 
 
 @dataclass

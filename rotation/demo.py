@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rotation import schedule, services
 from rotation.models import (
@@ -102,4 +102,6 @@ def load():
                 end=start + timedelta(days=1),
                 reason="Rendez-vous médical",
             )
-    return f"team demo: {len(members)} members, {result}, 1 override, 2 past handovers"
+    # The command's lines are English, whatever the language the data is written in.
+    with translation.override("en"):
+        return f"team demo: {len(members)} members, {result}, 1 override, 2 past handovers"

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from rotation.models import Absence, Membership, Override, Profile, Shift
@@ -39,8 +40,8 @@ class LocalDateTimeField(forms.DateTimeField):
 class OverrideForm(forms.ModelForm):
     """Who covers whom, from when to when, in the team's time zone."""
 
-    start = LocalDateTimeField(label=_("from"))
-    end = LocalDateTimeField(label=_("to"))
+    start = LocalDateTimeField(label=capfirst(_("from")))
+    end = LocalDateTimeField(label=capfirst(_("to")))
     correct_past = forms.BooleanField(
         label=_("Correct the past"),
         required=False,
@@ -99,8 +100,8 @@ class OverrideForm(forms.ModelForm):
 class AbsenceForm(forms.ModelForm):
     """Whole local days, first and last included."""
 
-    start = BoundedDateField(label=_("first day"))
-    end = BoundedDateField(label=_("last day"))
+    start = BoundedDateField(label=capfirst(_("first day")))
+    end = BoundedDateField(label=capfirst(_("last day")))
 
     class Meta:
         model = Absence
@@ -109,7 +110,7 @@ class AbsenceForm(forms.ModelForm):
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
         self.team = team
-        self.fields["membership"].label = _("member")
+        self.fields["membership"].label = capfirst(_("member"))
         self.fields["membership"].queryset = (
             Membership.objects.filter(team=team).active(team.today()).select_related("user")
         )
@@ -131,8 +132,8 @@ class AbsenceForm(forms.ModelForm):
 
 
 class SwapForm(forms.Form):
-    first = forms.ModelChoiceField(queryset=Shift.objects.none(), label=_("watch"))
-    second = forms.ModelChoiceField(queryset=Shift.objects.none(), label=_("swap with"))
+    first = forms.ModelChoiceField(queryset=Shift.objects.none(), label=capfirst(_("watch")))
+    second = forms.ModelChoiceField(queryset=Shift.objects.none(), label=capfirst(_("swap with")))
 
     def __init__(self, *args, team, now, **kwargs):
         super().__init__(*args, **kwargs)
@@ -158,8 +159,8 @@ class NoteForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    start = BoundedDateField(label=_("from"))
-    end = BoundedDateField(label=_("to"))
+    start = BoundedDateField(label=capfirst(_("from")))
+    end = BoundedDateField(label=capfirst(_("to")))
 
     def clean(self):
         cleaned = super().clean()

@@ -4,7 +4,7 @@ Everything here works on half-open UTC intervals; the team's time zone only deci
 handovers fall (10:00 local, whatever the UTC offset that day).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
@@ -127,6 +127,8 @@ class GenerationResult:
     skipped_slots: int = 0
     # Stretches of a watch whose vigie is absent, given to someone else by an override.
     absences_covered: int = 0
+    # Those nobody was free to take: flagged on the pages, the managers told.
+    uncovered: list = field(default_factory=list)
 
     def __str__(self):
         text = _("%(created)s watches generated, %(kept)s kept") % {
@@ -140,6 +142,11 @@ class GenerationResult:
             text += ", " + ngettext(
                 "%(n)s absence covered by an override", "%(n)s absences covered by overrides", n
             ) % {"n": n}
+        if self.uncovered:
+            n = len(self.uncovered)
+            text += ", " + ngettext(
+                "%(n)s absence nobody can cover", "%(n)s absences nobody can cover", n
+            ) % {"n": n}
         return text
 
 
@@ -151,8 +158,9 @@ def generate(team, now=None, horizon=HORIZON, first_end=None):
     least watch time so far (ties: the longest since their last watch); anyone who has left, not
     yet joined, or is absent for more than half of the watch is skipped. A vigie absent for a
     shorter part of their watch keeps it, and that part goes to someone else as an override
-    tied to the absence (rebuilt at each generation, removed with the absence). `first_end`
-    fills a hole starting now up to that instant (the rest of a watch whose vigie just left).
+    tied to the absence (rebuilt at each generation, removed with the absence); when nobody is
+    free then, the team's managers are told (`result.uncovered`). `first_end` fills a hole
+    starting now up to that instant (the rest of a watch whose vigie just left).
     """
     now = now or timezone.now()
     until = now + horizon
@@ -186,7 +194,11 @@ def generate(team, now=None, horizon=HORIZON, first_end=None):
         absences = {}
         # From now, not from the cursor: the running watch's stretches are covered too.
         since = min(cursor, now)
-        for absence in Absence.objects.filter(membership__team=team).overlapping(since, until):
+        for absence in (
+            Absence.objects.filter(membership__team=team)
+            .overlapping(since, until)
+            .select_related("membership__user")
+        ):
             absences.setdefault(absence.membership_id, []).append(absence)
 
         result = GenerationResult(kept=len(locked))
@@ -227,47 +239,94 @@ def generate(team, now=None, horizon=HORIZON, first_end=None):
         for m in credited:
             Membership.objects.filter(pk=m.pk).update(watch_credit=m.watch_credit)
         result.created = len(new_shifts)
-        result.absences_covered = _cover_absences(team, members, absences, load, now)
+        result.absences_covered, result.uncovered = _cover_absences(
+            team, members, absences, load, now
+        )
+        if result.uncovered:
+            # Lazily: the notices live with the other rotation notices, which use this module.
+            from rotation.services import warn_uncovered_absences
+
+            warn_uncovered_absences(team, members, result.uncovered)
         return result
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch of a watch, from now on, whose vigie is absent and no override covers."""
+
+    shift: Shift
+    absence: Absence
+    start: datetime
+    end: datetime
+
+
+def _gaps(shifts, absences, overrides, now):
+    """The stretches of `shifts` whose vigie is absent, from `now`, that no override touches.
+
+    A stretch an override already touches is left to it (a person arranged it). `overrides`
+    is read as the caller adds to it, so a stretch covered once is not covered twice."""
+    for shift in shifts:
+        for absence in absences.get(shift.membership_id, ()):
+            start, end = max(absence.start, shift.start, now), min(absence.end, shift.end)
+            if end > start and not any(o.start < end and o.end > start for o in overrides):
+                yield Gap(shift, absence, start, end)
+
+
+def uncovered_absences(team, now=None):
+    """The stretches where the vigie is absent and nobody covers them: what the calendar and
+    the home page flag. One query without absences, three with."""
+    now = now or timezone.now()
+    absences = {}
+    for absence in (
+        Absence.objects.filter(membership__team=team, end__gt=now)
+        .select_related("membership__user")
+        .order_by("start")
+    ):
+        absences.setdefault(absence.membership_id, []).append(absence)
+    if not absences:
+        return []
+    shifts = Shift.objects.filter(team=team, end__gt=now, membership_id__in=absences).order_by(
+        "start"
+    )
+    overrides = list(Override.objects.filter(team=team, end__gt=now))
+    return list(_gaps(shifts, absences, overrides, now))
 
 
 def _cover_absences(team, members, absences, load, now):
     """Give each stretch of a watch, from now on, whose vigie is absent to the least loaded
-    member free then, as an override tied to the absence; returns how many were created.
+    member free then, as an override tied to the absence.
 
-    A stretch an override already touches is left to it (a person arranged it)."""
+    Returns (how many overrides were created, the gaps nobody could take)."""
     overrides = list(Override.objects.filter(team=team, end__gt=now))
-    created = []
-    for shift in Shift.objects.filter(team=team, end__gt=now).order_by("start"):
-        for absence in absences.get(shift.membership_id, ()):
-            start, end = max(absence.start, shift.start, now), min(absence.end, shift.end)
-            if end <= start or any(o.start < end and o.end > start for o in overrides):
-                continue
-            day = team.local(start).date()
-            free = [
-                m
-                for m in members
-                if m.pk != shift.membership_id
-                and m.in_rotation_on(day)
-                and not _absent(absences.get(m.pk, ()), start, end)
-            ]
-            if not free:
-                continue
-            chosen = min(free, key=lambda m: (load[m.pk], m.pk))
-            load[chosen.pk] += end - start
-            override = Override(
-                team=team,
-                membership=chosen,
-                covered_id=shift.membership_id,
-                start=start,
-                end=end,
-                absence=absence,
-                reason=absence.reason,
-            )
-            overrides.append(override)
-            created.append(override)
+    shifts = Shift.objects.filter(team=team, end__gt=now).order_by("start")
+    created, uncovered = [], []
+    for gap in _gaps(shifts, absences, overrides, now):
+        day = team.local(gap.start).date()
+        free = [
+            m
+            for m in members
+            if m.pk != gap.shift.membership_id
+            and m.in_rotation_on(day)
+            and not _absent(absences.get(m.pk, ()), gap.start, gap.end)
+        ]
+        if not free:
+            uncovered.append(gap)
+            continue
+        chosen = min(free, key=lambda m: (load[m.pk], m.pk))
+        load[chosen.pk] += gap.end - gap.start
+        override = Override(
+            team=team,
+            membership=chosen,
+            covered_id=gap.shift.membership_id,
+            start=gap.start,
+            end=gap.end,
+            absence=gap.absence,
+            reason=gap.absence.reason,
+        )
+        overrides.append(override)
+        created.append(override)
     Override.objects.bulk_create(created)
-    return len(created)
+    return len(created), uncovered
 
 
 NEVER = datetime.min.replace(tzinfo=UTC)

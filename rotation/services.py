@@ -124,6 +124,33 @@ def remind_unacknowledged(now=None):
     return reminded
 
 
+def warn_uncovered_absences(team, members, gaps):
+    """Tell the team's managers, by email, of each absence stretch nobody could take.
+
+    The generation runs daily and at each change: the outbox key (absence, its dates, the
+    watch, the manager) makes each manager hear of a stretch once, not at every run."""
+    today = team.today()
+    managers = [m for m in members if m.can_manage and not m.has_left_by(today) and m.user.email]
+    url = settings.VIGIE_BASE_URL.rstrip("/") + reverse("rotation:team-calendar", args=[team.slug])
+    with translation.override(settings.LANGUAGE_CODE):
+        for gap in gaps:
+            absence = gap.absence
+            subject = _("Nobody can cover %(name)s's absence from %(start)s to %(end)s") % {
+                "name": absence.membership.short_name,
+                "start": format_local(team, gap.start),
+                "end": format_local(team, gap.end),
+            }
+            stretch = f"{absence.start.timestamp():.0f}-{absence.end.timestamp():.0f}"
+            for manager in managers:
+                enqueue(
+                    Destination("email", {"to": manager.user.email}, manager.name),
+                    Message(subject=subject, url=url, severity="warning"),
+                    key=f"absence:{absence.pk}:{stretch}:"
+                    f"{gap.shift.start.timestamp():.0f}:uncovered:{manager.pk}",
+                    group=f"absence:{absence.pk}",
+                )
+
+
 def _absolute(handover):
     return settings.VIGIE_BASE_URL.rstrip("/") + reverse(
         "rotation:handover", args=[handover.shift.team.slug, handover.pk]

@@ -19,6 +19,11 @@ def regenerate_rotations():
             continue
         if result.skipped_slots:
             logger.warning("rotation_has_holes", team=team.slug, slots=result.skipped_slots)
+        if result.uncovered:
+            # The managers were told by email; the log keeps it for whoever reads the worker.
+            logger.warning(
+                "rotation_absences_uncovered", team=team.slug, stretches=len(result.uncovered)
+            )
 
 
 def handover_tick():

@@ -15,7 +15,7 @@ from rotation.tests.factories import (
     ShiftFactory,
     TeamFactory,
 )
-from triage.models import SyncRun
+from triage.models import Release, SyncRun
 from triage.tests.factories import ActionFactory, ItemFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +25,7 @@ def make(kind, n):
     team = TeamFactory()
     now = timezone.now()
     for i in range(n):
+        # Every member comes with a profile: the profile changelist's rows.
         membership = MembershipFactory(team=team)
         start = now + timezone.timedelta(days=i)
         end = start + timezone.timedelta(hours=1)
@@ -40,7 +41,7 @@ def make(kind, n):
             Absence.objects.create(membership=membership, start=start, end=end)
         elif kind == "apitoken":
             ApiToken.objects.create(name=f"t{i}", user=membership.user, hint="abcd", key=f"{n}-{i}")
-        elif kind in ("source", "item", "action", "syncrun"):
+        elif kind in ("source", "item", "action", "syncrun", "release"):
             source = SourceFactory(name=f"s{kind}{i}-{n}", team=team)
             if kind == "item":
                 ItemFactory(source=source)
@@ -48,6 +49,8 @@ def make(kind, n):
                 ActionFactory(item=ItemFactory(source=source), user=membership.user)
             elif kind == "syncrun":
                 SyncRun.objects.create(source=source, started_at=now)
+            elif kind == "release":
+                Release.objects.create(source=source, version=f"app@2.{i}.0", deployed_at=now)
         elif kind == "channel":
             Channel.objects.create(
                 name=f"c{i}-{n}", team=team, kind="webhook", url="https://x.test/"
@@ -60,10 +63,12 @@ CHANGELISTS = {
     "absence": "/admin/rotation/absence/",
     "handover": "/admin/rotation/handover/",
     "apitoken": "/admin/rotation/apitoken/",
+    "profile": "/admin/rotation/profile/",
     "source": "/admin/triage/source/",
     "item": "/admin/triage/item/",
     "action": "/admin/triage/action/",
     "syncrun": "/admin/triage/syncrun/",
+    "release": "/admin/triage/release/",
     "channel": "/admin/monitors/channel/",
 }
 
@@ -89,6 +94,8 @@ def test_a_changelist_of_50_rows_costs_the_queries_of_one(admin_client, kind):
         ("syncrun", "commencée le"),
         ("action", "créée le"),
         ("shift", "membre"),
+        ("source", "par type"),
+        ("release", "déployée à"),
     ],
 )
 def test_changelist_columns_are_translated(admin_client, kind, label):
@@ -96,3 +103,17 @@ def test_changelist_columns_are_translated(admin_client, kind, label):
     url = CHANGELISTS[kind]
     html = admin_client.get(url).content.decode().lower()
     assert label in html
+
+
+def test_releases_are_read_only_in_the_admin(admin_client):
+    make("release", 1)
+    release = Release.objects.get()
+    page = admin_client.get(f"/admin/triage/release/{release.pk}/change/")
+    assert page.status_code == 200 and "app@2.0.0" in page.content.decode()
+    assert admin_client.get("/admin/triage/release/add/").status_code == 403
+    admin_client.post(
+        f"/admin/triage/release/{release.pk}/change/",
+        {"version": "other", "source": release.source_id, "deployed_at_0": "2026-01-01"},
+    )
+    release.refresh_from_db()
+    assert release.version == "app@2.0.0"

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from triage.models import Action, Item, Source, SyncRun
+from triage.models import Action, Item, Release, Source, SyncRun
 from triage.sources import REGISTRY, backend_class
 from vigie.forms import SafeJSONField
 from vigie.validators import BAD_CHARACTERS_MESSAGE, has_bad_characters
@@ -186,3 +186,15 @@ class SyncRunAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["source"]
     list_select_related = ["source"]
+
+
+@admin.register(Release)
+class ReleaseAdmin(ReadOnlyAdmin):
+    """What the error trackers' releases were mirrored as (triage.releases), the "since
+    release" of the status page: read only, the next mirror would overwrite an edit."""
+
+    list_display = ["version", "source", "deployed_at"]
+    list_filter = ["source"]
+    list_select_related = ["source"]
+    search_fields = ["version"]
+    date_hierarchy = "deployed_at"

@@ -21,6 +21,9 @@ class TriageConfig(AppConfig):
         handover.register(
             "qualified", "triage.handover.qualified_items", _("Items qualified, by action")
         )
+        handover.register(
+            "qualified_by_rule", "triage.handover.qualified_by_rule", _("Items qualified by rule")
+        )
         handover.register("bugs", "triage.handover.bugs_opened", _("Bugs opened"))
         handover.register(
             "unqualified", "triage.handover.unqualified_items", _("Items left unqualified")

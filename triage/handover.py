@@ -4,11 +4,12 @@ Each returns rows `{"title", "url", "detail"}` for [start, end) on the team's so
 from upstreams, so only http(s) ones are kept.
 """
 
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from rotation.models import display_name
 from triage.actions import ACTIONS, QUALIFICATIONS, REQUEST_ACTIONS
-from triage.models import Action, Item
+from triage.models import Action, Item, QualificationRule, RuleHit
 from triage.templatetags.triage_board import http_url
 
 # A watch rarely leaves more; past this the snapshot says how many in its title.
@@ -30,6 +31,29 @@ def qualified_items(team, start, end):
         .order_by("-n")
     )
     return [{"title": str(ACTIONS[row["action"]].label), "detail": row["n"]} for row in counts]
+
+
+def qualified_by_rule(team, start, end):
+    """What the team's local rules pre-qualified during the watch, rule by rule, and how much of
+    it a vigie took back: the next vigie sees what was qualified without anyone looking."""
+    hits = (
+        RuleHit.objects.filter(rule__team=team, at__gte=start, at__lt=end)
+        .values("rule", "rule__name", "rule__qualification")
+        .annotate(n=Count("pk"), undone=Count("pk", filter=Q(undone_at__isnull=False)))
+        .order_by("-n", "rule")
+    )
+    verdicts = dict(QualificationRule.Verdict.choices)
+    rows = []
+    for row in hits:
+        detail = row["n"]
+        if row["undone"]:
+            detail = _("%(count)s (%(undone)s undone)") % {
+                "count": row["n"],
+                "undone": row["undone"],
+            }
+        label = verdicts.get(row["rule__qualification"], row["rule__qualification"])
+        rows.append({"title": f"{row['rule__name']} → {label}", "detail": detail})
+    return rows
 
 
 def bugs_opened(team, start, end):

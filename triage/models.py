@@ -2,13 +2,17 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from datetime import timedelta
+from functools import cached_property
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rotation.models import Membership
 from triage.sources import REGISTRY, backend_class, kind_choices
@@ -267,6 +271,16 @@ class Item(models.Model):
     )
     qualified_at = models.DateTimeField(null=True, blank=True)
     came_back = models.BooleanField(default=False)
+    # The local rule that pre-qualified it when it was first mirrored (cleared by an undo or a
+    # qualification by hand): the qualification was not written upstream.
+    rule = models.ForeignKey(
+        "QualificationRule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pre-qualified by rule"),
+    )
     # When Vigie first mirrored it (a sync never writes it again): what "new" means for alerts.
     mirrored_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     # Digest of the upstream fields as last mirrored: an unchanged item is not written again.
@@ -335,9 +349,12 @@ class Item(models.Model):
 
     @property
     def can_be_undone(self):
-        """**Annuler** has something to undo: a qualification, set by a confirmed action."""
+        """**Annuler** has something to undo: a qualification, set by a confirmed action or
+        by a rule."""
         if not self.qualification:
             return False
+        if self.rule_id is not None:
+            return True
         if "has_undoable" in self.__dict__:
             return self.has_undoable
         return self.actions.undoable().exists()
@@ -419,6 +436,8 @@ class SyncRun(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     requests = models.PositiveIntegerField(default=0)
+    # New items a local rule pre-qualified (triage.rules).
+    prequalified = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     # Jobs finished and failed in the TOTALS_WINDOW before the sync, where the upstream knows
     # them (django-q2): {"since", "finished", "failed"}; empty otherwise.
@@ -496,3 +515,204 @@ class ItemCount(models.Model):
 
     def __str__(self):
         return f"{self.item_id} {self.at:%Y-%m-%d %H:%M} {self.previous}->{self.count}"
+
+
+class QualificationRuleQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(retired_at__isnull=True)
+
+    def visible_to(self, user, team_ids=None):
+        """Rules of the user's teams (every rule for a superuser)."""
+        if user.is_superuser:
+            return self.all()
+        if team_ids is None:
+            team_ids = [m.team_id for m in Membership.objects.filter(user=user) if m.active]
+        return self.filter(team_id__in=team_ids)
+
+    def applying_to(self, source):
+        """The active rules that take the new items of `source`, in the order they are tried:
+        the source's own first, then its team's, oldest first."""
+        if source.team_id is None:
+            return self.none()
+        return (
+            self.active()
+            .filter(team_id=source.team_id)
+            .filter(Q(source__isnull=True) | Q(source=source))
+            .order_by(models.F("source_id").asc(nulls_last=True), "created_at", "pk")
+        )
+
+    def with_hits(self, now):
+        """Annotates `hits_7d`, `hits_30d` and `undone_30d` (hits a vigie took back)."""
+        week, month = now - timedelta(days=7), now - timedelta(days=30)
+        return self.annotate(
+            hits_7d=models.Count("hits", filter=Q(hits__at__gte=week)),
+            hits_30d=models.Count("hits", filter=Q(hits__at__gte=month)),
+            undone_30d=models.Count(
+                "hits", filter=Q(hits__at__gte=month, hits__undone_at__isnull=False)
+            ),
+        )
+
+
+def exception_type(title, payload):
+    """A mirrored item's exception type: Sentry's metadata, a job's error class, else the
+    title's head as Sentry words it ("Type: value"); empty when none says."""
+    payload = payload if isinstance(payload, dict) else {}
+    metadata = payload.get("metadata")
+    kind = (metadata.get("type") if isinstance(metadata, dict) else "") or payload.get(
+        "error_class"
+    )
+    if isinstance(kind, str) and kind:
+        return kind
+    head, colon, _rest = title.partition(":")
+    return head.strip() if colon else ""
+
+
+class RuleSubjects:
+    """What rules match one item on (title, culprit, exception type), each cut to a bounded
+    length (a 1 MB exception value costs no more than a short one), and casefolded once for
+    all the plain-text rules."""
+
+    LIMIT = 2000
+
+    __slots__ = ("folded", "kind", "raw")
+
+    def __init__(self, kind, title, origin, payload):
+        self.kind = kind
+        self.raw = {
+            "title": title[: self.LIMIT],
+            "origin": origin[: self.LIMIT],
+            "exception_type": exception_type(title, payload)[: self.LIMIT],
+        }
+        self.folded = {field: text.casefold() for field, text in self.raw.items()}
+
+
+class QualificationRule(models.Model):
+    """The vigie's memory: a new item that matches is pre-qualified by the sync (locally, with
+    a visible marker, undone in one click), whatever Sentry still remembers."""
+
+    class Field(models.TextChoices):
+        TITLE = "title", _("title")
+        ORIGIN = "origin", _("culprit")
+        EXCEPTION_TYPE = "exception_type", _("exception type")
+
+    class Match(models.TextChoices):
+        CONTAINS = "contains", _("contains (plain text, any case)")
+        REGEX = "regex", _("regular expression")
+
+    # The board's verdicts for errors and jobs (triage.actions), not the small requests' ones.
+    class Verdict(models.TextChoices):
+        TEMPORARY = "temporary", pgettext_lazy("qualify button", "Temporary")
+        BUG = "bug", pgettext_lazy("qualify button", "Bug")
+        EXPECTED = "expected", pgettext_lazy("qualify button", "Expected")
+        RESOLVED = "resolved", pgettext_lazy("qualify button", "Resolved")
+
+    class Kind(models.TextChoices):
+        ANY = "", _("any")
+        ISSUE = "issue", _("error issue (web request)")
+        JOB = "job", _("discarded job")
+
+    team = models.ForeignKey(
+        "rotation.Team",
+        on_delete=models.CASCADE,
+        related_name="qualification_rules",
+        verbose_name=_("team"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="qualification_rules",
+        verbose_name=_("source"),
+        help_text=_("Empty: every source of the team."),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.ANY, blank=True)
+    field = models.CharField(_("matched on"), max_length=20, choices=Field, default=Field.TITLE)
+    match = models.CharField(_("match"), max_length=10, choices=Match, default=Match.CONTAINS)
+    pattern = models.CharField(_("pattern"), max_length=500)
+    qualification = models.CharField(_("qualification"), max_length=20, choices=Verdict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = QualificationRuleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("qualification rule")
+        verbose_name_plural = _("qualification rules")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.match == self.Match.REGEX:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValidationError(
+                    {
+                        "pattern": _("This is not a valid regular expression: %(reason)s.")
+                        % {"reason": exc}
+                    }
+                ) from None
+        if self.source_id and self.team_id and self.source.team_id != self.team_id:
+            raise ValidationError({"source": _("This source belongs to another team.")})
+
+    @cached_property
+    def matches(self):
+        """A function of RuleSubjects: does the item fall under this rule? Built once per
+        loaded rule (the pattern compiled, the needle casefolded): the sync tries every rule on
+        every new item."""
+        kind, field = self.kind, self.field
+        if self.match == self.Match.REGEX:
+            search = re.compile(self.pattern).search
+
+            def test(subjects):
+                return (not kind or subjects.kind == kind) and search(
+                    subjects.raw[field]
+                ) is not None
+        else:
+            needle = self.pattern.casefold()
+
+            def test(subjects):
+                return (not kind or subjects.kind == kind) and needle in subjects.folded[field]
+
+        return test
+
+    def retire(self, user):
+        self.retired_at = timezone.now()
+        self.retired_by = user
+        self.save(update_fields=["retired_at", "retired_by"])
+
+
+class RuleHit(models.Model):
+    """A new item a rule pre-qualified: the rules page counts them, the handover lists them."""
+
+    rule = models.ForeignKey(QualificationRule, on_delete=models.CASCADE, related_name="hits")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="rule_hits")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    # A vigie took it back: the item is unqualified again.
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("rule hit")
+        verbose_name_plural = _("rule hits")
+        indexes = [models.Index(fields=["rule", "at"])]
+
+    def __str__(self):
+        return f"{self.rule_id} -> {self.item_id} @ {self.at:%Y-%m-%d %H:%M}"

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_noop
 from rotation.models import Membership
 from triage import github
 from triage.actions import ACTIONS, NeedsConfirmation, QualifyError
-from triage.models import Action, Item
+from triage.models import Action, Item, RuleHit
 from triage.sources import backend_for
 from triage.sources.base import SourceError
 from vigie import http
@@ -108,6 +108,8 @@ def qualify_item(item, user, action, params=None, idempotency_key="", *, team_id
         if item.writeback_state != Item.Writeback.FAILED or failed is None:
             raise QualifyError(_("Nothing to retry."))
         action, params = failed.action, failed.params
+    if action == "undo" and item.rule_id is not None:
+        return _undo_rule(item, user, key)
     chosen = ACTIONS[action]
     params = chosen.clean(item, user, params)
 
@@ -150,6 +152,7 @@ def qualify_item(item, user, action, params=None, idempotency_key="", *, team_id
             qualified_by=user if fields["qualification"] else None,
             qualified_at=now if fields["qualification"] else None,
             came_back=False,
+            rule=None,  # qualified by hand now, no longer by a rule
         )
     fields.update(
         writeback_state=Item.Writeback.NONE, writeback_failure={}, writeback_started_at=None
@@ -160,6 +163,37 @@ def qualify_item(item, user, action, params=None, idempotency_key="", *, team_id
     return Outcome(item, True, message)
 
 
+def _undo_rule(item, user, key):
+    """Take back a rule's pre-qualification: unqualified again, the hit marked undone and the
+    undo logged. Local only, as the pre-qualification was: nothing to write upstream."""
+    rule_id, qualification, name = item.rule_id, item.qualification, item.rule.name
+    now = timezone.now()
+    with transaction.atomic():
+        # Conditional: of two clicks at once, one takes it back and the other finds nothing.
+        taken = Item.objects.filter(pk=item.pk, rule_id=rule_id).update(
+            qualification=Item.Qualification.UNQUALIFIED,
+            qualification_params={},
+            qualified_by=None,
+            qualified_at=None,
+            rule=None,
+        )
+        if taken != 1:
+            raise QualifyError(_("Nothing to undo."))
+        RuleHit.objects.filter(item=item, rule_id=rule_id, undone_at__isnull=True).update(
+            undone_at=now, undone_by=user
+        )
+        Action.objects.create(
+            item=item,
+            user=user,
+            action="undo",
+            params={"undoes": qualification, "rule": rule_id},
+            idempotency_key=key,
+            upstream_ok=True,
+            upstream_response={"local": True},
+        )
+    item.refresh_from_db()
+    message = _("Pre-qualification by the rule %(rule)s undone: unqualified again.")
+    return Outcome(item, True, message % {"rule": name})
 def qualify_items(items, user, action, params=None, idempotency_key=""):
     """The bulk bar: `action` applied to each of `items` exactly as its row's button would (its
     own claim, Action row, upstream read-back and idempotency key), one Outcome per item. An item

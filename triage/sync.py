@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
-from triage.models import COUNT_HISTORY, Item, ItemCount, Source, SyncRun
+from triage.models import COUNT_HISTORY, Item, ItemCount, QualificationRule, Source, SyncRun
+from triage.rules import prequalify
 from triage.signals import sync_finished
 from triage.sources import backend_for
 from triage.sources.base import DATA_FIELDS, SourceError, render_facts
@@ -89,8 +90,12 @@ def _mirror(source, backend, run):
     seen = set()
     # The first mirror's counts are history, not events that just happened.
     first = source.last_success_at is None
+    # Loaded once: the new items of every batch are matched against them in memory.
+    rules = list(QualificationRule.objects.applying_to(source))
     for batch in batched(backend.fetch(since=mark - OVERLAP if mark else None), BATCH_SIZE):
         created, updated, unchanged = upsert(source, batch, at=run.started_at, first=first)
+        if created:
+            run.prequalified += prequalify(source, rules, batch, since=run.started_at)
         run.created += created
         run.updated += updated
         run.unchanged += unchanged
@@ -124,6 +129,7 @@ def _mirror(source, backend, run):
         created=run.created,
         updated=run.updated,
         unchanged=run.unchanged,
+        prequalified=run.prequalified,
         skipped=backend.skipped,
         requests=backend.requests,
     )
@@ -180,7 +186,9 @@ def upsert(source, batch, *, at=None, first=False):
         row[0]: row[1:]
         for row in Item.objects.filter(
             source=source, external_id__in=[d.external_id for d in batch]
-        ).values_list("external_id", "upstream_digest", "qualification", "qualified_at", "tally")
+        ).values_list(
+            "external_id", "upstream_digest", "qualification", "qualified_at", "tally", "rule"
+        )
     }
     rows, came_back, created, moved = [], [], 0, {}
     for data in batch:
@@ -193,7 +201,7 @@ def upsert(source, batch, *, at=None, first=False):
             created += 1
         elif known[0] == signature:
             continue
-        elif _came_back(data, qualification=known[1], qualified_at=known[2]):
+        elif known[4] is None and _came_back(data, qualification=known[1], qualified_at=known[2]):
             came_back.append(data.external_id)
         rows.append(
             Item(
@@ -225,7 +233,8 @@ def upsert(source, batch, *, at=None, first=False):
 
 def _came_back(data, *, qualification, qualified_at):
     """Silenced or finished by the vigie, open again upstream afterwards (a new occurrence,
-    a request reopened)."""
+    a request reopened). Not asked of an item a rule pre-qualified: the rule silenced nothing
+    upstream, so its new occurrences are what the rule expects."""
     return (
         qualification in Item.SILENCING
         and data.upstream_status in Item.REOPENED

@@ -37,6 +37,7 @@ STATES = {
     "came_back": (_("came back"), Q(came_back=True)),
     "failed": (_("write-back failed"), Q(writeback_state=Item.Writeback.FAILED)),
     "qualified": (_("qualified"), ~Q(qualification="")),
+    "by_rule": (_("pre-qualified by a rule"), Q(rule__isnull=False)),
     "all": (_("all"), Q()),
 }
 # Unqualified first, then the ignored items that came back, then the rest.
@@ -88,7 +89,7 @@ def _board_context(request):
     scoped = _scoped(filters, user, team_ids)
     items = (
         scoped.filter(STATES[filters["state"]][1])
-        .select_related("source", "source__team")
+        .select_related("source", "source__team", "rule")
         .with_undoable()
         .defer("payload")  # the raw upstream answer: big, and the board never shows it
         .order_by(*BOARD_ORDER)
@@ -177,7 +178,7 @@ def item_detail(request, pk):
     """The panel beside the board (HTMX), or a page of its own at the same shareable URL."""
     team_ids = _team_ids(request)
     visible = Item.objects.visible_to(request.user, team_ids).select_related(
-        "source", "source__team"
+        "source", "source__team", "rule"
     )
     item = get_object_or_404(visible, pk=pk)
     loaded = detail.load(item)

@@ -19,6 +19,17 @@ class Phrase(str):
         self.msgid, self.plural, self.params = msgid, plural, params
         return self
 
+    @classmethod
+    def read(cls, stored, english):
+        """`english` as stored beside its said() form `stored`, as a Phrase again (a check's
+        message carried into a rule's incident); `english` itself when nothing was said."""
+        if not isinstance(stored, dict) or not isinstance(stored.get("id"), str):
+            return english
+        phrase = str.__new__(cls, english)
+        phrase.msgid, phrase.plural = stored["id"], stored.get("plural")
+        phrase.params = stored.get("params") or {}
+        return phrase
+
     def said(self):
         """JSON-able: {"id": msgid, "params": {...}}, a Phrase parameter nested the same way."""
         params = {

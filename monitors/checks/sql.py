@@ -255,15 +255,32 @@ def _compare(rule, columns, rows, count):
     if count != 1 or len(columns) != 1:
         return Outcome(
             ok=False,
-            message=f"expected one row of one number, got {count} rows of {len(columns)} columns",
+            message=Phrase(
+                gettext_noop(
+                    "expected one row of one number, got %(count)s rows of %(columns)s columns"
+                ),
+                count=count,
+                columns=len(columns),
+            ),
             details={"row_count": count, "columns": columns, "rows": rows},
         )
     value = rows[0][0]
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return Outcome(ok=False, message=f"expected a number, got {value!r}"[:300])
+        return Outcome(
+            ok=False,
+            message=Phrase(
+                gettext_noop("expected a number, got %(value)s"), value=repr(value)[:250]
+            ),
+        )
     symbol, limit = parse_threshold(rule)
     details = {"value": value, "threshold": rule}
-    shown = f"{value:g} {symbol} {limit:g}"
     if OPERATORS[symbol](value, limit):
-        return Outcome(ok=False, message=shown, details=details)
-    return Outcome(ok=True, message=f"{value:g} (fails when {rule})", details=details)
+        # Numbers and the operator read alike in every language: no words to translate.
+        return Outcome(ok=False, message=f"{value:g} {symbol} {limit:g}", details=details)
+    return Outcome(
+        ok=True,
+        message=Phrase(
+            gettext_noop("%(value)s (fails when %(rule)s)"), value=f"{value:g}", rule=rule
+        ),
+        details=details,
+    )

@@ -10,14 +10,14 @@ register = template.Library()
 
 
 @register.filter
-def since(value, now=None):
+def since(value, now=None, depth=2):
     """How long ago `value` was, "< 1 min" under a minute (timesince says "0 minutes")."""
     if value is None:
         return "—"
     now = now or timezone.now()
     if (now - value).total_seconds() < 60:
         return _("< 1 min")
-    return timesince(value, now, depth=2)
+    return timesince(value, now, depth=depth)
 
 
 @register.inclusion_tag("monitors/latency.html")

@@ -12,6 +12,7 @@ from monitors import checks
 from monitors.checks import sql
 from monitors.checks.base import Failure
 from monitors.tests.probe_servers import free_port
+from vigie.phrases import spoken
 
 PG_DSN = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -76,6 +77,16 @@ def test_threshold(sqlite_dsn):
     assert failing.message == "1 < 10"
     several = run(sqlite_dsn, "SELECT id FROM stock", threshold="< 10")
     assert several.message == "expected one row of one number, got 31 rows of 1 columns"
+    passing = run(sqlite_dsn, ratio, threshold="> 0.1")
+    assert passing.message == "0.07 (fails when > 0.1)"
+    text = run(sqlite_dsn, "SELECT 'abc'", threshold="> 1")
+    assert text.message == "expected a number, got 'abc'"
+    with translation.override("fr"):  # stored in English, read in the reader's language
+        assert spoken(several.message.said()) == (
+            "une ligne d'un nombre attendue, 31 lignes de 1 colonnes reçues"
+        )
+        assert spoken(passing.message.said()) == "0.07 (en échec si > 0.1)"
+        assert spoken(text.message.said()) == "un nombre attendu, 'abc' reçu"
 
 
 def test_sqlite_timeout(sqlite_dsn):

@@ -81,3 +81,17 @@ def test_a_message_stored_before_phrases_is_shown_as_it_is(user_client):
     make_check(name="old").record(Outcome(ok=False, message="legacy text"), T0)
     body = user_client.get(reverse("monitors:overview"), HTTP_ACCEPT_LANGUAGE="fr").content
     assert "legacy text" in body.decode()
+
+
+def test_an_incident_is_announced_in_the_instance_language_stored_in_english(outbox):
+    from monitors.models import Channel
+
+    check = make_check(name="site", alert_after=1)
+    Channel.objects.create(
+        team=check.team, kind="webhook", name="equipe", url="https://hooks.example/x"
+    )
+    check.record(Outcome(ok=False, message=Phrase("connection refused")), T0)
+    incident = Incident.objects.get()
+    assert incident.title == "site: connection refused"
+    # The worker has no reader: it writes in LANGUAGE_CODE (French).
+    assert incident.notifications().get().subject == "[critique] site : connexion refusée"

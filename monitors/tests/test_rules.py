@@ -9,6 +9,7 @@ import time_machine
 
 from monitors import rules
 from monitors.models import AlertRule, Channel, Check, Incident
+from monitors.templatetags.monitors import message_of
 from monitors.tests.helpers import make_check
 from rotation.tests.factories import MembershipFactory, ShiftFactory, TeamFactory
 from triage.models import Item, ItemCount, Source
@@ -248,12 +249,23 @@ def test_check_rules_down_for_a_while_slow_and_certificate_in_its_window(team):
     rule(team, "cert_expiring")
     tick_at(T0 + timedelta(minutes=5))
     assert sorted(Incident.objects.values_list("title", flat=True)) == [
+        "Certificate of cert expires in 12 days",
+        "api answers in 3.50 s (more than 2 s)",
+    ]  # stored in English, read in the reader's language
+    assert sorted(i.spoken_title for i in Incident.objects.all()) == [
         "Le certificat de cert expire dans 12 jours",
         "api répond en 3.50 s (plus de 2 s)",
     ]
+    Check.objects.filter(pk=site.pk).update(
+        last_message="connection refused",
+        last_details={"said": {"id": "connection refused", "params": {}}},
+    )
     tick_at(T0 + timedelta(minutes=11))  # site down for 11 minutes, more than `after`
     down = Incident.objects.get(rule__kind="check_down")
-    assert down.key.endswith(f"check:{site.pk}") and down.title == "site est en panne"
+    assert down.key.endswith(f"check:{site.pk}") and down.spoken_title == "site est en panne"
+    opened = down.events.get(kind="opened")
+    assert opened.text == "connection refused"  # the check's message, said again in French:
+    assert message_of(opened) == "connexion refusée"
     Check.objects.filter(pk=site.pk).update(state=Check.State.UP)
     Check.objects.filter(pk=cert.pk).update(last_details={"days_left": 80})
     tick_at(T0 + timedelta(minutes=12))
@@ -292,8 +304,10 @@ def test_manage_py_sync_runs_the_rules_and_the_incident_page_names_the_rule(
 
 
 def test_job_failure_rate_warning_above_5_critical_above_20_where_the_source_knows_totals(
-    team, source, upstream
+    team, source, upstream, user_client
 ):
+    from django.urls import reverse
+
     rule(team, "discarded_jobs", source, params={"count": 1000})
     ScriptedBackend.job_totals = (10, 5)
     sync_at(source, T0)
@@ -306,9 +320,16 @@ def test_job_failure_rate_warning_above_5_critical_above_20_where_the_source_kno
     warning = Incident.objects.get()
     assert (warning.severity, warning.title) == (
         "warning",
-        "6.0 % des jobs en échec dans la dernière heure sur prod",
+        "6.0 % of the jobs failed in the last hour on prod",
     )
-    assert warning.events.get(kind="opened").text == "12 en échec sur 200"
+    assert warning.spoken_title == "6.0 % des jobs en échec dans la dernière heure sur prod"
+    assert message_of(warning.events.get(kind="opened")) == "12 en échec sur 200"
+    page = reverse("monitors:incident", args=[warning.pk])
+    body = user_client.get(page).text
+    assert "6.0 % des jobs en échec" in body and "12 en échec sur 200" in body
+    # The worker notifies in the instance's language (LANGUAGE_CODE: French).
+    subject = warning.notifications().get().subject
+    assert subject == "[avertissement] 6.0 % des jobs en échec dans la dernière heure sur prod"
     warning.resolve(None, Incident.How.HAND, T0 + timedelta(minutes=11))
     ScriptedBackend.job_totals = (200, 50)
     sync_at(source, T0 + timedelta(hours=25))
@@ -367,9 +388,123 @@ def test_admin_checks_a_rules_parameters_and_source(team, source, admin_client):
     }
     refused = admin_client.post(url, form, HTTP_ACCEPT_LANGUAGE="fr")
     assert "Ce type de règle surveille une source." in refused.content.decode()
+    # Which sources a failure rate can be read from, where the parameters are typed.
+    assert "django-q2, et GoodJob qui garde ses jobs terminés" in refused.content.decode()
     refused = admin_client.post(url, {**form, "source": source.pk, "params": '{"evnts": 3}'})
     assert "evnts" in refused.content.decode()
     admin_client.post(url, {**form, "source": source.pk})
     assert AlertRule.objects.get(name="pic").params == {"events": 25, "window": 300}
     assert admin_client.get(reverse("admin:monitors_alertrule_changelist")).status_code == 200
     assert admin_client.get(reverse("admin:monitors_digest_changelist")).status_code == 200
+
+
+def test_an_open_failure_rate_incident_is_raised_to_critical_when_the_rate_crosses_it(
+    team, source, upstream, monkeypatch, user_client
+):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    camille, dominique = UserFactory(username="camille"), UserFactory(username="dominique")
+    levels = [
+        {"order": order, "label": f"L{order}", "delay_minutes": delay, "user_id": user.pk,
+         "name": user.username, "phone": "", "chat_handle": ""}
+        for order, delay, user in ((1, 0, camille), (2, 15, dominique))
+    ]  # fmt: skip
+    monkeypatch.setattr("rotation.models.Team.escalation_chain", lambda team, at: levels)
+    Channel.objects.create(
+        team=team, kind="webhook", name="astreinte", url="https://hooks.example/y",
+        min_severity="critical",
+    )  # fmt: skip
+    rule(team, "discarded_jobs", source, params={"count": 1000})
+    ScriptedBackend.job_totals = (200, 12)
+    sync_at(source, T0)
+    incident = Incident.objects.get()
+    assert incident.severity == "warning"
+    labels = set(incident.notifications().values_list("label", flat=True))
+    assert labels == {f"equipe (#{team.channels.get(name='equipe').pk})"}  # nobody paged
+
+    ScriptedBackend.job_totals = (200, 30)
+    sync_at(source, T0 + timedelta(minutes=5))
+    ScriptedBackend.job_totals = (200, 50)
+    raised_at = T0 + timedelta(hours=2)
+    sync_at(source, raised_at)
+    incident.refresh_from_db()
+    assert Incident.objects.count() == 1  # the same incident, raised
+    assert (incident.severity, incident.spoken_title) == (
+        "critical",
+        "25.0 % des jobs en échec dans la dernière heure sur prod",
+    )
+    raised = incident.events.get(kind="severity_raised")
+    assert raised.at == raised_at and raised.data["to"] == "critical"
+    # Both channels hear it now as critical, and L1 (camille) is paged at once.
+    team_events = incident.events.filter(kind="notified", data__team=True)
+    assert sorted(e.text.split(" ")[0] for e in team_events) == ["astreinte", "equipe", "equipe"]
+    assert list(incident.events.filter(data__level=1).values_list("kind", flat=True)) == [
+        "notified"
+    ]
+    assert incident.current_level == 1
+    assert incident.next_escalation_at == raised_at + timedelta(minutes=15)  # not from opening
+    camille_destinations = incident.events.filter(data__level=1)
+    page = user_client.get(reverse("monitors:incident", args=[incident.pk])).content.decode()
+    assert "gravité relevée" in page and "de avertissement à critique : 25.0 %" in page
+
+    ScriptedBackend.job_totals = (200, 60)
+    sync_at(source, raised_at + timedelta(minutes=5))
+    assert incident.notifications().count() == 3 + len(camille_destinations)  # raised once
+    assert incident.events.filter(kind="severity_raised").count() == 1
+
+
+def test_an_acknowledged_incident_raised_to_critical_tells_the_channels_and_pages_nobody(
+    team, source, upstream
+):
+    rule(team, "discarded_jobs", source, params={"count": 1000})
+    ScriptedBackend.job_totals = (200, 12)
+    sync_at(source, T0)
+    incident = Incident.objects.get()
+    incident.acknowledge(None, Incident.How.HAND, T0 + timedelta(minutes=1))
+    ScriptedBackend.job_totals = (200, 50)
+    sync_at(source, T0 + timedelta(minutes=5))
+    incident.refresh_from_db()
+    assert (incident.severity, incident.state) == ("critical", "acknowledged")
+    assert incident.next_escalation_at is None and incident.current_level == 0
+    assert incident.notifications().count() == 2  # the warning, then the raise
+    ScriptedBackend.job_totals = (200, 12)
+    sync_at(source, T0 + timedelta(minutes=10))
+    incident.refresh_from_db()
+    assert incident.severity == "critical"  # never lowered while open
+
+
+def test_at_most_50_causes_open_per_evaluation_the_rest_counted_in_a_summary(
+    team, source, upstream
+):
+    rule(team, "new_issue", source)
+    upstream["0"] = issue("0", 1)
+    sync_at(source, T0)
+    upstream.update({str(n): issue(str(n), 1) for n in range(1, 58)})
+    sync_at(source, T0 + timedelta(minutes=5))
+    assert Incident.objects.filter(key__contains=":item:").count() == rules.MAX_CAUSES
+    summary = Incident.objects.get(key__contains=":more:")
+    assert summary.title == "7 more causes of rule new_issue, not opened one by one"
+    assert summary.spoken_title == "7 autres causes de la règle new_issue, non ouvertes une à une"
+    assert message_of(summary.events.get(kind="opened")) == (
+        "Au plus 50 incidents ouverts par règle et par évaluation."
+    )
+
+
+def test_past_the_cap_a_later_evaluation_opens_the_rest_and_resolves_the_summary(team):
+    from triage.models import Source as SourceModel
+
+    rule(team, "source_stale", params={"after": 1800})
+    for n in range(53):
+        SourceFactory(name=f"s{n}", team=team, last_success_at=T0 - timedelta(hours=1))
+    assert SourceModel.objects.count() == 53
+    tick_at(T0)
+    assert Incident.objects.filter(key__contains=":source:").count() == 50
+    summary = Incident.objects.get(key__contains=":more:")
+    assert summary.title.startswith("3 more causes")
+    tick_at(T0 + timedelta(minutes=1))
+    assert Incident.objects.unresolved().filter(key__contains=":source:").count() == 53
+    summary.refresh_from_db()
+    assert summary.state == "resolved"
+    assert not Incident.objects.unresolved().filter(key__contains=":more:").exists()

@@ -140,6 +140,17 @@ def test_page_answers_in_french_with_the_verdict_as_its_own_element(member_clien
     assert 'hx-trigger="every 15s"' in body and "status.js" in body
 
 
+def test_an_incident_opened_seconds_ago_and_a_rule_cause_read_in_french(member_client, team):
+    from vigie.phrases import Phrase
+
+    title = Phrase("%(name)s is down", name="api")
+    open_incident(team, title=title, title_said=title.said(), at=T0 - timedelta(seconds=20))
+    with time_machine.travel(T0, tick=False):
+        body = member_client.get(reverse("monitors:status")).content.decode()
+    assert "(il y a &lt; 1 min)" in body  # not "0 minute"
+    assert "api est en panne" in body and "api is down" not in body
+
+
 def test_quiet_team_is_operational(member_client, team):
     make_check(team, name="site", state=Check.State.UP)
     body = member_client.get(reverse("monitors:status")).content.decode()

@@ -1,4 +1,5 @@
 from django import template
+from django.template.defaultfilters import floatformat
 from django.utils import formats
 
 from rotation.services import format_local
@@ -23,7 +24,9 @@ def team_date(value, team):
 
 @register.filter
 def days(value):
-    """A timedelta as a number of days with one decimal, written the active language's way."""
+    """A timedelta as a number of days with one decimal, written the active language's way.
+
+    Rounded (floatformat): number_format truncates, so two hours would read "0,0 j"."""
     if value is None:
         return ""
-    return formats.number_format(value.total_seconds() / 86400, 1)
+    return floatformat(value.total_seconds() / 86400, 1)

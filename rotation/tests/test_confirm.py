@@ -56,3 +56,27 @@ def test_revoking_a_token_asks_first(members):
     _page, done = _confirm_then_do(members[0].user, url)
     token.refresh_from_db()
     assert done.status_code == 302 and token.revoked
+
+
+def test_a_new_feed_address_asks_first(rotation, members, manager):
+    camille = members[0]
+    old = camille.feed_token
+    url = reverse("rotation:regenerate-feed-token", args=["core"])
+    page, done = _confirm_then_do(camille.user, f"{url}?scope=me")
+    assert "Donner une nouvelle adresse à votre flux ?" in page.content.decode()
+    camille.refresh_from_db()
+    assert done.status_code == 302 and camille.feed_token != old
+
+
+def test_only_managers_give_the_team_feed_a_new_address(client, rotation, members, manager):
+    old = rotation.feed_token
+    url = reverse("rotation:regenerate-feed-token", args=["core"]) + "?scope=team"
+    client.force_login(members[0].user)
+    assert client.post(url).status_code == 302
+    rotation.refresh_from_db()
+    assert rotation.feed_token == old
+    _page, done = _confirm_then_do(manager.user, url)
+    rotation.refresh_from_db()
+    assert done.status_code == 302 and rotation.feed_token != old
+    # No scope, no feed: nothing is done, and no success is claimed.
+    assert client.post(reverse("rotation:regenerate-feed-token", args=["core"])).status_code == 404

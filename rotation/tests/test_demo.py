@@ -1,5 +1,5 @@
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rotation import demo, schedule
 from rotation.models import Handover, Membership, Override, Shift, Team
@@ -27,3 +27,10 @@ def test_the_demo_acknowledgement_lies_in_the_past():
     acknowledged = Handover.objects.get(acknowledged_at__isnull=False)
     assert acknowledged.shift.end <= acknowledged.created_at < acknowledged.acknowledged_at
     assert acknowledged.acknowledged_at <= timezone.now()
+
+
+def test_the_demo_summary_is_english_as_the_command_s_other_lines():
+    with translation.override("fr"):
+        summary = demo.load()
+    assert "watches generated" in summary
+    assert "générées" not in summary

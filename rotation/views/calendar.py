@@ -50,6 +50,7 @@ def team_calendar(request, slug):
             "membership": membership,
             "can_manage": team.managed_by(request.user, membership),
             "overrides": overrides,
+            "uncovered": schedule.uncovered_absences(team),
             "grid": grid,
             "legend": [
                 (m, i % PALETTE_SIZE) for i, m in enumerate(members) if not m.has_left_by(today)

@@ -1,11 +1,11 @@
 """The team's members: absences, leaving the rotation, the calendar feeds' addresses."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from rotation import schedule, services
 from rotation.forms import AbsenceForm
@@ -73,14 +73,31 @@ def remove_member(request, slug, pk):
     return redirect("rotation:members", team.slug)
 
 
-@require_POST
+@confirmed_by_post
 def regenerate_feed_token(request, slug):
+    """A new address for a feed (?scope=me or team): every calendar subscribed to the old one
+    stops being updated, so it asks first."""
     team, membership = get_team(request, slug)
-    if request.POST.get("scope") == "team":
+    scope = request.GET.get("scope")
+    if scope == "team":
         if not team.managed_by(request.user, membership):
             return forbidden(request, team)
+        question = _(
+            "Give the team feed a new address? Calendars subscribed to the old one will no "
+            "longer be updated."
+        )
+    elif scope == "me" and membership is not None:
+        question = _(
+            "Give your feed a new address? Calendars subscribed to the old one will no longer "
+            "be updated."
+        )
+    else:
+        raise Http404(_("Unknown feed."))
+    if request.method == "GET":
+        return confirm(request, question, reverse("rotation:members", args=[team.slug]))
+    if scope == "team":
         team.regenerate_feed_token()
-    elif membership is not None:
+    else:
         membership.regenerate_feed_token()
     messages.success(request, _("New feed address created; the old one no longer works."))
     return redirect("rotation:members", team.slug)

@@ -104,6 +104,18 @@ _NEW_CLASSES = f"""
 """
 
 
+# Every job that finished in the window, and those discarded. GoodJob keeps a finished job's row
+# (`preserve_job_records`, true by default, cleaned after 14 days); an application that turns it
+# off deletes its succeeded jobs, which would read as a 100 % failure rate: without a single
+# succeeded job on record the totals are unknown.
+_TOTALS = f"""
+    SELECT count(*), count(*) FILTER (WHERE {DISCARDED}),
+           EXISTS (SELECT 1 FROM good_jobs WHERE finished_at IS NOT NULL AND error IS NULL)
+    FROM good_jobs
+    WHERE finished_at >= %(since)s::timestamptz
+"""
+
+
 class GoodJobBackend(JobBackend):
     """Configuration: the DSN (a read-only role is best) in the environment variable named by
     `source.secret_env`; `source.base_url` is the GoodJob dashboard
@@ -160,6 +172,11 @@ class GoodJobBackend(JobBackend):
                 for key in cursor:
                     present.add(group_id(*key))
         return {eid: "discarded" if eid in present else "resolved" for eid in wanted}
+
+    def totals(self, since):
+        with read_only_connection(self.source) as conn:
+            finished, discarded, preserved = conn.execute(_TOTALS, {"since": since}).fetchone()
+        return (finished, discarded) if preserved else None
 
     def bug_report(self, item):
         payload = item.payload

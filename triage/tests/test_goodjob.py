@@ -166,6 +166,41 @@ def test_only_discarded_jobs_count_as_the_dashboard_counts_them(rails, backend):
     assert item.tally == 1
 
 
+def test_totals_count_the_jobs_finished_since_and_those_discarded(rails, backend):
+    for minutes in (5, 10, 20, 50):
+        goodjob_db.insert_job(rails, error=None, finished_at=ago(minutes=minutes))
+    goodjob_db.insert_job(rails, error=NOT_FOUND.format(1), finished_at=ago(minutes=30))
+    goodjob_db.insert_job(rails, error=None, finished_at=ago(hours=3))  # before the window
+    goodjob_db.insert_job(rails, error=NOT_FOUND.format(2), finished_at=None)  # to be retried
+    goodjob_db.insert_job(rails, error=None, finished_at=None)  # running
+
+    assert backend.totals(ago(hours=1)) == (5, 1)
+
+
+def test_without_a_succeeded_job_on_record_the_totals_are_unknown(rails, backend):
+    # preserve_job_records off: GoodJob deleted the succeeded jobs, only discards remain.
+    goodjob_db.insert_job(rails, error=NOT_FOUND.format(1), finished_at=ago(minutes=30))
+
+    assert backend.totals(ago(hours=1)) is None
+
+
+@pytest.mark.django_db
+def test_a_sync_stores_the_job_totals_for_the_failure_rate(rails, goodjob_dsn, monkeypatch):
+    from triage.sync import sync_source
+
+    monkeypatch.setenv(DSN_ENV, goodjob_dsn)
+    source = make_source()
+    source.save()
+    for index in range(25):
+        error = NOT_FOUND.format(index) if index < 6 else None
+        goodjob_db.insert_job(rails, error=error, finished_at=datetime.now(UTC))
+
+    run = sync_source(source.pk)
+
+    assert run.error == ""
+    assert (run.totals["finished"], run.totals["failed"]) == (25, 6)
+
+
 def test_the_job_class_falls_back_to_the_serialized_params(rails, backend):
     goodjob_db.insert_job(
         rails, error=NOT_FOUND.format(1), finished_at=ago(hours=1), job_class_column=False

@@ -35,6 +35,7 @@ class Command(BaseCommand):
                     f"{each.name}: {run.created} new, {run.updated} updated, "
                     f"{run.unchanged} unchanged, {run.skipped} skipped, 0 errors "
                     f"({run.requests} requests)"
+                    + (f", {run.prequalified} pre-qualified by rules" if run.prequalified else "")
                 )
         if failed:
             raise CommandError(f"{len(failed)} source(s) failed: {', '.join(failed)}")
