@@ -194,6 +194,8 @@ def _undo_rule(item, user, key):
     item.refresh_from_db()
     message = _("Pre-qualification by the rule %(rule)s undone: unqualified again.")
     return Outcome(item, True, message % {"rule": name})
+
+
 def qualify_items(items, user, action, params=None, idempotency_key=""):
     """The bulk bar: `action` applied to each of `items` exactly as its row's button would (its
     own claim, Action row, upstream read-back and idempotency key), one Outcome per item. An item
