@@ -5,8 +5,10 @@ against just downloading the same pages, and an incremental sync with nothing ne
     uv run python bench/sync.py --latency 0.1   # the fake answers like a distant server
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vigie_bench uv run python bench/sync.py
 
-Targets (issue 5): full mirror <= 1.3x the download; a no-op incremental sync makes one request
-and writes no item row.
+Targets (issues 5 and 15): a full mirror takes at most 1.3x the download's wall time and 2x its
+client CPU; a no-op incremental sync makes one request and writes no item row. Each round is
+the first mirror of the source (its items and sync marks cleared), the download right before it
+on the same pages, so both see the same load.
 """
 
 import os
@@ -23,6 +25,8 @@ from bench import _django  # noqa: E402
 TOKEN_ENV = "VIGIE_BENCH_SENTRY_TOKEN"
 ISSUES = 10_000
 ROUNDS = 3
+WALL_TARGET = 1.3
+CPU_TARGET = 2.0
 
 
 def download(source):
@@ -39,11 +43,16 @@ def download(source):
         response = backend._call(
             "GET", path, params={**params, "cursor": cursor} if cursor else params
         )
-        count += len(response.json())
+        count += len(backend._json(response))
         pages += 1
         cursor = next_cursor(response)
         if not cursor:
             return count, pages
+
+
+def load_average():
+    """/proc/loadavg's 1, 5 and 15 minutes: the machine may be shared."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def serve_fake(pipe):
@@ -100,6 +109,7 @@ def main():
         + (f", {latency * 1000:.0f} ms latency per answer" if latency else "")
     )
 
+    load_before = load_average()
     downloads, mirrors, download_cpu, mirror_cpu = [], [], [], []
     for _ in range(ROUNDS):
         started, cpu = time.perf_counter(), time.process_time()
@@ -109,22 +119,31 @@ def main():
         assert count == ISSUES, count
 
         Item.objects.filter(source=source).delete()
-        Source.objects.filter(pk=source.pk).update(high_water_mark=None, last_reconciled_at=None)
+        Source.objects.filter(pk=source.pk).update(
+            high_water_mark=None, last_reconciled_at=None, last_success_at=None
+        )
         started, cpu = time.perf_counter(), time.process_time()
         run = sync_source(source.pk)
         mirrors.append(time.perf_counter() - started)
         mirror_cpu.append(time.process_time() - cpu)
         assert (run.created, run.error) == (ISSUES, ""), (run.created, run.error)
     download_s, mirror_s = statistics.median(downloads), statistics.median(mirrors)
-    print(f"download only ({pages} pages):  {download_s:6.2f} s  (median of {ROUNDS})")
-    print(f"full mirror:                   {mirror_s:6.2f} s  (median of {ROUNDS})")
-    print(f"ratio:                         {mirror_s / download_s:6.2f}x  (target <= 1.3x)")
+    download_c, mirror_c = statistics.median(download_cpu), statistics.median(mirror_cpu)
+    # Each round's mirror against its own download (the load changes between rounds).
+    wall_ratio = statistics.median(m / d for m, d in zip(mirrors, downloads, strict=True))
+    cpu_ratio = statistics.median(m / d for m, d in zip(mirror_cpu, download_cpu, strict=True))
+    print(f"download only ({pages} pages):  {download_s:6.2f} s wall, {download_c:5.2f} s CPU")
+    print(f"full mirror:                   {mirror_s:6.2f} s wall, {mirror_c:5.2f} s CPU")
+    print("ratios, each round's mirror against its download, median of the rounds:")
+    print(f"ratio, wall:                   {wall_ratio:6.2f}x  (target <= {WALL_TARGET}x)")
+    # Client CPU: this process's threads (the mirror fetches the next page in one while it
+    # writes the current one), not the fake's, which runs in its own.
+    print(f"ratio, client CPU:             {cpu_ratio:6.2f}x  (target <= {CPU_TARGET}x)")
     # The fake's own work is CPU too: on a busy machine it competes with the sync for the
     # cores, and the next page, fetched while this one is written, no longer overlaps.
     print(
-        f"client CPU: download {statistics.median(download_cpu):.2f} s, mirror "
-        f"{statistics.median(mirror_cpu):.2f} s; load average {os.getloadavg()[0]:.1f} "
-        f"on {os.cpu_count()} CPUs"
+        f"medians of {ROUNDS} rounds; load average {load_before} before, "
+        f"{load_average()} after, on {os.cpu_count()} CPUs"
     )
 
     pipe.send("clear")

@@ -215,12 +215,22 @@ def _write_resolved(item, params, record):
     return response, fields, _("Resolved.")
 
 
+def _on_github(item, real, demo):
+    """The message of a write that went to GitHub, or its twin for a demo source, which wrote
+    nowhere (qualify_item adds "(demo)" to it)."""
+    return demo if backend_for(item.source).demo else real
+
+
 def _reopen(item, params):
     """Undo of a status qualification: the issue unresolved and unqualified again."""
     response, fields = _set_status(item, "unresolved", None, Item.Qualification.UNQUALIFIED)
     message = _("Back to unresolved and unqualified.")
     if item.github_issue_url:
-        message += " " + _("The GitHub issue stays open: close it on GitHub if needed.")
+        message += " " + _on_github(
+            item,
+            _("The GitHub issue stays open: close it on GitHub if needed."),
+            _("The demo issue stays open."),
+        )
     return response, fields, message
 
 
@@ -233,29 +243,32 @@ def _write_bug(item, params, record):
             permanent=True,
         )
     url = item.github_issue_url
+    backend = backend_for(item.source)
     if not url:
         marker = github.marker_for(item)
+        tracker = backend.issue_tracker
         # An earlier attempt may have opened the issue and lost the answer: look before opening.
         if item.actions.filter(action="bug").exclude(pk=record.pk).exists():
-            url = github.find_issue_by_marker(repo, marker)
+            url = tracker.find_issue_by_marker(repo, marker)
         if not url:
-            report = backend_for(item.source).bug_report(item)
-            url = github.open_issue(repo, issue_title(item), issue_body(item, report, marker))
+            report = backend.bug_report(item)
+            url = tracker.open_issue(repo, issue_title(item), issue_body(item, report, marker))
         # Saved at once: if the comment below fails, the retry reuses this issue.
         Item.objects.filter(pk=item.pk).update(github_issue_url=url)
         item.github_issue_url = url
     # A retry after a lost answer may find the link already commented: never post it twice.
-    answer = backend_for(item.source).comment(item, url, retrying=earlier_attempt(item, record))
+    answer = backend.comment(item, url, retrying=earlier_attempt(item, record))
     fields = {
         "qualification": Item.Qualification.BUG,
         "qualification_params": {},
         "github_issue_url": url,
     }
-    return {"github_issue_url": url, "comment": answer}, fields, _("GitHub issue opened.")
+    message = _on_github(item, _("GitHub issue opened."), _("Issue opened in the demo tracker."))
+    return {"github_issue_url": url, "comment": answer}, fields, message
 
 
 def _write_link(item, params, record):
-    issue = github.read_issue(params["repo"], params["number"])
+    issue = backend_for(item.source).issue_tracker.read_issue(params["repo"], params["number"])
     if issue.is_pull_request:
         raise SourceError(
             gettext_noop("%(repo)s#%(number)s is a pull request, not an issue."),
@@ -271,7 +284,11 @@ def _write_link(item, params, record):
         "qualification_params": {},
         "github_issue_url": issue.html_url,
     }
-    message = _("Linked to the GitHub issue %(repo)s#%(number)s.") % params
+    message = _on_github(
+        item,
+        _("Linked to the GitHub issue %(repo)s#%(number)s."),
+        _("Linked to the demo issue %(repo)s#%(number)s."),
+    ) % {"repo": params["repo"], "number": params["number"]}
     return {"github_issue_url": issue.html_url, "comment": answer}, fields, message
 
 
@@ -320,7 +337,9 @@ def _write_take(item, params, record):
     state = backend_for(item.source).take(
         item, params["assignee"], replacing=params.get("previous", ())
     )
-    message = _("Assigned to @%(login)s on GitHub.") % {"login": params["assignee"]}
+    message = _on_github(
+        item, _("Assigned to @%(login)s on GitHub."), _("Assigned to @%(login)s.")
+    ) % {"login": params["assignee"]}
     return _request_outcome(state, Item.Qualification.TAKEN, params, message)
 
 
@@ -343,7 +362,8 @@ def _request_comment(item, action, params, record, default):
 def _write_done(item, params, record):
     options, body = _request_comment(item, "done", params, record, _("Done during the watch."))
     state = backend_for(item.source).finish(item, body, **options)
-    return _request_outcome(state, Item.Qualification.DONE, params, _("Closed on GitHub."))
+    message = _on_github(item, _("Closed on GitHub."), _("Closed."))
+    return _request_outcome(state, Item.Qualification.DONE, params, message)
 
 
 def _write_too_big(item, params, record):
@@ -351,15 +371,18 @@ def _write_too_big(item, params, record):
     options, body = _request_comment(item, "too_big", params, record, default)
     backend = backend_for(item.source)
     state = backend.hand_to_roadmap(item, body, **options)
-    message = _("Moved to the roadmap on GitHub (label %(label)s).") % {
-        "label": backend.roadmap_label
-    }
+    message = _on_github(
+        item,
+        _("Moved to the roadmap on GitHub (label %(label)s)."),
+        _("Moved to the roadmap (label %(label)s)."),
+    ) % {"label": backend.roadmap_label}
     return _request_outcome(state, Item.Qualification.TOO_BIG, params, message)
 
 
 def _revert_request(item, params):
     state = backend_for(item.source).revert(item, params["undoes"], params)
-    return _request_outcome(state, Item.Qualification.UNQUALIFIED, {}, _("Undone on GitHub."))
+    message = _on_github(item, _("Undone on GitHub."), _("Undone."))
+    return _request_outcome(state, Item.Qualification.UNQUALIFIED, {}, message)
 
 
 def _write_requeue(item, params, record):

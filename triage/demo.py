@@ -10,7 +10,10 @@ from datetime import timedelta
 from django.utils import timezone
 
 from rotation.models import Team
+from triage import demo_tracker, github
+from triage.issue_report import issue_body, issue_title
 from triage.models import Item, Release, Source
+from triage.sources import backend_for
 
 # (title, culprit, level, kind of occurrence pattern)
 ISSUES = [
@@ -166,6 +169,12 @@ JOBS = [
 ]
 
 
+def _daily_counts(seed, today):
+    """30 days of events for the detail's chart, oldest first, ending with today's."""
+    rng = random.Random(seed)  # noqa: S311 (demo figures, not secrets)
+    return [rng.choice([0, 0, 1, 2, 5, 13, 40]) for _ in range(29)] + [today]
+
+
 def _jobs(source, existing, now):
     for index, (job_class, error, queue, count) in enumerate(JOBS):
         external_id = f"demo-job-{index + 1}"
@@ -187,6 +196,7 @@ def _jobs(source, existing, now):
             short_id=job_class,
             recent_counts=[0] * (23 - index) + [1] * index + [count % 5],
             payload={
+                "daily_counts": _daily_counts(100 + index, count),
                 "job_class": job_class,
                 "error_class": error_class,
                 "queue": queue,
@@ -239,6 +249,18 @@ def _requests(source, existing, now):
         )
 
 
+def _open_demo_bugs(source):
+    """The items the demo has as Bug already get their issue in the demo tracker, with the body
+    Bug writes, so their GitHub link leads somewhere real."""
+    backend = backend_for(source)
+    for item in source.items.filter(qualification=Item.Qualification.BUG, github_issue_url=""):
+        body = issue_body(item, backend.bug_report(item), github.marker_for(item))
+        item.github_issue_url = demo_tracker.open_issue(
+            source.github_repository, issue_title(item), body
+        )
+        item.save(update_fields=["github_issue_url"])
+
+
 def load():
     team = Team.objects.filter(slug="demo").first()
     source, _ = Source.objects.get_or_create(
@@ -283,6 +305,7 @@ def load():
             short_id=f"RDV-SOLIDARITES-{index + 1:X}",
             recent_counts=counts,
             payload={
+                "daily_counts": _daily_counts(index, sum(counts)),
                 "release": "rdv-solidarites@2026.11.20",
                 "tags": {
                     "environment": "production",
@@ -312,12 +335,11 @@ def load():
             qualified_at=now - timedelta(days=1) if qualification else None,
             came_back=came_back,
         )
-        if qualification == Item.Qualification.BUG:
-            item.github_issue_url = "https://github.com/demo/rdv-solidarites/issues/1"
         items.append(item)
     items += _jobs(source, existing, now)
     items += _requests(source, existing, now)
     Item.objects.bulk_create(items)
+    _open_demo_bugs(source)
     # What the status page reads as "since release …" (the demo incident opens after the last).
     for version, ago in (
         ("rdv-solidarites@2026.11.20", timedelta(days=13)),

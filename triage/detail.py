@@ -92,4 +92,5 @@ def mirrored(item):
         "tags": tags,
         "breadcrumbs": [c for c in payload.get("breadcrumbs") or [] if isinstance(c, dict)][-10:],
         "last_release": payload.get("release") or "",
+        "user_count": item.user_count,
     }

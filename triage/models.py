@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -363,6 +364,7 @@ class Item(models.Model):
         "closed": _("closed on GitHub"),
         "roadmap": _("moved to the roadmap"),
         "unlabelled": _("label taken off"),
+        "gone": _("deleted at the source"),  # kept here: its qualifications stay readable
     }
 
     @property
@@ -716,3 +718,31 @@ class RuleHit(models.Model):
 
     def __str__(self):
         return f"{self.rule_id} -> {self.item_id} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class DemoIssue(models.Model):
+    """An issue **Bug** opened in the demo's local tracker (triage.demo_tracker) instead of
+    GitHub: the title and body exactly as GitHub would have received them, for a newcomer to
+    read what a bug report holds."""
+
+    repo = models.CharField(max_length=200)
+    title = models.CharField(max_length=300)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("demo issue")
+        verbose_name_plural = _("demo issues")
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def number(self):
+        return self.pk
+
+    @property
+    def html_url(self):
+        """Absolute, as GitHub's html_url is: it is stored on the item and linked from pages."""
+        return settings.VIGIE_BASE_URL.rstrip("/") + reverse("triage:demo-issue", args=[self.pk])

@@ -160,6 +160,8 @@ def qualify_item(item, user, action, params=None, idempotency_key="", *, team_id
     for name, value in fields.items():
         setattr(item, name, value)
     item.save(update_fields=list(fields))
+    if backend_for(item.source).demo:
+        message = _("%(message)s (demo).") % {"message": message.rstrip(".")}
     return Outcome(item, True, message)
 
 

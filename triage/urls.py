@@ -13,4 +13,6 @@ urlpatterns = [
     path("board/rules/<int:pk>/edit", rule_views.edit_rule, name="edit-rule"),
     path("board/rules/<int:pk>/retire", rule_views.retire_rule, name="retire-rule"),
     path("board/items/qualify", views.qualify_items, name="qualify-items"),
+    path("demo/issues", views.demo_issues, name="demo-issues"),
+    path("demo/issues/<int:pk>", views.demo_issue, name="demo-issue"),
 ]

@@ -17,11 +17,14 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from rotation.context_processors import current_watch
-from triage import detail, qualify
+from triage import charts, detail, qualify
 from triage.actions import ACTIONS, BULK_ACTIONS
-from triage.models import Item, ItemQuerySet, Source
+from triage.models import DemoIssue, Item, ItemQuerySet, Source
+from vigie.markdown import safe_markdown
 
-PER_PAGE = 50
+# Sentry's own page size: three screens at 1366x768, and the board stays under 80 KiB of HTML
+# (bench/board.py) as its rows get richer.
+PER_PAGE = 25
 # The bulk bar acts on the rows of one page; more in one request is not the board asking.
 MAX_BULK = PER_PAGE
 # The client event a write answers with: the counts line refreshes itself right away.
@@ -87,13 +90,6 @@ def _board_context(request):
     user = request.user
     team_ids = _team_ids(request)
     scoped = _scoped(filters, user, team_ids)
-    items = (
-        scoped.filter(STATES[filters["state"]][1])
-        .select_related("source", "source__team", "rule")
-        .with_undoable()
-        .defer("payload")  # the raw upstream answer: big, and the board never shows it
-        .order_by(*BOARD_ORDER)
-    )
     condition = STATES[filters["state"]][1]
     summary = scoped.aggregate(
         # First: the aliases below shadow the fields of the same name in later filters.
@@ -102,10 +98,20 @@ def _board_context(request):
         came_back=Count("pk", filter=Q(came_back=True)),
         failed=Count("pk", filter=Q(writeback_state=Item.Writeback.FAILED)),
     )
-    paginator = Paginator(items, PER_PAGE)
+    # The page is chosen on the ids alone (a narrow sort over every item shown), and only its
+    # rows are read whole, with their source, team and undo flag: still one query, and the
+    # EXISTS of the undo flag runs once per row of the page, not once per item shown.
+    paginator = Paginator(scoped.filter(condition).order_by(*BOARD_ORDER).values("pk"), PER_PAGE)
     # The counts' query already knows the page count: no second COUNT over the items.
     paginator.count = summary.pop("shown")
     page = paginator.get_page(request.GET.get("page"))
+    page.object_list = (
+        Item.objects.filter(pk__in=page.object_list)
+        .select_related("source", "source__team", "rule")
+        .with_undoable()
+        .defer("payload")  # the raw upstream answer: big, and the board never shows it
+        .order_by(*BOARD_ORDER)
+    )
     _prepare_rows(page, user, team_ids)
     # The bulk bar offers what at least one row of the page offers.
     bulk = {name for item in page for name in item.bulk_offered}
@@ -189,6 +195,7 @@ def item_detail(request, pk):
         "facts": facts,
         "first_seen": _moment(facts.get("first_seen")) or item.first_seen,
         "last_seen": _moment(facts.get("last_seen")) or item.last_seen,
+        "charts": charts.charts_for(item, facts),
         "actions": item.actions.select_related("user").order_by("-created_at", "-pk")[:50],
         "can_qualify": qualify.can_qualify(request.user, item.source, team_ids),
         "offered": qualify.offered_actions(item.source, item.kind),
@@ -197,6 +204,29 @@ def item_detail(request, pk):
     if request.htmx:
         return render(request, "triage/item_detail.html#detail", context)
     return render(request, "triage/item_detail.html", context)
+
+
+def _demo_issues(request):
+    """The demo tracker's issues in the bug repositories of the sources the user may see."""
+    sources = Source.objects.visible_to(request.user, _team_ids(request))
+    return DemoIssue.objects.filter(repo__in=sources.values("github_repository"))
+
+
+@require_GET
+def demo_issues(request):
+    """The demo's issue tracker: what **Bug** opened for the demo source instead of GitHub."""
+    return render(request, "triage/demo_issues.html", {"issues": _demo_issues(request)[:200]})
+
+
+@require_GET
+def demo_issue(request, pk):
+    """One of them, with its body as GitHub would have received it (Markdown), and rendered."""
+    issue = get_object_or_404(_demo_issues(request), pk=pk)
+    context = {
+        "issue": issue,
+        "body_html": mark_safe(safe_markdown(issue.body)),  # noqa: S308 (sanitised by nh3)
+    }
+    return render(request, "triage/demo_issue.html", context)
 
 
 def _moment(value):

@@ -55,6 +55,10 @@ class FakeSentry:
         self.script = []  # (status, headers, body) answered before anything else
         self.delay = 0.0
         self.requests = []  # (method, path, query) as received
+        # Requests being answered at the same time, and the most seen: a client that asks
+        # two things at once shows 2 when `delay` keeps the first one open.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._ids = itertools.count(4_200_000)
         self._lock = threading.RLock()
         self._order = None
@@ -237,6 +241,16 @@ class FakeSentry:
     # HTTP -----------------------------------------------------------------------------
 
     def _handle(self, handler, method):
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self._answer(handler, method)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, handler, method):
         parts = urlsplit(handler.path)
         query = parse_qs(parts.query, keep_blank_values=True)
         length = int(handler.headers.get("Content-Length") or 0)
@@ -415,8 +429,12 @@ class FakeSentry:
         return {k: v for k, v in issue.items() if not k.startswith("_")}
 
     def _detail(self, issue):
+        # The issue's own endpoint gives both periods: hourly for 24 h, daily for 30 d.
+        today = int(datetime.now(UTC).timestamp()) // 86400 * 86400
+        daily = [[today - (29 - d) * 86400, d % 4] for d in range(30)]
         return {
             **self._public(issue),
+            "stats": {**(issue.get("stats") or {}), "30d": issue.get("_stats_30d", daily)},
             "activity": [],
             "firstRelease": self._release(issue.get("_first_release")),
             "lastRelease": self._release(issue.get("_last_release")),

@@ -173,6 +173,16 @@ class SourceBackend:
     can_assign = False
     # Commenter: the backend posts a free comment (`comment`) and finds it again on a retry.
     can_comment = False
+    # A demo backend writes nowhere: its messages say "(demo)", never "on GitHub".
+    demo = False
+
+    @property
+    def issue_tracker(self):
+        """Where **Bug** opens an issue and **Lier** reads one: a module with `open_issue`,
+        `find_issue_by_marker` and `read_issue`, GitHub's (`triage.github`) by default."""
+        from triage import github
+
+        return github
 
     def __init__(self, source):
         self.source = source
@@ -232,6 +242,11 @@ class SourceBackend:
         "in_app", "context": [[lineno, line], ...]}], "tags": {...}, "breadcrumbs": [...],
         "first_release", "last_release", "first_seen", "last_seen", "user_count"}."""
         raise NotImplementedError
+
+    def mirrored_stats(self, item, now):
+        """The item's event counts for the detail's charts when they are not read with the
+        detail: {"24h": [[timestamp, count], ...] hourly, "30d": [...] daily}, or {}."""
+        return {}
 
     def requeue(self, item):
         """Queue the item's failed job again (when `can_requeue`); returns the upstream answer."""

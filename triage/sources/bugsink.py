@@ -154,12 +154,29 @@ class BugsinkBackend(SourceBackend):
                     params={"status": 429},
                     retry_after=exc.retry_after,
                 ) from None
-            raise SourceError(f"Bugsink: {exc}", permanent=exc.permanent) from None
+            if exc.status is None:  # no answer: down, unreachable or too slow
+                raise SourceError(
+                    gettext_noop(
+                        "Bugsink does not answer at %(url)s (%(reason)s): nothing is lost, "
+                        "the next sync tries again"
+                    ),
+                    params={"url": self.base_url, "reason": exc.reason or "?"},
+                ) from None
+            raise SourceError(
+                gettext_noop("Bugsink answered HTTP %(status)s for %(path)s: %(answer)s"),
+                params={
+                    "status": exc.status,
+                    "path": f"/api/canonical/0/{path}",
+                    "answer": exc.body[:200],
+                },
+                permanent=exc.permanent,
+            ) from None
         try:
             return response.json()
         except ValueError:
             raise SourceError(
-                f"Bugsink answered something that is not JSON (HTTP {response.status_code})"
+                gettext_noop("Bugsink answered something that is not JSON (HTTP %(status)s)"),
+                params={"status": response.status_code},
             ) from None
 
     def _issue_path(self, external_id):
@@ -167,14 +184,31 @@ class BugsinkBackend(SourceBackend):
 
     # Mirror side --------------------------------------------------------------------------
 
-    def fetch(self, *, since=None):
+    def list_params(self):
         """Open issues (neither resolved nor muted) of the project, newest `last_seen` first."""
-        params = {"project": self.project, "state": "open", "sort": "last_seen", "order": "desc"}
+        return {"project": self.project, "state": "open", "sort": "last_seen", "order": "desc"}
+
+    def fetch(self, *, since=None):
+        """The issues of `list_params()`, page after page through the cursor of `next`."""
+        params = self.list_params()
         cursor = None
         while True:
-            page = self._call(
-                "GET", "issues/", params={**params, "cursor": cursor} if cursor else params
-            )
+            try:
+                page = self._call(
+                    "GET", "issues/", params={**params, "cursor": cursor} if cursor else params
+                )
+            except SourceError as exc:
+                if not getattr(exc, "not_found", False):
+                    raise
+                # The list answers 404 for one thing only: a project id it does not know.
+                raise SourceError(
+                    gettext_noop(
+                        "Bugsink knows no project %(project)s (HTTP 404): check the source's "
+                        "project id, the id of the production project in Bugsink"
+                    ),
+                    params={"project": self.project},
+                    permanent=True,
+                ) from None
             issues = page.get("results") if isinstance(page, dict) else None
             if not isinstance(issues, list):
                 raise SourceError("Bugsink's issue list is not a list")

@@ -15,6 +15,14 @@ class DemoBackend(SourceBackend):
     roadmap_label = "roadmap"
     can_assign = True
     can_comment = True
+    demo = True
+
+    @property
+    def issue_tracker(self):
+        """Bug opens its issue in the demo's local tracker, a page of Vigie, not on GitHub."""
+        from triage import demo_tracker
+
+        return demo_tracker
 
     def fetch(self, *, since=None):
         return iter(())
@@ -32,6 +40,18 @@ class DemoBackend(SourceBackend):
         return UpstreamState(
             status=item.upstream_status, details={"assignee": account}, raw={"demo": True}
         )
+
+    def mirrored_stats(self, item, now):
+        """As Sentry's issue stats, from the demo's figures: the 24 hourly counts up to this
+        hour, the daily ones (payload "daily_counts") up to today."""
+        hour = int(now.timestamp()) // 3600 * 3600
+        day = hour // 86400 * 86400
+        hourly = [int(n) for n in item.recent_counts or []][-24:]
+        daily = [int(n) for n in (item.payload or {}).get("daily_counts") or []][-30:]
+        return {
+            "24h": [[hour - (len(hourly) - 1 - i) * 3600, n] for i, n in enumerate(hourly)],
+            "30d": [[day - (len(daily) - 1 - i) * 86400, n] for i, n in enumerate(daily)],
+        }
 
     def bug_report(self, item):
         return {

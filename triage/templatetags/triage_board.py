@@ -1,5 +1,6 @@
 from django import template
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -25,14 +26,17 @@ def sparkline(counts):
     if len(values) < 2:
         return ""
     peak = max(values) or 1.0
-    step = SPARK_WIDTH / (len(values) - 1)
+    # One unit per point across and whole pixels down, stretched to the drawn size: half the
+    # bytes of fractional coordinates, and the board renders one per row.
     points = " ".join(
-        f"{i * step:.1f},{SPARK_HEIGHT - 1 - v / peak * (SPARK_HEIGHT - 2):.1f}"
+        f"{i},{round(SPARK_HEIGHT - 1 - v / peak * (SPARK_HEIGHT - 2))}"
         for i, v in enumerate(values)
     )
     return format_html(
-        '<svg class="sparkline" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
-        'aria-label="{label}"><polyline points="{points}"/></svg>',
+        '<svg class="sparkline" viewBox="0 0 {x} {h}" width="{w}" height="{h}" '
+        'preserveAspectRatio="none" role="img" aria-label="{label}">'
+        '<polyline points="{points}"/></svg>',
+        x=len(values) - 1,
         w=SPARK_WIDTH,
         h=SPARK_HEIGHT,
         label=_("Recent events, peak %(peak)d") % {"peak": peak},
@@ -45,3 +49,10 @@ def http_url(value):
     """`value` if it is an http(s) URL, else "": upstream URLs never become javascript: links."""
     value = str(value or "")
     return value if value.startswith(("https://", "http://")) else ""
+
+
+@register.filter
+def ago(value):
+    """The time since `value` in its largest unit ("3 jours", not "3 jours, 4 heures"): the
+    board's column stays one short line; the exact time is the element's title."""
+    return timesince(value, depth=1)

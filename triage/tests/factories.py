@@ -5,6 +5,7 @@ import factory
 from rotation.tests.factories import TeamFactory
 from tests.factories import UserFactory
 from triage.models import Action, Item, Source
+from triage.sources.base import SourceBackend
 from triage.sources.demo import DemoBackend
 
 
@@ -71,6 +72,9 @@ class FlakyBackend(DemoBackend):
     """The demo backend with knobs, registered as kind "demo" by the `flaky_backend` fixture:
     fail the next writes, confirm another status than asked (Sentry's silent bulk update)."""
 
+    # It stands for a real upstream: Bug goes to GitHub, messages name it.
+    demo = False
+    issue_tracker = SourceBackend.issue_tracker
     calls = []
     fail = None  # a SourceError raised by every write while set
     comment_fail = None  # a SourceError raised by comment() while set

@@ -14,7 +14,8 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def vigie(db):
+def vigie(db, flaky_backend):
+    # A source standing for a real upstream (Bug opens on the fake GitHub), not the demo's.
     source = SourceFactory(name="prod")
     user = UserFactory(username="vigie")
     MembershipFactory(team=source.team, user=user)

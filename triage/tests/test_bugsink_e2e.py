@@ -2,42 +2,27 @@
 real errors sent through sentry-sdk, Vigie's sync, a click on the board, the result read back
 from Bugsink's own API. One Bugsink for the module; its virtual environment is cached in var/."""
 
-import fcntl
+import html
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import textwrap
-import time
-from pathlib import Path
 
 import pytest
 import requests
-from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from rotation.models import Team
 from rotation.tests.factories import MembershipFactory
+from tests.bugsink import Bugsink, Unavailable, free_port
 from triage.models import Item, Source
+from triage.sources.bugsink import BugsinkBackend
 from triage.sync import sync_source
 
 # One Bugsink for the module: its tests go to one xdist worker (make test runs --dist loadgroup).
 pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.xdist_group("bugsink")]
 
-VENV = Path(django_settings.BASE_DIR) / "var" / "bugsink-venv"
 TOKEN_ENV = "VIGIE_TEST_BUGSINK_TOKEN"
-QUOTAS = """
-BUGSINK.update({
-    "MAX_EVENTS_PER_PROJECT_PER_5_MINUTES": 1_000_000,
-    "MAX_EVENTS_PER_PROJECT_PER_HOUR": 1_000_000,
-    "MAX_EVENTS_PER_5_MINUTES": 1_000_000,
-    "MAX_EVENTS_PER_HOUR": 1_000_000,
-    "INGEST_STORE_BASE_DIR": %r,
-})
-DATABASES["default"]["NAME"] = %r
-DATABASES["snappea"]["NAME"] = %r
-"""
 SEND = textwrap.dedent(
     """
     import sys, sentry_sdk
@@ -57,109 +42,23 @@ SEND = textwrap.dedent(
 )
 
 
-def _unavailable(reason):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"Bugsink could not be installed or started: {reason}")
-    pytest.skip(f"Bugsink not available: {reason}")
-
-
-def _bugsink_venv():
-    VENV.parent.mkdir(exist_ok=True)
-    # The SQLite and PostgreSQL runs of CI, or two workers, share it: one installs it.
-    with open(VENV.parent / "bugsink-venv.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _install()
-
-
-def _install():
-    manage = VENV / "bin" / "bugsink-manage"
-    if manage.exists():
-        return manage
-    shutil.rmtree(VENV, ignore_errors=True)
-    try:
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, timeout=120)
-        subprocess.run(
-            [str(VENV / "bin" / "pip"), "install", "--quiet", "bugsink"],
-            check=True,
-            timeout=600,
-            capture_output=True,
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        shutil.rmtree(VENV, ignore_errors=True)
-        _unavailable(str(exc)[:300])
-    return manage
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Bugsink:
-    def __init__(self, url, token):
-        self.url, self.token = url, token
-
-    def api(self, method, path, **kwargs):
-        response = requests.request(
-            method,
-            f"{self.url}/api/canonical/0/{path}",
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=30,
-            **kwargs,
-        )
-        response.raise_for_status()
-        return response.json()
-
-    def issues(self, project):
-        return self.api("GET", "issues/", params={"project": project})["results"]
-
-
 @pytest.fixture(scope="module")
 def bugsink(tmp_path_factory):
-    manage = _bugsink_venv()
-    home = tmp_path_factory.mktemp("bugsink")
-    port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bugsink_conf", "PYTHONPATH": str(home)}
-    env.pop("DATABASE_URL", None)
-    run = {"cwd": home, "env": env, "check": True, "capture_output": True, "timeout": 300}
-    create_conf = VENV / "bin" / "bugsink-create-conf"
-    subprocess.run([create_conf, "--template=local", f"--port={port}", "--host=127.0.0.1"], **run)
-    with open(home / "bugsink_conf.py", "a") as conf:
-        conf.write(
-            QUOTAS % (str(home / "ingest"), str(home / "db.sqlite3"), str(home / "snappea.sqlite3"))
-        )
-    subprocess.run([manage, "migrate", "-v0"], **run)
-    subprocess.run([manage, "migrate", "snappea", "--database=snappea", "-v0"], **run)
-    token = subprocess.run([manage, "create_auth_token"], text=True, **run).stdout.strip()
-    server = subprocess.Popen(
-        [manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=home,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    instance = Bugsink(f"http://127.0.0.1:{port}", token)
+    instance = Bugsink(tmp_path_factory.mktemp("bugsink"))
     try:
-        for _ in range(150):
-            try:
-                instance.api("GET", "projects/")
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        else:
-            _unavailable("its server did not answer")
-        team = instance.api("POST", "teams/", json={"name": "vigie"})
-        project = instance.api("POST", "projects/", json={"name": "prod", "team": team["id"]})
-        project = instance.api("GET", f"projects/{project['id']}/")
+        instance.start()
+    except Unavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Bugsink could not be installed or started: {exc}")
+        pytest.skip(f"Bugsink not available: {exc}")
+    try:
+        instance.project, instance.dsn = instance.create_project("prod")
         subprocess.run(
-            [sys.executable, "-c", SEND, project["dsn"]], check=True, timeout=60, env=env
+            [sys.executable, "-c", SEND, instance.dsn], check=True, timeout=60, env=instance.env
         )
-        instance.project, instance.dsn = str(project["id"]), project["dsn"]
         yield instance
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        instance.stop()
 
 
 @pytest.fixture
@@ -206,6 +105,9 @@ def test_sync_mirrors_the_project_and_the_board_escapes_titles(board, bugsink, c
     page = client.get("/board").content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert(1)</script>" not in page
+    detail = client.get(f"/board/items/{charge.pk}").content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in detail
+    assert "<script>alert(1)</script>" not in detail
     # A second sync with nothing new writes nothing.
     run = sync_source(source.pk)
     assert (run.created, run.updated) == (0, 0)
@@ -261,21 +163,32 @@ def test_bug_opens_one_github_issue_and_comments_its_url_in_bugsink(board, bugsi
     assert sum(t["kind"] == "manual_annotation" for t in history["results"]) == 1
 
 
-def test_a_wrong_token_marks_the_source_in_auth_error(board, monkeypatch):
+def _source_error_on_board(client):
+    page = client.get("/board").content.decode()
+    shown = page.split('class="source-error bad"', 1)[1].split("</p>", 1)[0]
+    return html.unescape(" ".join(shown.split()))
+
+
+def test_a_wrong_token_marks_the_source_in_auth_error(board, client, monkeypatch):
     source, _click = board
     monkeypatch.setenv(TOKEN_ENV, "not-the-token")
     run = sync_source(source.pk)
     source.refresh_from_db()
     assert source.state == Source.State.AUTH_ERROR
     assert "not-the-token" not in run.error
+    shown = _source_error_on_board(client)
+    assert "Source bugsink-prod : erreur d'authentification" in shown
+    assert "Bugsink a refusé le jeton (HTTP 401) : vérifiez le jeton" in shown
+    assert "not-the-token" not in shown
 
 
-def test_an_unknown_project_is_an_error_not_an_empty_board(board):
+def test_an_unknown_project_is_an_error_not_an_empty_board(board, client):
     source, _click = board
     source.scopes = ["999"]
     source.save()
     run = sync_source(source.pk)
-    assert "404" in run.error
+    assert run.error.startswith("Bugsink knows no project 999 (HTTP 404)")
+    assert "Bugsink ne connaît aucun projet 999 (HTTP 404)" in _source_error_on_board(client)
 
 
 def test_addsource_bugsink_then_sync(bugsink, monkeypatch, capsys):
@@ -324,18 +237,26 @@ def test_the_admin_shows_the_fields_bugsink_is_configured_with(board, admin_clie
     assert 'name="organization"' not in page and 'name="environment"' not in page
 
 
-def test_bugsink_down_is_recorded_and_nothing_is_lost(board, monkeypatch):
-    source, _click = board
+def test_bugsink_down_is_recorded_and_nothing_is_lost(board, client, monkeypatch):
+    source, click = board
     waits = []
     monkeypatch.setattr("triage.sources.bugsink.time.sleep", waits.append)
     kept = Item.objects.filter(source=source).count()
-    source.base_url = f"http://127.0.0.1:{_free_port()}"
+    source.base_url = f"http://127.0.0.1:{free_port()}"
     source.save()
     run = sync_source(source.pk)
     source.refresh_from_db()
     assert "ConnectionError" in run.error and len(waits) == 3
     assert source.state == Source.State.ERROR
     assert Item.objects.filter(source=source).count() == kept
+    assert (
+        f"Bugsink ne répond pas à {source.base_url} (ConnectionError) : rien n’est perdu"
+        in _source_error_on_board(client)
+    )
+    # A click meanwhile is kept locally and its write-back failure is shown on the row.
+    item = Item.objects.filter(source=source).first()
+    row = click(item, "resolved", "down1").content.decode()
+    assert "Bugsink ne répond pas" in row
 
 
 def test_a_new_occurrence_after_temporaire_brings_the_issue_back(board, bugsink):
@@ -352,8 +273,35 @@ def test_a_new_occurrence_after_temporaire_brings_the_issue_back(board, bugsink)
     assert item.tally == _upstream(bugsink, item)["digested_event_count"]
 
 
+PAGE = 250  # Bugsink's page size for issues (IssuesCursorPagination)
+
+
+def test_more_than_one_page_of_issues_is_mirrored_completely(bugsink, monkeypatch):
+    """One issue more than a page: the second page, reached through the cursor of Bugsink's
+    `next` link, holds exactly one. Seeding 251 issues through the ingest API is most of the
+    test: 15 s on 2 busy cores (load 4.8), so it is one test and the minimum past a page."""
+    project, dsn = bugsink.create_project("big")
+    bugsink.seed(dsn, PAGE + 1)
+    monkeypatch.setenv(TOKEN_ENV, bugsink.token)
+    source = Source.objects.create(
+        kind="bugsink",
+        name="bugsink-big",
+        team=Team.objects.create(slug="big-team", name="Big"),
+        base_url=bugsink.url,
+        scopes=[project],
+        secret_env=TOKEN_ENV,
+    )
+    backend = BugsinkBackend(source)
+    assert len(list(backend.fetch())) == PAGE + 1 and backend.requests == 2
+    run = sync_source(source.pk)
+    assert run.error == "" and run.created == PAGE + 1
+    mirrored = set(Item.objects.filter(source=source).values_list("external_id", flat=True))
+    assert mirrored == {issue["id"] for issue in bugsink.issues(project)}
+    assert sync_source(source.pk).created == 0
+
+
 # Last: it deletes an issue in the module's Bugsink.
-def test_an_issue_deleted_in_bugsink_is_kept_and_marked_gone(board, bugsink):
+def test_an_issue_deleted_in_bugsink_is_kept_and_marked_gone(board, bugsink, client):
     source, _click = board
     item = Item.objects.get(source=source, title__contains="no stack trace")
     requests.delete(
@@ -366,3 +314,8 @@ def test_an_issue_deleted_in_bugsink_is_kept_and_marked_gone(board, bugsink):
     assert run.error == ""
     item.refresh_from_db()
     assert item.upstream_status == "gone"
+    # Off the list to qualify; among all items, marked.
+    assert item.title not in client.get("/board").content.decode()
+    page = client.get("/board?state=all").content.decode()
+    row = page.split(f'id="item-{item.pk}-title"', 1)[1].split("</td>", 1)[0]
+    assert "supprimée à la source" in row

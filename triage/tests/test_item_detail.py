@@ -96,6 +96,14 @@ def test_a_second_opening_reads_the_cache(opened, client, fake_sentry):
     assert len(detail_requests(fake_sentry, issue)) == before
 
 
+def test_the_issue_and_its_latest_event_are_asked_at_once(opened, client, fake_sentry):
+    item, _issue = opened
+    fake_sentry.delay = 0.2  # keeps the first request open while the second arrives
+    fake_sentry.max_in_flight = 0
+    assert client.get(f"/board/items/{item.pk}").status_code == 200
+    assert fake_sentry.max_in_flight == 2
+
+
 def test_sentry_down_shows_the_cached_detail_with_its_age(opened, client, fake_sentry):
     item, _issue = opened
     with time_machine.travel(NOW, tick=False):

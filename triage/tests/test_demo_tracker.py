@@ -1,0 +1,155 @@
+"""In the demo, **Bug** works: it opens an issue in the demo's local tracker (a page of Vigie
+showing the body GitHub would have received), and every demo write says "(démo)", never
+"sur GitHub". Nothing reaches the network."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from rotation.models import Profile, Team
+from tests.factories import UserFactory
+from triage import demo
+from triage.models import Action, DemoIssue, Item
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the demo called the network")
+
+    monkeypatch.setattr("vigie.http.request", refuse)
+
+
+@pytest.fixture
+def loaded(admin_user):
+    Team.objects.create(slug="demo", name="Démo")
+    demo.load()
+    profile = Profile.of(admin_user)
+    profile.github_login, profile.sentry_account = "camille-demo", "camille@example.org"
+    profile.save()
+    return Item.objects.filter(source__name="demo")
+
+
+def click(client, item, action, key, **params):
+    response = client.post(
+        reverse("triage:qualify-item", args=[item.pk]),
+        {"action": action, "key": key, **params},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200, response.content.decode()[:500]
+    return response.content.decode()
+
+
+def flash(page):
+    """The row's message after an action."""
+    return re.search(r'<p class="flash[^"]*">(.*?)</p>', page, re.S).group(1)
+
+
+def unqualified(items, kind=Item.Kind.ISSUE):
+    return items.filter(kind=kind, qualification="", came_back=False).order_by("pk")
+
+
+def test_bug_opens_an_issue_in_the_demo_tracker(loaded, admin_client):
+    item = unqualified(loaded).first()
+    page = click(admin_client, item, "bug", "k1")
+    assert flash(page) == "Issue ouverte dans le suivi de démo (démo)."
+    item.refresh_from_db()
+    issue = DemoIssue.objects.get(title__contains=item.short_id)
+    assert item.qualification == "bug"
+    assert item.github_issue_url == f"http://127.0.0.1:8000/demo/issues/{issue.pk}"
+    # The body Bug wrote for GitHub: its marker, the item's facts, the top of the stack trace.
+    assert f"<!-- vigie:item:demo:{item.external_id} -->" in issue.body
+    assert "app/controllers/rdvs_controller.rb" in issue.body
+    assert "**Events:**" in issue.body and "### Tags" in issue.body
+
+    shown = admin_client.get(reverse("triage:demo-issue", args=[issue.pk])).content.decode()
+    # Exactly as sent: the raw Markdown (escaped), marker included, and its rendering.
+    assert "&lt;!-- vigie:item:demo:" in shown
+    assert "<strong>Events:</strong>" in shown
+    listed = admin_client.get(reverse("triage:demo-issues")).content.decode()
+    assert f'href="/demo/issues/{issue.pk}"' in listed
+
+
+def test_a_retried_bug_finds_its_demo_issue_instead_of_opening_another(loaded, admin_client):
+    item = unqualified(loaded).first()
+    click(admin_client, item, "bug", "k1")
+    # The answer was lost: the issue exists, the item does not know it yet.
+    Action.objects.filter(item=item, action="bug").update(upstream_ok=False)
+    Item.objects.filter(pk=item.pk).update(
+        github_issue_url="", qualification="", writeback_state=Item.Writeback.FAILED
+    )
+    before = DemoIssue.objects.count()
+    click(admin_client, item, "retry", "k2")
+    assert DemoIssue.objects.count() == before
+    item.refresh_from_db()
+    assert item.qualification == "bug" and item.github_issue_url.endswith(
+        f"/demo/issues/{DemoIssue.objects.order_by('-pk').first().pk}"
+    )
+
+
+def test_every_demo_write_says_it_is_a_demo_write(loaded, admin_client):
+    issues = list(unqualified(loaded)[:4])
+    request = unqualified(loaded, Item.Kind.REQUEST).first()
+    said = [
+        click(admin_client, issues[0], "temporary", "a"),
+        click(admin_client, issues[0], "undo", "b"),
+        click(admin_client, issues[1], "expected", "c"),
+        click(admin_client, issues[2], "resolved", "d"),
+        click(admin_client, issues[3], "assign", "e"),
+        click(admin_client, issues[3], "comment", "f", comment="Vu pendant la démo"),
+        click(admin_client, request, "take", "g"),
+        click(admin_client, request, "done", "h"),
+        click(admin_client, request, "undo", "i"),
+        click(admin_client, request, "too_big", "j"),
+    ]
+    for page in said:
+        assert flash(page).endswith("(démo)."), flash(page)
+        assert "GitHub" not in flash(page)
+
+
+def test_link_in_the_demo_reads_the_demo_tracker(loaded, admin_client):
+    first, second = unqualified(loaded)[:2]
+    click(admin_client, first, "bug", "a")
+    number = DemoIssue.objects.order_by("-pk").first().pk
+    page = click(admin_client, second, "link", "b", link=str(number))
+    assert flash(page) == f"Liée à l’issue de démo demo/rdv-solidarites#{number} (démo)."
+    second.refresh_from_db()
+    assert second.github_issue_url.endswith(f"/demo/issues/{number}")
+
+    third = unqualified(loaded).first()
+    response = admin_client.post(
+        reverse("triage:qualify-item", args=[third.pk]),
+        {"action": "link", "key": "c", "link": "9999"},
+        headers={"HX-Request": "true"},
+    )
+    assert "le suivi de démo n’a pas d’issue n°9999" in flash(response.content.decode())
+
+
+def test_the_demo_bug_already_qualified_has_its_demo_issue(loaded, admin_client):
+    bug = loaded.get(qualification="bug")
+    assert "/demo/issues/" in bug.github_issue_url
+    page = admin_client.get(f"/board/items/{bug.pk}").content.decode()
+    assert "Issue de démo" in page
+    demo.load()  # idempotent: no second issue for it
+    assert DemoIssue.objects.filter(body__contains=f":{bug.external_id} -->").count() == 1
+
+
+def test_the_demo_tracker_is_for_the_team_that_sees_the_demo(loaded, admin_client, client):
+    click(admin_client, unqualified(loaded).first(), "bug", "a")
+    issue = DemoIssue.objects.order_by("-pk").first()
+    client.force_login(UserFactory())
+    assert client.get(reverse("triage:demo-issue", args=[issue.pk])).status_code == 404
+    assert issue.title not in client.get(reverse("triage:demo-issues")).content.decode()
+
+
+def test_the_demo_detail_has_both_charts(loaded, admin_client):
+    item = unqualified(loaded).first()
+    page = admin_client.get(f"/board/items/{item.pk}").content.decode()
+    assert page.split('id="chart-24h"')[1].split("</figure>")[0].count("<rect ") == 24
+    assert page.split('id="chart-30d"')[1].split("</figure>")[0].count("<rect ") == 30
+    # Its forms say where their writes go: nowhere but the demo.
+    assert "Issue de démo existante (numéro)" in page and "envoyé nulle part" in page
+    assert f"<dt>utilisateurs</dt><dd>{item.user_count}</dd>" in page
