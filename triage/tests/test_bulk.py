@@ -15,6 +15,7 @@ from triage.models import Action, Item, Source
 from triage.sources.base import SourceError
 from triage.sync import sync_source
 from triage.tests.factories import ItemFactory, SourceFactory
+from triage.views import MAX_BULK
 
 pytestmark = pytest.mark.django_db
 
@@ -193,9 +194,9 @@ def test_nothing_selected_or_an_action_the_bar_does_not_offer_is_refused(member_
     for action in ("undo", "take", "comment", "nonsense"):
         response = bulk(member_client, action, [item])
         assert response.status_code == 422
-    too_many = {"action": "temporary", "items": list(range(1, 52)), "key": "k1"}
+    too_many = {"action": "temporary", "items": list(range(1, MAX_BULK + 2)), "key": "k1"}
     response = member_client.post(BULK, too_many, headers=HTMX)
-    assert response.status_code == 422 and "au plus 50 éléments" in response.text
+    assert response.status_code == 422 and f"au plus {MAX_BULK} éléments" in response.text
     assert not Action.objects.exists()
 
 
