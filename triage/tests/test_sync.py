@@ -245,3 +245,55 @@ def test_the_sync_writes_every_upstream_field_and_keeps_stored_digests_valid():
         external_id="1", title="TypeError", level="error", tally=3, recent_counts=[1, 2]
     )
     assert digest(data) == "01047990ebf06633e1373efc99429a0d386a1e88"
+
+
+def test_an_upsert_stores_what_the_backend_gave_and_rewrites_only_upstream_fields(source, user):
+    import dataclasses
+
+    from triage.sources.base import DATA_FIELDS, ItemData
+    from triage.sync import digest, upsert
+
+    seen = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
+    data = ItemData(
+        external_id="7",
+        title="KeyError: 'rdv'",
+        level="error",
+        first_seen=seen - timedelta(days=2),
+        last_seen=seen,
+        tally=4,
+        user_count=2,
+        recent_counts=[1, 3],
+        payload={"id": "7", "metadata": {"value": "<script>", "tags": [1, None, True]}},
+    )
+    upstream = {name: getattr(data, name) for name in DATA_FIELDS}
+
+    assert upsert(source, [data]) == (1, 0, 0)
+    item = Item.objects.get(source=source, external_id="7")
+    assert {name: getattr(item, name) for name in DATA_FIELDS} == upstream
+    assert item.upstream_digest == digest(data)
+    # The local side starts from the model's defaults.
+    assert (item.qualification, item.qualification_params, item.qualified_by) == ("", {}, None)
+    assert (item.writeback_state, item.writeback_failure, item.came_back) == ("", {}, False)
+    assert item.mirrored_at is not None
+
+    qualified_at = timezone.now()
+    Item.objects.filter(pk=item.pk).update(
+        qualification=Item.Qualification.BUG, qualified_by=user, qualified_at=qualified_at
+    )
+    changed = dataclasses.replace(data, title="KeyError: 'user'", tally=9, payload={"id": "7"})
+    assert upsert(source, [changed]) == (0, 1, 0)
+    after = Item.objects.get(pk=item.pk)
+    assert {name: getattr(after, name) for name in DATA_FIELDS} == {
+        **upstream,
+        "title": "KeyError: 'user'",
+        "tally": 9,
+        "payload": {"id": "7"},
+    }
+    assert after.upstream_digest == digest(changed)
+    assert (after.qualification, after.qualified_by, after.qualified_at) == (
+        "bug",
+        user,
+        qualified_at,
+    )
+    assert after.mirrored_at == item.mirrored_at
+    assert upsert(source, [changed]) == (0, 0, 1)
