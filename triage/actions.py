@@ -150,10 +150,12 @@ def _free_comment_params(item, user, params):
 def _link_params(item, user, params):
     found = github.parse_issue_reference(params.get("link"), item.source.github_repository)
     if found is None:
-        raise QualifyError(
-            _("Give the GitHub issue's URL, or its number in %(repo)s.")
-            % {"repo": item.source.github_repository or "owner/name"}
+        wanted = _on_github(
+            item,
+            _("Give the GitHub issue's URL, or its number in %(repo)s."),
+            _("Give the demo issue's number (its page in the demo tracker)."),
         )
+        raise QualifyError(wanted % {"repo": item.source.github_repository or "owner/name"})
     repo, number = found
     return {"repo": repo, "number": number}
 

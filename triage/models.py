@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from rotation.models import Membership
-from triage.sources import REGISTRY, backend_class, kind_choices
+from triage.sources import REGISTRY, backend_class, backend_for, kind_choices
 from triage.sources.base import DATA_FIELDS, render_facts
 from vigie.crypto import EncryptedTextField
 
@@ -169,6 +169,12 @@ class Source(models.Model):
     def stale_after(self):
         """A source not synced for this long is reported by /health."""
         return max(timedelta(minutes=self.sync_interval_minutes) * 3, timedelta(minutes=15))
+
+    @cached_property
+    def backend(self):
+        """Its kind's backend: what the source can do, and how the pages name its links and
+        where its writes go."""
+        return backend_for(self)
 
     def is_stale(self, now=None):
         if self.last_success_at is None:
@@ -360,16 +366,10 @@ class Item(models.Model):
             return self.has_undoable
         return self.actions.undoable().exists()
 
-    UPSTREAM_LABELS = {
-        "closed": _("closed on GitHub"),
-        "roadmap": _("moved to the roadmap"),
-        "unlabelled": _("label taken off"),
-        "gone": _("deleted at the source"),  # kept here: its qualifications stay readable
-    }
-
     @property
     def upstream_status_label(self):
-        return self.UPSTREAM_LABELS.get(self.upstream_status, self.upstream_status)
+        labels = self.source.backend.upstream_labels
+        return labels.get(self.upstream_status, self.upstream_status)
 
     # Seed 000: a record not found inside a job is usually a real bug (a mail never sent because
     # the place was deleted), unlike the same error on a page reached from outside.

@@ -156,6 +156,7 @@ def _prepare_rows(items, user, team_ids):
                     "buttons": buttons,
                     "offered": offered,
                     "team": item.source.team,
+                    "request_comment_label": item.source.backend.request_comment_label,
                     "item_pk": ITEM_PLACEHOLDER,
                 },
             )

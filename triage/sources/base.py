@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from vigie.logging import redact_text, register_secret
 
@@ -175,6 +176,22 @@ class SourceBackend:
     can_comment = False
     # A demo backend writes nowhere: its messages say "(demo)", never "on GitHub".
     demo = False
+
+    # How the board and the detail name this kind's links and where its writes go. Bug's
+    # issues and small requests are GitHub's (issue_tracker), unless a backend says otherwise.
+    open_label = _("Open upstream")  # the item's permalink
+    comment_label = _("Comment posted upstream")  # Commenter's field
+    issue_label = _("GitHub issue")  # the issue Bug opened or Lier linked
+    link_label = _("Existing GitHub issue (URL or number)")  # Lier's field
+    request_comment_label = _("Comment posted on GitHub with Done or Too big (optional)")
+    confirmed_label = _("confirmed")  # an action the upstream confirmed
+    # The upstream states the board names (the others show as they are).
+    upstream_labels = {
+        "closed": _("closed on GitHub"),
+        "roadmap": _("moved to the roadmap"),
+        "unlabelled": _("label taken off"),
+        "gone": _("deleted at the source"),  # kept here: its qualifications stay readable
+    }
 
     @property
     def issue_tracker(self):

@@ -16,6 +16,14 @@ class DemoBackend(SourceBackend):
     can_assign = True
     can_comment = True
     demo = True
+    # Its items imitate Sentry's and GitHub's, at example addresses; its writes go nowhere.
+    open_label = _("Example upstream page (demo)")
+    comment_label = _("Comment (demo: sent nowhere)")
+    issue_label = _("Demo issue")
+    link_label = _("Existing demo issue (number)")
+    request_comment_label = _("Comment kept with Done or Too big (demo: sent nowhere, optional)")
+    confirmed_label = _("done (demo)")
+    upstream_labels = SourceBackend.upstream_labels | {"closed": _("closed (demo)")}
 
     @property
     def issue_tracker(self):

@@ -16,6 +16,7 @@ from collections import defaultdict
 
 import structlog
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from triage import github
 from triage.sources.base import (
@@ -51,6 +52,8 @@ class GitHubRequestsBackend(SourceBackend):
     cli_help = "Small requests: open GitHub issues carrying a label."
     qualifications = ("take", "done", "too_big")
     can_comment = True
+    open_label = _("Open on GitHub")
+    comment_label = _("Comment posted on the GitHub request")
 
     @classmethod
     def default_secret(cls):

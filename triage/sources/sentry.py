@@ -17,6 +17,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 import structlog
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from triage.sources.base import (
@@ -79,6 +80,8 @@ class SentryBackend(SourceBackend):
     can_detail = True
     can_assign = True
     can_comment = True
+    open_label = _("Open in Sentry")
+    comment_label = _("Comment posted on the Sentry issue")
 
     @classmethod
     def add_arguments(cls, parser):

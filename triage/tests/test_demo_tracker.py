@@ -153,3 +153,51 @@ def test_the_demo_detail_has_both_charts(loaded, admin_client):
     # Its forms say where their writes go: nowhere but the demo.
     assert "Issue de démo existante (numéro)" in page and "envoyé nulle part" in page
     assert f"<dt>utilisateurs</dt><dd>{item.user_count}</dd>" in page
+
+
+def test_the_demo_board_and_detail_name_the_demo_never_github(loaded, admin_client):
+    request = unqualified(loaded, Item.Kind.REQUEST).first()
+    click(admin_client, request, "done", "a")
+    board = admin_client.get("/board").content.decode()
+    assert "Commentaire joint à Fait ou Trop gros (démo : envoyé nulle part" in board
+    qualified = admin_client.get("/board?state=qualified").content.decode()
+    # The bug the demo loads has its issue in the demo tracker; Done closed nothing on GitHub.
+    assert "Issue de démo" in qualified and "fermée (démo)" in qualified
+    detail = admin_client.get(f"/board/items/{request.pk}").content.decode()
+    assert "Page d’exemple à la source (démo)" in detail
+    assert '<span class="ok">fait (démo)</span>' in detail  # its action log
+    bug = admin_client.get(f"/board/items/{loaded.get(qualification='bug').pk}").content.decode()
+    for page in (board, qualified, detail, bug):
+        for claim in ("sur GitHub", "on GitHub", "Issue GitHub", "dans Sentry", "confirmé"):
+            assert claim not in page
+
+
+def test_a_wrong_link_in_the_demo_asks_for_a_demo_issue(loaded, admin_client):
+    response = admin_client.post(
+        reverse("triage:qualify-item", args=[unqualified(loaded).first().pk]),
+        {"action": "link", "key": "a", "link": "not a number"},
+        headers={"HX-Request": "true"},
+    )
+    assert flash(response.content.decode()) == (
+        "Donnez le numéro de l’issue de démo (sa page dans le suivi de démo)."
+    )
+
+
+def test_real_sources_still_say_github_and_sentry(admin_client):
+    from triage.tests.factories import ItemFactory, SourceFactory
+
+    sentry = SourceFactory(kind="sentry", name="prod", base_url="https://sentry.example.org")
+    bug = ItemFactory(
+        source=sentry, qualification="bug", github_issue_url="https://github.com/acme/app/issues/7"
+    )
+    requests = SourceFactory(kind="github", name="asks", team=sentry.team, scopes=["acme/app"])
+    request = ItemFactory(
+        source=requests, kind=Item.Kind.REQUEST, permalink="https://github.com/acme/app/issues/8"
+    )
+    ItemFactory(source=requests, kind=Item.Kind.REQUEST, upstream_status="closed")
+    board = admin_client.get("/board?state=all").content.decode()
+    assert "Issue GitHub" in board and "fermée sur GitHub" in board
+    assert "Commentaire publié sur GitHub avec Fait ou Trop gros" in board
+    assert "Ouvrir sur GitHub" in admin_client.get(f"/board/items/{request.pk}").content.decode()
+    assert "Issue GitHub" in admin_client.get(f"/board/items/{bug.pk}").content.decode()
+    assert "(démo)" not in board
