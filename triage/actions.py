@@ -164,9 +164,16 @@ def _assign_params(item, user, params):
     account = Profile.of(user).sentry_account
     if not account:
         raise QualifyError(
-            _(
-                "Add your Sentry account to your profile first (My watches, then My profile): "
-                "it is who Sentry assigns."
+            _on_github(
+                item,
+                _(
+                    "Add your Sentry account to your profile first (My watches, then My "
+                    "profile): it is who Sentry assigns."
+                ),
+                _(
+                    "Add your Sentry account to your profile first (My watches, then My "
+                    "profile): the demo assigns it as Sentry would."
+                ),
             )
         )
     return {"account": account}

@@ -201,3 +201,13 @@ def test_real_sources_still_say_github_and_sentry(admin_client):
     assert "Ouvrir sur GitHub" in admin_client.get(f"/board/items/{request.pk}").content.decode()
     assert "Issue GitHub" in admin_client.get(f"/board/items/{bug.pk}").content.decode()
     assert "(démo)" not in board
+
+
+def test_assign_without_a_sentry_account_in_the_demo(loaded, admin_client, admin_user):
+    Profile.objects.filter(user=admin_user).update(sentry_account="")
+    response = admin_client.post(
+        reverse("triage:qualify-item", args=[unqualified(loaded).first().pk]),
+        {"action": "assign", "key": "a"},
+        headers={"HX-Request": "true"},
+    )
+    assert "la démo l’assigne comme Sentry le ferait" in flash(response.content.decode())
