@@ -25,6 +25,7 @@ answer, the others wait for the next sync.
 
 import structlog
 from django.db import transaction
+from django.db.models import Q
 
 from triage import qualify
 from triage.models import (
@@ -131,6 +132,8 @@ def reapply(source):
             came_back=False,
             upstream_status__in=Item.REOPENED,
         )
+        # A rule written by hand pre-qualifies in Vigie only: its items are not the memory's.
+        .filter(Q(rule__isnull=True) | ~Q(rule__fingerprint=""))
         .exclude(writeback_state=Item.Writeback.PENDING)
         .select_related("source", "source__team")
         # The items not tried yet first: one that fails does not hold back the others.

@@ -217,6 +217,8 @@ def _undo_rule(item, user, key):
             qualified_by=None,
             qualified_at=None,
             rule=None,
+            came_back=False,
+            breach={},
             # A memory's write upstream that failed or waits: nothing left to write.
             writeback_state=Item.Writeback.NONE,
             writeback_failure={},

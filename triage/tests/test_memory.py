@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from rotation.tests.factories import MembershipFactory, TeamFactory
-from triage import memory, qualify
+from triage import handover, memory, qualify
 from triage.models import Action, Item, QualificationRule, RuleHit
 from triage.sources.base import ItemData
 from triage.sync import sync_source
@@ -127,6 +127,12 @@ def test_a_new_issue_of_a_remembered_error_is_prequalified_and_ignored_upstream_
     assert "Couldn&#x27;t find Lieu with &#x27;id&#x27;=7" in page  # the title it was made from
     board = client.get("/board?state=all").content.decode()
     assert "par mémoire (40 en 30 jours)" in board
+    # The watch's handover tells the vigie's Attendu from Vigie's own write.
+    watch = handover.qualified_items(sentry_source.team, START, later + timedelta(days=1))
+    assert watch == [
+        {"title": "Attendu", "detail": 1},
+        {"title": "Attendu, ignoré de nouveau en amont par la mémoire de Vigie", "detail": 1},
+    ]
 
 
 def test_reopened_under_the_threshold_it_is_ignored_again_and_not_to_qualify(
@@ -290,3 +296,23 @@ def test_an_attendu_still_ignored_comes_back_when_vigies_count_reaches_the_thres
 
     assert item.breach == {"count": 20, "window": MONTH, "threshold": 20}
     assert Action.objects.filter(user=None).count() == 0
+
+
+def test_undoing_a_memorys_prequalification_reopens_upstream_and_retires_the_memory(
+    fake_sentry, sentry_source, vigie
+):
+    mirrored_attendu(fake_sentry, sentry_source, vigie)
+    later = START + timedelta(days=100)
+    new = fake_sentry.add_issue(title=TITLE, last_seen=later)
+    sync(sentry_source, later + timedelta(minutes=1))
+    item = Item.objects.get(external_id=new["id"])
+    assert item.rule.is_memory and item.can_be_undone
+
+    with time_machine.travel(later + timedelta(minutes=2), tick=False):
+        assert qualify.qualify_item(item, vigie, "undo", {}, "u").ok
+
+    item.refresh_from_db()
+    assert (item.qualification, item.rule) == ("", None)
+    assert fake_sentry.issues[new["id"]]["status"] == "unresolved"
+    assert RuleHit.objects.get().undone_by == vigie
+    assert QualificationRule.objects.get().retired_at is not None
