@@ -53,7 +53,7 @@ def recall(source, backend, batch, *, since, at):
 
     Queries: one for the memory rules of the batch's fingerprints; when some match, one read of
     their items and one of their counts, then the writes (one per rule that pre-qualified, the
-    hits, one per item that came back or not) in a transaction.
+    hits, those that came back, those that did not) in a transaction.
     """
     if source.team_id is None:
         return 0
@@ -101,8 +101,11 @@ def recall(source, backend, batch, *, since, at):
             RuleHit.objects.bulk_create(
                 RuleHit(rule=rule, item_id=pk, at=at) for rule, pks in new.items() for pk in pks
             )
-        for pk, breach in back.items():
-            Item.objects.filter(pk=pk).update(came_back=True, breach=breach)
+        if back:
+            Item.objects.bulk_update(
+                [Item(pk=pk, came_back=True, breach=breach) for pk, breach in back.items()],
+                ["came_back", "breach"],
+            )
         if quiet:
             Item.objects.filter(pk__in=quiet).update(came_back=False)
     return sum(len(pks) for pks in new.values())
