@@ -4,9 +4,11 @@ while Vigie's own count is under the threshold, pre-qualifies a new issue of the
 and brings the item back with the count that broke the threshold."""
 
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
 from rotation.tests.factories import MembershipFactory, TeamFactory
 from triage import handover, memory, qualify
@@ -316,3 +318,15 @@ def test_undoing_a_memorys_prequalification_reopens_upstream_and_retires_the_mem
     assert fake_sentry.issues[new["id"]]["status"] == "unresolved"
     assert RuleHit.objects.get().undone_by == vigie
     assert QualificationRule.objects.get().retired_at is not None
+
+
+def test_manage_py_sync_applies_the_memory_and_says_so(fake_sentry, sentry_source, vigie):
+    mirrored_attendu(fake_sentry, sentry_source, vigie)
+    later = START + timedelta(days=100)
+    fake_sentry.add_issue(title=TITLE, last_seen=later)
+    out = StringIO()
+
+    with time_machine.travel(later + timedelta(minutes=1), tick=False):
+        call_command("sync", stdout=out)
+
+    assert out.getvalue().strip().endswith(", 1 pre-qualified by rules, 1 ignores re-applied")
