@@ -88,6 +88,8 @@ def recall(source, backend, batch, *, since, at):
             }
         elif row["external_id"] in reopened and _trusted(row, rule, backend, at):
             quiet.append(row["pk"])
+    if not (new or back or quiet):
+        return 0
     with transaction.atomic():
         for rule, pks in new.items():
             Item.objects.filter(pk__in=pks).update(
