@@ -78,6 +78,12 @@ def rules(request):
 @require_http_methods(["GET", "POST"])
 def edit_rule(request, pk):
     rule = _rule_for_manager(request, pk)
+    if rule.is_memory:
+        # Its threshold is the Attendu's: qualified again, it changes; retired, it goes.
+        messages.error(
+            request, _("A memory of an Attendu is changed by qualifying the item again.")
+        )
+        return redirect("triage:rules")
     form = QualificationRuleForm(request.POST or None, instance=rule, team_ids=None)
     if request.method == "POST" and form.is_valid():
         form.save()
