@@ -557,7 +557,8 @@ class QualificationRuleQuerySet(models.QuerySet):
 
 def exception_type(title, payload):
     """A mirrored item's exception type: Sentry's metadata, a job's error class, else the
-    title's head as Sentry words it ("Type: value"); empty when none says."""
+    title's head as Sentry words it ("Type: value", the type itself possibly namespaced as
+    `ActiveRecord::RecordNotFound`); empty when none says."""
     payload = payload if isinstance(payload, dict) else {}
     metadata = payload.get("metadata")
     kind = (metadata.get("type") if isinstance(metadata, dict) else "") or payload.get(
@@ -565,7 +566,7 @@ def exception_type(title, payload):
     )
     if isinstance(kind, str) and kind:
         return kind
-    head, colon, _rest = title.partition(":")
+    head, colon, _rest = title.partition(": ")
     return head.strip() if colon else ""
 
 
