@@ -193,3 +193,38 @@ def test_the_form_asks_the_tag_key_in_french(member_client, source):
     assert (rule.field, rule.tag_key) == ("tag", "transaction")
     listed = member_client.get(RULES).content.decode()
     assert "<code>transaction</code>" in listed
+
+
+def test_a_jobs_tags_are_its_class_queue_and_error_class(source):
+    from triage.sources.jobs import job_tags
+
+    goodjob = {"job_class": "SendRdvReminderJob", "queue": "mailers", "error_class": "Net::X"}
+    assert job_tags(goodjob) == goodjob
+    assert job_tags({"func": "rdv.tasks.close", "error_class": ""}) == {
+        "job_class": "rdv.tasks.close"
+    }
+    demo = backend_for(source)  # the demo's: its payload tags, and a job's
+    assert demo.listed_tags({"tags": {"transaction": "A#b"}, "queue": "q"}) == {
+        "transaction": "A#b",
+        "queue": "q",
+    }
+
+
+def test_retiring_asks_first_and_only_a_manager_is_asked(client, member_client, source):
+    rule = make_rule(source.team, name="info", field="level", pattern="info")
+    assert member_client.get(f"{RULES}/{rule.pk}/retire").status_code == 403
+    manager = UserFactory()
+    MembershipFactory(team=source.team, user=manager, role=Membership.Role.MANAGER)
+    client.force_login(manager)
+
+    asked = client.get(f"{RULES}/{rule.pk}/retire", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert asked.status_code == 200
+    assert "Retirer la règle info ?" in asked.content.decode()
+    rule.refresh_from_db()
+    assert rule.retired_at is None
+    assert client.post(f"{RULES}/{rule.pk}/retire").status_code == 302
+    rule.refresh_from_db()
+    assert rule.retired_by == manager
+    # Retired: asking again leads back to the list.
+    assert client.get(f"{RULES}/{rule.pk}/retire").status_code == 302
