@@ -6,7 +6,7 @@ manager's links."""
 import pytest
 
 from rotation.models import Membership
-from rotation.tests.factories import MembershipFactory, TeamFactory
+from rotation.tests.factories import MembershipFactory
 from tests.factories import UserFactory
 from triage.models import Item, QualificationRule
 from triage.sync import sync_source
@@ -16,18 +16,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def team(sentry_source):
-    sentry_source.team = TeamFactory()
-    sentry_source.save()
-    MembershipFactory(
-        team=sentry_source.team, user=UserFactory(username="cheffe"), role=Membership.Role.MANAGER
-    )
-    MembershipFactory(team=sentry_source.team, user=UserFactory(username="vigie"))
-    return sentry_source.team
+def people(team):
+    """A manager, "cheffe", and a plain member, "vigie", of the source's team."""
+    MembershipFactory(team=team, user=UserFactory(username="cheffe"), role=Membership.Role.MANAGER)
+    MembershipFactory(team=team, user=UserFactory(username="vigie"))
 
 
 def test_a_manager_writes_edits_and_retires_a_tag_rule(
-    browser_page, live_server, fake_sentry, sentry_source, team
+    browser_page, live_server, fake_sentry, sentry_source, people
 ):
     page = browser_page
     log_in(page, live_server, "cheffe")
@@ -86,7 +82,9 @@ def test_a_manager_writes_edits_and_retires_a_tag_rule(
     ]
 
 
-def test_a_member_reads_the_rules_without_the_managers_links(browser_page, live_server, team):
+def test_a_member_reads_the_rules_without_the_managers_links(
+    browser_page, live_server, team, people
+):
     rule = QualificationRule.objects.create(
         team=team, name="Niveau info", field="level", pattern="info", qualification="temporary"
     )

@@ -17,13 +17,6 @@ from triage.tests.factories import ItemFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def team(sentry_source):
-    sentry_source.team = TeamFactory()
-    sentry_source.save()
-    return sentry_source.team
-
-
 def make_rule(team, **fields):
     defaults = {
         "name": "404 venues du dehors",

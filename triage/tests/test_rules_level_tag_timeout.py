@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from rotation.models import Membership
-from rotation.tests.factories import MembershipFactory, TeamFactory
+from rotation.tests.factories import MembershipFactory
 from tests.factories import UserFactory
 from triage import models, rules
 from triage.models import Item, QualificationRule, RuleSubjects
@@ -16,13 +16,6 @@ from triage.sync import sync_source
 pytestmark = pytest.mark.django_db
 
 RULES = "/board/rules"
-
-
-@pytest.fixture
-def team(sentry_source):
-    sentry_source.team = TeamFactory()
-    sentry_source.save()
-    return sentry_source.team
 
 
 def make_rule(team, **fields):
