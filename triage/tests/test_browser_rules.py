@@ -32,7 +32,10 @@ def test_a_manager_writes_edits_and_retires_a_tag_rule(
 
     page.get_by_text("Nouvelle règle", exact=True).click()
     page.get_by_label("Nom").fill("Webhooks entrants")
+    # The tag key is asked for once the rule is matched on a tag.
+    assert page.get_by_label("Clé du tag").is_hidden()
     page.get_by_label("Porte sur").select_option("tag")
+    assert page.get_by_label("Clé du tag").is_visible()
     page.get_by_label("Correspondance").select_option("regex")
     page.get_by_label("Motif").fill("^Webhooks")
     page.get_by_label("Qualification").select_option(label="Attendu")
