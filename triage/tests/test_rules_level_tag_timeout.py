@@ -4,6 +4,7 @@ end: it matches nothing, the sync finishes and the rules page warns."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from structlog.testing import capture_logs
 
 from rotation.models import Membership
 from rotation.tests.factories import MembershipFactory
@@ -135,9 +136,12 @@ def test_a_pattern_that_backtracks_without_end_matches_nothing_and_flags_the_rul
     after = make_rule(team, name="ensuite", field="title", pattern="aaaa", qualification="bug")
     fake_sentry.add_issues(3, title="a" * 5000)
 
-    run = sync_source(team.sources.get().pk)
+    with capture_logs() as logs:
+        run = sync_source(team.sources.get().pk)
 
     assert (run.created, run.error) == (3, "")
+    timeouts = [log for log in logs if log["event"] == "rule_regex_timeout"]
+    assert [(log["rule"], log["rule_name"]) for log in timeouts] == [(stuck.pk, "catastrophe")]
     # Left out after its first timeout: the rule after it takes every item.
     assert Item.objects.filter(rule=after).count() == 3
     stuck.refresh_from_db()
