@@ -225,3 +225,12 @@ def test_retiring_asks_first_and_only_a_manager_is_asked(client, member_client, 
     assert rule.retired_by == manager
     # Retired: asking again leads back to the list.
     assert client.get(f"{RULES}/{rule.pk}/retire").status_code == 302
+
+
+def test_bugsinks_list_gives_the_transaction_tag(source):
+    from triage.sources.bugsink import BugsinkBackend
+
+    backend = BugsinkBackend(source)
+    assert backend.listed_tags({"transaction": "/rdvs/<id>"}) == {"transaction": "/rdvs/<id>"}
+    assert backend.listed_tags({"transaction": None}) == {}
+    assert not backend.can_read_tags
