@@ -4,11 +4,11 @@ the board shows "by rule X" and **Annuler** takes it back (`triage.qualify`).
 
 Where an item's tags come from: first its source's list payload (`listed_tags`: Sentry's
 `handled`, platform, logger and project; a job's class, queue and error class; Bugsink's
-transaction; the demo's payload tags), read at no cost. A tag rule naming a key the list does not give (Sentry's
-`transaction`, `url`, `browser`…) makes the sync ask the upstream (`tag_values`, Sentry's
-issue tag details), for new items only, when that rule is tried on the item, and at most
-TAG_LOOKUPS times a sync; past that, or for a source that cannot read tags, the item has no such
-tag and the rule does not take it.
+transaction; the demo's payload tags), read at no cost. A tag rule naming a key the list
+does not give (Sentry's `transaction`, `url`, `browser`…) makes the sync ask the upstream
+(`tag_values`, Sentry's issue tag details), for new items only, when that rule is tried on
+the item, and at most TAG_LOOKUPS times a sync; past that, or for a source that cannot read
+tags, the item has no such tag and the rule does not take it.
 """
 
 import structlog
