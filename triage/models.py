@@ -612,6 +612,7 @@ class RuleSubjects:
 # backtracks catastrophically (`(a+)+b` on 2,000 characters) would never return and hold the
 # sync: past this it matches nothing and the rule is flagged (QualificationRule.timeouts).
 REGEX_TIMEOUT = 0.1  # seconds
+REGEX_ANSWERS_KEPT = 1000  # per loaded rule
 
 
 class QualificationRule(models.Model):
@@ -739,9 +740,18 @@ class QualificationRule(models.Model):
                 return needle in text
         else:
             search = regex.compile(self.pattern).search
+            # A search under a timeout costs some microseconds more than one without; levels,
+            # culprits and exception types repeat across the new items of a sync, so each
+            # answer is kept (as long as the rule is loaded, for a bounded number of texts).
+            known = {}
 
             def hit(text):
-                return search(text, timeout=REGEX_TIMEOUT) is not None
+                found = known.get(text)
+                if found is None:
+                    found = search(text, timeout=REGEX_TIMEOUT) is not None
+                    if len(known) < REGEX_ANSWERS_KEPT:
+                        known[text] = found
+                return found
 
         if field == self.Field.TAG:
 
