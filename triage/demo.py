@@ -256,11 +256,12 @@ def _requests(source, existing, now):
 RULES = [
     ("404 des liens venus du dehors", "issue", "exception_type", "", "contains",
      "ActiveRecord::RecordNotFound", "expected", False),
-    ("Robots qui cherchent WordPress", "", "title", "", "regex",
-     r"No route matches \[GET\] \"/wp-", "expected", False),
+    ("Jeton CSRF expiré (formulaire resté ouvert)", "", "title", "", "regex",
+     r"^ActionController::InvalidAuthenticityToken\b", "expected", False),
     ("Chargements JavaScript interrompus", "", "tag", "transaction", "regex",
      r"^webpack/", "temporary", False),
-    ("Messages de niveau info", "issue", "level", "", "contains", "info", "temporary", False),
+    ("Avertissements à revoir en fin de vigie", "issue", "level", "", "contains", "warning",
+     "temporary", False),
     ("Timeouts Brevo (avant le changement de prestataire)", "", "origin", "", "contains",
      "SmsSender::Brevo", "temporary", True),
 ]  # fmt: skip

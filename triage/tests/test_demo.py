@@ -94,4 +94,6 @@ def test_the_demo_has_rules_with_hits_and_items_prequalified_by_them_once(admin_
     board = admin_client.get("/board?state=by_rule", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "par la règle 404 des liens venus du dehors" in board
     page = admin_client.get("/board/rules", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "Robots qui cherchent WordPress" in page and "retirée le" in page
+    assert "Jeton CSRF expiré" in page and "retirée le" in page
+    # Every active rule of the demo has taken something.
+    assert all(rule.hits.exists() for rule in rules.filter(retired_at__isnull=True))
