@@ -234,3 +234,18 @@ def test_bugsinks_list_gives_the_transaction_tag(source):
     assert backend.listed_tags({"transaction": "/rdvs/<id>"}) == {"transaction": "/rdvs/<id>"}
     assert backend.listed_tags({"transaction": None}) == {}
     assert not backend.can_read_tags
+
+
+def test_a_tag_read_that_fails_leaves_that_item_untaken_and_the_sync_goes_on(fake_sentry, team):
+    rule = make_rule(team, field="tag", tag_key="transaction", pattern="RdvsController")
+    fake_sentry.add_issues(2, title="Boom: x")
+    # The list is answered as usual, the first tag read is refused.
+    fake_sentry.script = [None, (403, {}, {"detail": "You do not have permission."})]
+
+    with capture_logs() as logs:
+        run = sync_source(team.sources.get().pk)
+
+    assert (run.created, run.error) == (2, "")
+    assert Item.objects.filter(rule=rule).count() == 1
+    failed = [log for log in logs if log["event"] == "rule_tag_lookup_failed"]
+    assert [log["tag"] for log in failed] == ["transaction"]
