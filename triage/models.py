@@ -2,10 +2,10 @@ import hashlib
 import hmac
 import json
 import os
-import re
 from datetime import timedelta
 from functools import cached_property
 
+import regex
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -659,7 +659,8 @@ class QualificationRuleQuerySet(models.QuerySet):
 
 def exception_type(title, payload):
     """A mirrored item's exception type: Sentry's metadata, a job's error class, else the
-    title's head as Sentry words it ("Type: value"); empty when none says."""
+    title's head as Sentry words it ("Type: value", the type itself possibly namespaced as
+    `ActiveRecord::RecordNotFound`); empty when none says."""
     payload = payload if isinstance(payload, dict) else {}
     metadata = payload.get("metadata")
     kind = (metadata.get("type") if isinstance(metadata, dict) else "") or payload.get(
@@ -667,7 +668,7 @@ def exception_type(title, payload):
     )
     if isinstance(kind, str) and kind:
         return kind
-    head, colon, _rest = title.partition(":")
+    head, colon, _rest = title.partition(": ")
     return head.strip() if colon else ""
 
 
@@ -699,22 +700,48 @@ def window_label(minutes):
 
 
 class RuleSubjects:
-    """What rules match one item on (title, culprit, exception type), each cut to a bounded
-    length (a 1 MB exception value costs no more than a short one), and casefolded once for
-    all the plain-text rules."""
+    """What rules match one item on (title, culprit, exception type, level, tags), each cut to
+    a bounded length (a 1 MB exception value costs no more than a short one), and casefolded
+    once for all the plain-text rules.
+
+    `tags`: the item's tags its source's list gives (`SourceBackend.listed_tags`). `lookup`: a
+    function of a tag key giving that tag's values read from the upstream, or None when it
+    cannot be read; asked once per key, only for a key the list did not give and only when a
+    tag rule is tried on the item."""
 
     LIMIT = 2000
 
-    __slots__ = ("folded", "kind", "raw")
+    __slots__ = ("_lookup", "folded", "kind", "raw", "tags")
 
-    def __init__(self, kind, title, origin, payload):
+    def __init__(self, kind, title, origin, payload, *, level="", tags=None, lookup=None):
         self.kind = kind
         self.raw = {
             "title": title[: self.LIMIT],
             "origin": origin[: self.LIMIT],
             "exception_type": exception_type(title, payload)[: self.LIMIT],
+            "level": level[: self.LIMIT],
         }
         self.folded = {field: text.casefold() for field, text in self.raw.items()}
+        self.tags = {key: self._values((value,)) for key, value in (tags or {}).items()}
+        self._lookup = lookup
+
+    def _values(self, values):
+        return tuple(str(value)[: self.LIMIT] for value in values)
+
+    def tag(self, key):
+        """The values of the item's tag `key` (none when it has no such tag or it could not be
+        read: a rule on it does not match)."""
+        if key not in self.tags:
+            found = self._lookup(key) if self._lookup is not None else None
+            self.tags[key] = self._values(found or ())
+        return self.tags[key]
+
+
+# How long one rule's regular expression may search one item's text. A pattern that
+# backtracks catastrophically (`(a+)+b` on 2,000 characters) would never return and hold the
+# sync: past this it matches nothing and the rule is flagged (QualificationRule.timeouts).
+REGEX_TIMEOUT = 0.1  # seconds
+REGEX_ANSWERS_KEPT = 1000  # per loaded rule
 
 
 class QualificationRule(models.Model):
@@ -734,6 +761,8 @@ class QualificationRule(models.Model):
         TITLE = "title", _("title")
         ORIGIN = "origin", _("culprit")
         EXCEPTION_TYPE = "exception_type", _("exception type")
+        LEVEL = "level", _("level")
+        TAG = "tag", _("tag")
 
     class Match(models.TextChoices):
         CONTAINS = "contains", _("contains (plain text, any case)")
@@ -769,6 +798,15 @@ class QualificationRule(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.ANY, blank=True)
     field = models.CharField(_("matched on"), max_length=20, choices=Field, default=Field.TITLE)
+    tag_key = models.CharField(
+        _("tag key"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "When matched on a tag: its key (transaction, handled, queue…); the pattern is "
+            "matched on its value."
+        ),
+    )
     match = models.CharField(_("match"), max_length=10, choices=Match, default=Match.CONTAINS)
     pattern = models.CharField(_("pattern"), max_length=500)
     qualification = models.CharField(_("qualification"), max_length=20, choices=Verdict)
@@ -797,8 +835,15 @@ class QualificationRule(models.Model):
     item = models.ForeignKey(
         "Item", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
+    # Syncs in which the pattern ran past REGEX_TIMEOUT on an item: the rules page warns the
+    # managers, until the pattern is changed.
+    timeouts = models.PositiveIntegerField(_("timeouts"), default=0, editable=False)
+    last_timeout_at = models.DateTimeField(_("last timeout"), null=True, blank=True, editable=False)
 
     objects = QualificationRuleQuerySet.as_manager()
+
+    # The fields that make what a rule matches: changing one clears its timeout warning.
+    CONDITION = ("field", "tag_key", "match", "pattern")
 
     class Meta:
         verbose_name = _("qualification rule")
@@ -836,14 +881,22 @@ class QualificationRule(models.Model):
     def clean(self):
         if self.match == self.Match.REGEX:
             try:
-                re.compile(self.pattern)
-            except re.error as exc:
+                regex.compile(self.pattern)
+            except regex.error as exc:
                 raise ValidationError(
                     {
                         "pattern": _("This is not a valid regular expression: %(reason)s.")
                         % {"reason": exc}
                     }
                 ) from None
+        if self.field == self.Field.TAG:
+            self.tag_key = self.tag_key.strip()
+            if not self.tag_key:
+                raise ValidationError(
+                    {"tag_key": _("Name the tag whose value is matched (transaction, handled…).")}
+                )
+        else:
+            self.tag_key = ""
         if self.source_id and self.team_id and self.source.team_id != self.team_id:
             raise ValidationError({"source": _("This source belongs to another team.")})
 
@@ -851,20 +904,45 @@ class QualificationRule(models.Model):
     def matches(self):
         """A function of RuleSubjects: does the item fall under this rule? Built once per
         loaded rule (the pattern compiled, the needle casefolded): the sync tries every rule on
-        every new item."""
-        kind, field = self.kind, self.field
-        if self.match == self.Match.REGEX:
-            search = re.compile(self.pattern).search
-
-            def test(subjects):
-                return (not kind or subjects.kind == kind) and search(
-                    subjects.raw[field]
-                ) is not None
-        else:
+        every new item. A regular expression that runs past REGEX_TIMEOUT raises TimeoutError
+        (`triage.rules` takes it for no match and flags the rule)."""
+        kind, field, key = self.kind, self.field, self.tag_key
+        plain = self.match != self.Match.REGEX
+        if plain:
             needle = self.pattern.casefold()
 
+            def hit(text):
+                return needle in text
+        else:
+            search = regex.compile(self.pattern).search
+            # A search under a timeout costs some microseconds more than one without; levels,
+            # culprits and exception types repeat across the new items of a sync, so each
+            # answer is kept (as long as the rule is loaded, for a bounded number of texts).
+            known = {}
+
+            def hit(text):
+                found = known.get(text)
+                if found is None:
+                    found = search(text, timeout=REGEX_TIMEOUT) is not None
+                    if len(known) < REGEX_ANSWERS_KEPT:
+                        known[text] = found
+                return found
+
+        if field == self.Field.TAG:
+
             def test(subjects):
-                return (not kind or subjects.kind == kind) and needle in subjects.folded[field]
+                if kind and subjects.kind != kind:
+                    return False
+                values = subjects.tag(key)
+                return any(hit(value.casefold() if plain else value) for value in values)
+        elif plain:
+
+            def test(subjects):
+                return (not kind or subjects.kind == kind) and hit(subjects.folded[field])
+        else:
+
+            def test(subjects):
+                return (not kind or subjects.kind == kind) and hit(subjects.raw[field])
 
         return test
 

@@ -20,8 +20,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from triage import memory
-from triage.models import Item, ItemCount, QualificationRule, Source, SyncRun
-from triage.rules import prequalify
+from triage.models import Item, ItemCount, Source, SyncRun
+from triage.rules import SyncRules
 from triage.signals import sync_finished
 from triage.sources import backend_for
 from triage.sources.base import DATA_FIELDS, SourceError, render_facts
@@ -95,7 +95,7 @@ def _mirror(source, backend, run):
     # The first mirror's counts are history, not events that just happened.
     first = source.last_success_at is None
     # Loaded once: the new items of every batch are matched against them in memory.
-    rules = list(QualificationRule.objects.applying_to(source))
+    rules = SyncRules(source, backend)
     for batch in batched(backend.fetch(since=mark - OVERLAP if mark else None), BATCH_SIZE):
         created, updated, unchanged = upsert(source, batch, at=run.started_at, first=first)
         # The vigie's memory first: a new item of an error it remembers is its own.
@@ -103,7 +103,7 @@ def _mirror(source, backend, run):
             source, backend, batch, since=run.started_at, at=run.started_at
         )
         if created:
-            run.prequalified += prequalify(source, rules, batch, since=run.started_at)
+            run.prequalified += rules.prequalify(batch, since=run.started_at)
         run.created += created
         run.updated += updated
         run.unchanged += unchanged

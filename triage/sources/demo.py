@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from triage.sources.base import SourceBackend, UpstreamState
+from triage.sources.jobs import job_tags
 
 
 class DemoBackend(SourceBackend):
@@ -37,6 +38,12 @@ class DemoBackend(SourceBackend):
 
     def reconcile(self, external_ids):
         return {}
+
+    def listed_tags(self, payload):
+        """The demo's issues carry their event tags (transaction, url…) in their payload, as
+        if the list gave them; its jobs, their class and queue as the job sources do."""
+        tags = payload.get("tags")
+        return {**(tags if isinstance(tags, dict) else {}), **job_tags(payload)}
 
     def set_status(self, item, status, details=None):
         return UpstreamState(status=status, details=dict(details or {}), raw={"demo": True})

@@ -22,9 +22,9 @@ def vigie(db, flaky_backend):
     return source
 
 
-def log_in(page, live_server):
+def log_in(page, live_server, username="vigie"):
     page.goto(f"{live_server.url}/accounts/login/?next=/board")
-    page.fill("input[name=username]", "vigie")
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("form button[type=submit]:not(.link)")
     page.wait_for_url("**/board")

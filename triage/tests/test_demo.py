@@ -2,7 +2,7 @@ import pytest
 
 from rotation.models import Team
 from triage import demo
-from triage.models import Item, Source
+from triage.models import Item, QualificationRule, RuleHit, Source
 from triage.sources import backend_for
 from triage.sync import sync_source
 
@@ -24,7 +24,11 @@ def test_demo_source_is_alive_and_idempotent():
     assert source.kind == "demo"
     assert source.team == team
     items = Item.objects.filter(source=source)
-    assert summary == f'source "demo": {items.count()} items added, {items.count()} in all'
+    prequalified = items.filter(rule__isnull=False).count()
+    assert summary == (
+        f'source "demo": {items.count()} items added, {items.count()} in all, '
+        f"{prequalified} pre-qualified by rules"
+    )
     # Something of every kind and every state the board shows.
     assert set(items.values_list("kind", flat=True)) == set(Item.Kind.values)
     assert items.to_qualify().exists()
@@ -63,3 +67,33 @@ def test_a_demo_issue_has_a_detail_worth_opening(admin_client):
     assert "@rdv = Rdv.find(params[:id])" in page
     assert "Firefox 133.0" in page or "Chrome 131.0" in page or "Safari 18.1" in page
     assert "SELECT rdvs.* FROM rdvs" in page
+
+
+def test_the_demo_has_rules_with_hits_and_items_prequalified_by_them_once(admin_client):
+    from django.core.management import call_command
+
+    call_command("demo", force=True, verbosity=0)
+    call_command("demo", force=True, verbosity=0)  # again: nothing doubles
+
+    source = Source.objects.get(name="demo")
+    rules = QualificationRule.objects.filter(team=source.team)
+    assert rules.count() == len(demo.RULES)
+    assert rules.filter(retired_at__isnull=False).count() == 1
+    assert {"exception_type", "title", "tag", "level"} <= set(rules.values_list("field", flat=True))
+    assert all(rule.created_by is not None for rule in rules)
+    hits = RuleHit.objects.filter(item__source=source)
+    assert hits.count() == source.items.filter(rule__isnull=False).count() >= 4
+    assert hits.values("item").distinct().count() == hits.count()
+    # Seed 000: a RecordNotFound from a web request is expected, GoodJob's from a job is not.
+    web = source.items.get(external_id="demo-1")
+    assert (web.qualification, web.rule.name) == ("expected", "404 des liens venus du dehors")
+    job = source.items.get(kind="job", title__contains="RecordNotFound")
+    assert (job.qualification, job.rule) == ("", None)
+    assert source.items.get(title__startswith="ChunkLoadError").rule.field == "tag"
+
+    board = admin_client.get("/board?state=by_rule", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "par la règle 404 des liens venus du dehors" in board
+    page = admin_client.get("/board/rules", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Jeton CSRF expiré" in page and "retirée le" in page
+    # Every active rule of the demo has taken something.
+    assert all(rule.hits.exists() for rule in rules.filter(retired_at__isnull=True))
