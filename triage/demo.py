@@ -312,6 +312,21 @@ HTTP_CALLS = {
     "Timeout::Error": "PATCH https://graph.microsoft.com/v1.0/me/events/AAMkAGI2…",
     "requests.exceptions.ConnectTimeout": "GET https://api-adresse.data.gouv.fr/search/",
 }
+# The SQL query an error of the database comes from, by exception type.
+QUERIES = {
+    "django.http.Http404": (
+        'SELECT "structures_structure".* FROM "structures_structure" '
+        'WHERE "structures_structure"."id" = %s LIMIT 21'
+    ),
+    "django.db.utils.IntegrityError": (
+        'INSERT INTO "accounts_user" ("email", "first_name", "last_name") VALUES (%s, %s, %s)'
+    ),
+    "OperationalError": 'UPDATE "rdv_rdv" SET "status" = %s WHERE "rdv_rdv"."ends_at" < %s',
+    "ActiveRecord::StatementInvalid": (
+        'SELECT COUNT(*), DATE_TRUNC(\'month\', "rdvs"."starts_at") FROM "rdvs" GROUP BY 2'
+    ),
+    "PG::ConnectionBad": "connect host=10.0.0.12 port=5432 dbname=rdv_solidarites",
+}
 # The frames under the application's, by platform and by where it runs.
 OUTER_FRAMES = {
     ("ruby", "web"): [
@@ -454,11 +469,7 @@ def event_facts(title, culprit, last_seen, seed):
     elif kind in HTTP_CALLS:
         crumbs.append(("http", HTTP_CALLS[kind]))
     else:
-        model = _snake((re.findall(r"find (\w+) with", title) or ["User"])[0])
-        table = model + ("x" if model.endswith("eu") else "s")  # Rails' French plurals: lieux
-        # A breadcrumb's text, shown and never run.
-        query = f'SELECT "{table}".* FROM "{table}" WHERE "{table}"."id" = $1 LIMIT $2'  # noqa: S608
-        crumbs.append(("sql.active_record" if platform == "ruby" else "query", query))
+        crumbs.append(("sql.active_record" if platform == "ruby" else "query", _query(title)))
     return {
         "exception": {"type": kind, "value": value},
         "frames": _frames(title, culprit, seed),
@@ -474,6 +485,17 @@ def event_facts(title, culprit, last_seen, seed):
             for i, (category, message) in enumerate(crumbs)
         ],
     }
+
+
+def _query(title):
+    """The last SQL query before the error: the one that failed, or the row it looked for."""
+    kind = title.partition(": ")[0]
+    if kind in QUERIES:
+        return QUERIES[kind]
+    model = _snake((re.findall(r"find (\w+) with", title) or ["User"])[0])
+    table = model + ("x" if model.endswith("eu") else "s")  # Rails' French plurals: lieux
+    # A breadcrumb's text, shown and never run.
+    return f'SELECT "{table}".* FROM "{table}" WHERE "{table}"."id" = $1 LIMIT $2'  # noqa: S608
 
 
 def job_backtrace(job_class, error):

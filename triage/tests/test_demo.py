@@ -138,6 +138,7 @@ def test_demo_traces_match_their_exception_and_platform():
         "django/shortcuts.py",
     ]
     assert http404["frames"][0]["context_line"].startswith("structure = get_object_or_404(")
+    assert '"structures_structure"' in http404["breadcrumbs"][-1]["message"]
     export = by_title["Errno::ENOSPC"]
     assert export["frames"][0]["filename"] == "app/jobs/export_job.rb"
     assert export["breadcrumbs"][0]["message"] == "perform ExportJob"

@@ -3,14 +3,16 @@ showing the body GitHub would have received), and every demo write says "(démo)
 "sur GitHub". Nothing reaches the network."""
 
 import re
+from datetime import timedelta
 from urllib.parse import urljoin
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from rotation.models import Profile, Team
 from tests.factories import UserFactory
-from triage import demo
+from triage import demo, handover
 from triage.models import Action, DemoIssue, Item
 
 pytestmark = pytest.mark.django_db
@@ -232,6 +234,10 @@ def test_the_bug_link_follows_the_address_vigie_is_served_on(loaded, admin_clien
     assert page.status_code == 200 and f"#{issue.number} [{item.short_id}]" in page.content.decode()
     detail = admin_client.get(f"/board/items/{item.pk}", headers=served).content.decode()
     assert f'<a class="github-link" href="{link}"' in detail
+    # The handover links it the same way.
+    team, now = Team.objects.get(slug="demo"), timezone.now()
+    opened = handover.bugs_opened(team, now - timedelta(hours=1), now + timedelta(hours=1))
+    assert [row["url"] for row in opened] == [link]
 
 
 def test_an_issue_link_is_a_web_address_or_a_demo_issue_page():
