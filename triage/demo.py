@@ -369,7 +369,13 @@ PATHS = {
 # Culprits that run in a job or a task, not in a web request.
 BACKGROUND = ("Job", "GoodJob::", "Sidekiq::", ".tasks.", "SmsSender::", "Exports::")
 BACKGROUND += ("Webhooks::", "Notifications::")
-ACTIONS = {"show": "GET {}/{}", "edit": "GET {}/{}/edit", "update": "PATCH {}/{}"}
+# Rails' routes of a controller's actions: (verb and path template), "GET {path}" otherwise.
+ROUTES = {
+    "show": "GET {path}/{id}",
+    "edit": "GET {path}/{id}/edit",
+    "update": "PATCH {path}/{id}",
+    "create": "POST {path}",
+}
 
 
 def _platform(culprit):
@@ -411,9 +417,7 @@ def _request_line(culprit, record_id):
         return "GET /" + culprit.rsplit("/", 1)[0]
     owner, _sharp, action = culprit.partition("#")
     path = "/" + "/".join(_snake(p) for p in owner.removesuffix("Controller").split("::"))
-    return ACTIONS.get(action, "POST {}" if action in ("create", "destroy") else "GET {}").format(
-        path, record_id
-    )
+    return ROUTES.get(action, "GET {path}").format(path=path, id=record_id)
 
 
 def _where(culprit):
