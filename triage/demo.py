@@ -327,6 +327,10 @@ QUERIES = {
     ),
     "PG::ConnectionBad": "connect host=10.0.0.12 port=5432 dbname=rdv_solidarites",
 }
+# The exports read the organisation's appointments before writing the file.
+QUERIES["Errno::ENOSPC"] = QUERIES["Encoding::UndefinedConversionError"] = (
+    'SELECT "rdvs".* FROM "rdvs" WHERE "rdvs"."organisation_id" = $1'
+)
 # The frames under the application's, by platform and by where it runs.
 OUTER_FRAMES = {
     ("ruby", "web"): [

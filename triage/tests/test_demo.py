@@ -142,6 +142,7 @@ def test_demo_traces_match_their_exception_and_platform():
     export = by_title["Errno::ENOSPC"]
     assert export["frames"][0]["filename"] == "app/jobs/export_job.rb"
     assert export["breadcrumbs"][0]["message"] == "perform ExportJob"
+    assert 'FROM "rdvs"' in export["breadcrumbs"][-1]["message"]
     calendar = by_title["TypeError"]
     assert calendar["frames"][0]["function"] == "renderSlots" and "url" in calendar["tags"]
     for job in items.filter(kind=Item.Kind.JOB):
