@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from rotation.models import display_name
 from triage.actions import ACTIONS, QUALIFICATIONS, REQUEST_ACTIONS
 from triage.models import Action, Item, QualificationRule, RuleHit
-from triage.templatetags.triage_board import http_url
+from triage.templatetags.triage_board import http_url, issue_url
 
 # A watch rarely leaves more; past this the snapshot says how many in its title.
 MAX_ROWS = 200
@@ -75,7 +75,7 @@ def bugs_opened(team, start, end):
     return [
         {
             "title": action.item.title[:200],
-            "url": http_url(action.upstream_response.get("github_issue_url")),
+            "url": issue_url(action.upstream_response.get("github_issue_url")),
             "detail": action.item.short_id,
         }
         for action in actions

@@ -991,11 +991,22 @@ class DemoIssue(models.Model):
     def __str__(self):
         return f"#{self.pk} {self.title}"
 
+    def get_absolute_url(self):
+        """What the item stores where GitHub's html_url goes: a path, not an absolute URL, so
+        the link follows whatever address this Vigie is served on (`make run ADDR=…`)."""
+        return reverse("triage:demo-issue", args=[self.pk])
+
     @property
     def number(self):
         return self.pk
 
-    @property
-    def html_url(self):
-        """Absolute, as GitHub's html_url is: it is stored on the item and linked from pages."""
-        return settings.VIGIE_BASE_URL.rstrip("/") + reverse("triage:demo-issue", args=[self.pk])
+    def opening(self):
+        """The Bug click that opened it (its user and time); None for the bug the demo loads."""
+        return (
+            Action.objects.filter(
+                action="bug", upstream_response__github_issue_url=self.get_absolute_url()
+            )
+            .select_related("user")
+            .order_by("created_at")
+            .first()
+        )

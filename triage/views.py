@@ -228,6 +228,7 @@ def demo_issue(request, pk):
     issue = get_object_or_404(_demo_issues(request), pk=pk)
     context = {
         "issue": issue,
+        "opening": issue.opening(),
         "body_html": mark_safe(safe_markdown(issue.body)),  # noqa: S308 (sanitised by nh3)
     }
     return render(request, "triage/demo_issue.html", context)
