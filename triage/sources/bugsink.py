@@ -285,18 +285,20 @@ class BugsinkBackend(SourceBackend):
             else:
                 stale.append(item)
         with ThreadPoolExecutor(max_workers=EVENT_READERS) as pool:
-            for item, event in zip(stale, pool.map(self._latest_event, stale), strict=True):
+            for item, event in zip(
+                stale,
+                pool.map(self._latest_event, [item.external_id for item in stale]),
+                strict=True,
+            ):
                 data = (event or {}).get("data") or {}
                 item.level = _text(data.get("level"), 20) or "error"  # the protocol's default
                 item.environment = _text(data.get("environment"), 100)
 
-    def _latest_event(self, item):
+    def _latest_event(self, external_id):
         """The issue's latest event with its `data`, or None when it has none stored (Bugsink
         evicts old events) or the issue went away meanwhile."""
         try:
-            events = self._call(
-                "GET", "events/", params={"issue": item.external_id, "order": "desc"}
-            )
+            events = self._call("GET", "events/", params={"issue": external_id, "order": "desc"})
             latest = (events.get("results") or [None])[0] if isinstance(events, dict) else None
             if not isinstance(latest, dict):
                 return None
@@ -311,7 +313,7 @@ class BugsinkBackend(SourceBackend):
         """The issue (first and last seen, releases) and its latest event (exception, frames
         with their context, tags, breadcrumbs), cut as Sentry's panel is."""
         with ThreadPoolExecutor(max_workers=1) as pool:
-            latest = pool.submit(self._latest_event, item)
+            latest = pool.submit(self._latest_event, item.external_id)
             issue = self._issue(item.external_id)
             event = latest.result() or {}
         if not isinstance(issue, dict):
@@ -405,7 +407,7 @@ class BugsinkBackend(SourceBackend):
         return page.get("results") or [] if isinstance(page, dict) else []
 
     def bug_report(self, item):
-        event = self._latest_event(item) or {}
+        event = self._latest_event(item.external_id) or {}
         data = event.get("data") if isinstance(event.get("data"), dict) else {}
         shaped = as_sentry_event(data)
         return {
