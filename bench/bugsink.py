@@ -223,16 +223,10 @@ def measure(bugsink, project):
             started = time.perf_counter()
             client.get("/board", secure=True)
             board.append(time.perf_counter() - started)
-        answer = subprocess.run(
-            [str(VENV / "bin" / "python"), "-c", BUGSINK_LIST, project, str(REQUESTS), str(rows)],
-            cwd=bugsink.home,
-            env=bugsink.env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=300,
+        answer = bugsink.run(
+            str(VENV / "bin" / "python"), "-c", BUGSINK_LIST, project, str(REQUESTS), str(rows)
         )
-        listing = json.loads(answer.stdout.strip().splitlines()[-1])
+        listing = json.loads(answer.strip().splitlines()[-1])
         assert listing["rows"] == rows, (listing["rows"], rows)
         ours, theirs = p50(board), p50(listing["times"])
         print(f"  {rows} rows a page ({'the board' if rows == board_rows else 'Bugsink'}'s own):")

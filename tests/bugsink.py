@@ -88,8 +88,12 @@ class Bugsink:
         self.token = None
 
     def manage(self, *args):
+        return self.run(str(VENV / "bin" / "bugsink-manage"), *args)
+
+    def run(self, *command):
+        """A command in Bugsink's directory and environment; its output."""
         return subprocess.run(
-            [str(VENV / "bin" / "bugsink-manage"), *args],
+            command,
             cwd=self.home,
             env=self.env,
             check=True,
