@@ -438,12 +438,12 @@ class SentryBackend(SourceBackend):
             event = latest.result()
         if not isinstance(issue, dict):
             raise SourceError("Sentry's issue is not an object")
-        tags = _event_tags(event)
+        tags = event_tags(event)
         return {
-            "exception": _exception(event),
+            "exception": event_exception(event),
             "frames": detail_frames(event),
             "tags": {key: tags[key] for key in DETAIL_TAGS if key in tags},
-            "breadcrumbs": _breadcrumbs(event),
+            "breadcrumbs": event_breadcrumbs(event),
             "first_release": _release_version(issue.get("firstRelease")),
             "last_release": _release_version(issue.get("lastRelease")),
             "first_seen": issue.get("firstSeen") or "",
@@ -457,7 +457,7 @@ class SentryBackend(SourceBackend):
     def bug_report(self, item):
         event = self._latest_event(item)
         release = event.get("release") or {}
-        tags = _event_tags(event)
+        tags = event_tags(event)
         return {
             "release": release.get("version", "") if isinstance(release, dict) else str(release),
             "tags": tags,
@@ -517,7 +517,7 @@ def _release_version(release):
     return _cut(release or "", 200)
 
 
-def _event_tags(event):
+def event_tags(event):
     return {
         str(tag["key"]): _cut(tag["value"])
         for tag in event.get("tags") or []
@@ -537,7 +537,7 @@ def _last_exception(event):
     return values[-1] if values and isinstance(values[-1], dict) else {}
 
 
-def _exception(event):
+def event_exception(event):
     exception = _last_exception(event)
     return {"type": _cut(exception.get("type") or "", 200), "value": _cut(exception.get("value"))}
 
@@ -580,7 +580,7 @@ def _stats(stats):
     }
 
 
-def _breadcrumbs(event, limit=DETAIL_BREADCRUMBS):
+def event_breadcrumbs(event, limit=DETAIL_BREADCRUMBS):
     """The last breadcrumbs before the error, oldest first."""
     crumbs = _entry(event, "breadcrumbs").get("values") or []
     return [
