@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 
 from triage.sources import backend_for
@@ -63,7 +64,8 @@ def load(item, now=None):
 
 def mirrored(item):
     """What the sync stored of the item, for the panel: a job's error, backtrace, arguments
-    (secret-looking values masked) and queue; a request's body as sanitised Markdown."""
+    (secret-looking values masked), executions and queue; a request's body as sanitised
+    Markdown."""
     payload = item.payload or {}
     if item.kind == item.Kind.REQUEST:
         return {
@@ -72,12 +74,23 @@ def mirrored(item):
             "labels": payload.get("labels") or [],
         }
     if item.kind == item.Kind.JOB:
-        backtrace = payload.get("traceback") or payload.get("backtrace") or []
+        # GoodJob stores a Ruby backtrace, django-q2 a Python traceback.
+        backtrace = payload.get("backtrace") or payload.get("traceback") or []
         return {
             "error": payload.get("sample_error") or payload.get("message") or item.title,
             "backtrace": [str(line) for line in backtrace] if isinstance(backtrace, list) else [],
             "arguments": redact_mapping(payload.get("arguments")),
             "queue": payload.get("queue") or "",
+            "executions": payload.get("executions"),
+            "recent_executions": [
+                {
+                    "started_at": moment(run.get("started_at")),
+                    "finished_at": moment(run.get("finished_at")),
+                    "error": str(run.get("error") or ""),
+                }
+                for run in payload.get("recent_executions") or []
+                if isinstance(run, dict)
+            ],
             "job_class": payload.get("job_class") or payload.get("func") or item.origin,
         }
     tags = payload.get("tags") if isinstance(payload.get("tags"), dict) else {}
@@ -94,3 +107,13 @@ def mirrored(item):
         "last_release": payload.get("release") or "",
         "user_count": item.user_count,
     }
+
+
+def moment(value):
+    """An ISO 8601 time the source gave (a string in the payload), or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None

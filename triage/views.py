@@ -8,7 +8,6 @@ from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -196,8 +195,8 @@ def item_detail(request, pk):
         "item": item,
         "detail": loaded,
         "facts": facts,
-        "first_seen": _moment(facts.get("first_seen")) or item.first_seen,
-        "last_seen": _moment(facts.get("last_seen")) or item.last_seen,
+        "first_seen": detail.moment(facts.get("first_seen")) or item.first_seen,
+        "last_seen": detail.moment(facts.get("last_seen")) or item.last_seen,
         "charts": charts.charts_for(item, facts),
         "actions": item.actions.select_related("user").order_by("-created_at", "-pk")[:50],
         "can_qualify": qualify.can_qualify(request.user, item.source, team_ids),
@@ -230,15 +229,6 @@ def demo_issue(request, pk):
         "body_html": mark_safe(safe_markdown(issue.body)),  # noqa: S308 (sanitised by nh3)
     }
     return render(request, "triage/demo_issue.html", context)
-
-
-def _moment(value):
-    if isinstance(value, str) and value:
-        try:
-            return parse_datetime(value)
-        except ValueError:
-            return None
-    return None
 
 
 @require_POST
