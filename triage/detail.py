@@ -2,8 +2,8 @@
 
 A source whose backend reads details (`can_detail`) is asked at most once per DETAIL_FRESH per
 item; its last answer is kept much longer (DETAIL_KEPT) so that the panel still shows it, with
-its age, while the source is down. Other sources (job databases, small requests) show the
-payload the sync stored.
+its age, while the source is down (Sentry: the latest event; GitHub: a request's comments).
+Other sources (job databases) show the payload the sync stored.
 """
 
 from dataclasses import dataclass, field
@@ -42,7 +42,12 @@ def cache_key(item):
 
 def load(item, now=None):
     """The item's Detail. Never raises for a source that fails: the error is part of it."""
-    now = now or timezone.now()
+    loaded = _load(item, now or timezone.now())
+    loaded.facts = _presented(item, loaded.facts)
+    return loaded
+
+
+def _load(item, now):
     try:
         backend = backend_for(item.source)
     except LookupError:
@@ -62,6 +67,30 @@ def load(item, now=None):
     return Detail(facts=facts, fetched_at=now)
 
 
+def _presented(item, facts):
+    """A request's Markdown (its body, its comments) as sanitised HTML, with the comments'
+    dates as times. Rendered at each opening: the cache keeps the source's words only."""
+    if item.kind != item.Kind.REQUEST:
+        return facts
+    return {
+        **facts,
+        "body_html": _markdown(facts.get("body")),
+        "comments": [
+            {
+                "author": str(comment.get("author") or ""),
+                "created_at": moment(comment.get("created_at")),
+                "body_html": _markdown(comment.get("body")),
+            }
+            for comment in facts.get("comments") or []
+            if isinstance(comment, dict)
+        ],
+    }
+
+
+def _markdown(text):
+    return mark_safe(safe_markdown(str(text or "")))  # noqa: S308 (sanitised by nh3)
+
+
 def mirrored(item):
     """What the sync stored of the item, for the panel: a job's error, backtrace, arguments
     (secret-looking values masked), executions and queue; a request's body as sanitised
@@ -69,7 +98,7 @@ def mirrored(item):
     payload = item.payload or {}
     if item.kind == item.Kind.REQUEST:
         return {
-            "body_html": mark_safe(safe_markdown(str(payload.get("body") or ""))),  # noqa: S308 (sanitised by nh3)
+            "body": payload.get("body") or "",
             "author": payload.get("author") or "",
             "labels": payload.get("labels") or [],
         }

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 
 from rotation.models import Team
 from rotation.tests.factories import MembershipFactory
@@ -17,13 +16,6 @@ from triage.tests.factories import ActionFactory, ItemFactory
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
