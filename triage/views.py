@@ -175,23 +175,26 @@ def board(request):
     return render(request, "triage/board.html", context)
 
 
+def _shown(request):
+    """The rows the board on screen shows (board.js sends their ids): only those get updates
+    out of band, since htmx reports an error for each update whose row is not on the page."""
+    values = request.GET.get("shown") or request.POST.get("shown") or ""
+    return {int(v) for v in values.split(",") if v.isdigit()}
+
+
 @require_GET
 def board_counts(request):
     """The polled fragment: totals, failing sources, and each visible row's figures in place."""
-    return render(request, "triage/board.html#poll", _board_context(request))
+    context = _board_context(request)
+    shown = _shown(request)
+    context["polled"] = [item for item in context["page"] if item.pk in shown]
+    return render(request, "triage/board.html#poll", context)
 
 
-@require_GET
-def item_detail(request, pk):
-    """The panel beside the board (HTMX), or a page of its own at the same shareable URL."""
-    team_ids = _team_ids(request)
-    visible = Item.objects.visible_to(request.user, team_ids).select_related(
-        "source", "source__team", "rule"
-    )
-    item = get_object_or_404(visible, pk=pk)
+def _detail_context(request, item, team_ids):
     loaded = detail.load(item)
     facts = loaded.facts
-    context = {
+    return {
         "item": item,
         "detail": loaded,
         "facts": facts,
@@ -203,6 +206,17 @@ def item_detail(request, pk):
         "offered": qualify.offered_actions(item.source, item.kind),
         "key": secrets.token_urlsafe(16),
     }
+
+
+@require_GET
+def item_detail(request, pk):
+    """The panel beside the board (HTMX), or a page of its own at the same shareable URL."""
+    team_ids = _team_ids(request)
+    visible = Item.objects.visible_to(request.user, team_ids).select_related(
+        "source", "source__team", "rule"
+    )
+    item = get_object_or_404(visible, pk=pk)
+    context = _detail_context(request, item, team_ids)
     if request.htmx:
         return render(request, "triage/item_detail.html#detail", context)
     return render(request, "triage/item_detail.html", context)
@@ -273,7 +287,14 @@ def qualify_item(request, pk):
         "flash_ok": ok,
         "confirm_take": confirm,
     }
-    response = render(request, "triage/board.html#item-row", context, status=status)
+    if request.htmx.target == "item-detail":
+        # From the panel: the panel again, with the result, and its row on the board if shown.
+        context |= _detail_context(request, item, _team_ids(request))
+        context["row_shown"] = item.pk in _shown(request)
+        template = "triage/item_detail.html#detail-result"
+    else:
+        template = "triage/board.html#item-row"
+    response = render(request, template, context, status=status)
     return trigger_client_event(response, BOARD_CHANGED)
 
 
