@@ -193,3 +193,15 @@ def test_the_poll_updates_only_the_rows_the_board_shows(member_client, source):
 
     targets = {int(pk) for pk in re.findall(r'id="item-(\d+)-\w+" hx-swap-oob', response.text)}
     assert targets == set(shown[1:])  # the qualified row left the page; the new one is not shown
+
+
+def test_long_code_names_in_titles_may_break_after_their_separators_and_stay_escaped():
+    from triage.templatetags.triage_board import breakable
+
+    assert breakable("Pundit::NotAuthorizedError: not allowed") == (
+        "Pundit::<wbr>NotAuthorizedError: not allowed"
+    )
+    assert breakable("<script>alert(1)</script>//x") == (
+        "&lt;script&gt;alert(<wbr>1)&lt;/<wbr>script&gt;//<wbr>x"
+    )
+    assert breakable("a" * 65) == "<wbr>".join(["a" * 30, "a" * 30, "a" * 5])
