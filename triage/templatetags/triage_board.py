@@ -9,12 +9,12 @@ from django.utils.translation import gettext as _
 register = template.Library()
 
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_POINTS = 80, 20, 48
-# Where a title may break besides its spaces: after the separators of code names and URLs
-# ("Pundit::|NotAuthorizedError", "app/|jobs/"), and inside a longer run than that.
+# Where a long word of a title may break: after the separators of code names and URLs
+# ("ActionController::|InvalidAuthenticityToken:"), and inside a run longer than LONGEST_RUN.
 _AFTER_SEPARATOR = re.compile(r"(?<=[:./_\-#(,?&=])(?![:./_\-#(,?&=])")
 _WORDS = re.compile(r"\s+|\S+")
+# About 250 px of a bold title: the narrowest the title column gets (the detail open, 1024 px).
 LONGEST_RUN = 30
-SHORT_WORD = 16
 
 
 def _count(value):
@@ -58,7 +58,7 @@ def breakable(value):
     these breaks), and a token with none breaks every LONGEST_RUN characters, not the page."""
     html = []
     for word in _WORDS.findall(str(value)):
-        if len(word) <= SHORT_WORD:  # fits any column: left whole
+        if len(word) <= LONGEST_RUN:  # fits the column: left whole
             html.append(escape(word))
             continue
         pieces = (

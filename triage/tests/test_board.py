@@ -199,9 +199,12 @@ def test_long_code_names_in_titles_may_break_after_their_separators_and_stay_esc
     from triage.templatetags.triage_board import breakable
 
     assert breakable("Pundit::NotAuthorizedError: not allowed") == (
-        "Pundit::<wbr>NotAuthorizedError: not allowed"
+        "Pundit::NotAuthorizedError: not allowed"  # every word fits the column
     )
-    assert breakable("<script>alert(1)</script>//x") == (
-        "&lt;script&gt;alert(<wbr>1)&lt;/<wbr>script&gt;//<wbr>x"
+    assert breakable("ActionController::InvalidAuthenticityToken: x") == (
+        "ActionController::<wbr>InvalidAuthenticityToken: x"
+    )
+    assert breakable("<script>alert(1)</script>//<script>x") == (
+        "&lt;script&gt;alert(<wbr>1)&lt;/<wbr>script&gt;//<wbr>&lt;script&gt;x"
     )
     assert breakable("a" * 65) == "<wbr>".join(["a" * 30, "a" * 30, "a" * 5])
