@@ -220,6 +220,11 @@ class BugsinkBackend(SourceBackend):
             if cursor is None:
                 return
 
+    def listed_tags(self, payload):
+        """Bugsink's issue list names the transaction (also the item's culprit); no other tag."""
+        transaction = payload.get("transaction")
+        return {"transaction": transaction} if isinstance(transaction, str) and transaction else {}
+
     def _to_item(self, issue):
         try:
             external_id = issue["id"]

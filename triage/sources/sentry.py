@@ -119,8 +119,9 @@ class SentryBackend(SourceBackend):
 
     # Plumbing -----------------------------------------------------------------------------
 
-    def _call(self, method, path, *, params=None, json=None):
-        """One API call; every failure becomes a SourceError worded without the token."""
+    def _call(self, method, path, *, params=None, json=None, absent=False):
+        """One API call; every failure becomes a SourceError worded without the token.
+        `absent`: a 404 means the thing asked is not there, and the answer is None."""
         headers = {"Authorization": f"Bearer {secret_of(self.source, 'Sentry token')}"}
         url = f"{self.base_url}/api/0/{path}"
         self.requests += 1
@@ -145,6 +146,8 @@ class SentryBackend(SourceBackend):
                     params={"status": exc.status},
                     auth=True,
                 ) from None
+            if exc.status == 404 and absent:
+                return None
             if exc.status == 404:
                 raise SourceError(
                     gettext_noop(
@@ -276,6 +279,38 @@ class SentryBackend(SourceBackend):
                 reason=f"{exc.__class__.__name__}: {exc}"[:200],
             )
             return None
+
+    def listed_tags(self, payload):
+        """What the issue list gives beside the level and the culprit: `handled` ("yes" or
+        "no", as Sentry's own tag says it, from `isUnhandled`), the platform, the logger and the
+        project's slug. Event tags (`transaction`, `url`, `browser`…) are not in the list."""
+        tags = {}
+        unhandled = payload.get("isUnhandled")
+        if isinstance(unhandled, bool):
+            tags["handled"] = "no" if unhandled else "yes"
+        for key in ("platform", "logger"):
+            if isinstance(payload.get(key), str) and payload[key]:
+                tags[key] = payload[key]
+        project = payload.get("project")
+        if isinstance(project, dict) and isinstance(project.get("slug"), str):
+            tags["project"] = project["slug"]
+        return tags
+
+    can_read_tags = True
+
+    def tag_values(self, external_id, key):
+        """The issue's values of one tag, most frequent first (Sentry's tag details: its
+        `topValues`, in the source's environment); none when the issue has no such tag."""
+        params = {"environment": self.source.environment} if self.source.environment else None
+        path = self._issue_path(external_id) + f"tags/{quote(key, safe='')}/"
+        response = self._call("GET", path, params=params, absent=True)
+        details = self._json(response) if response is not None else {}
+        values = details.get("topValues") if isinstance(details, dict) else None
+        return [
+            str(value["value"])
+            for value in (values if isinstance(values, list) else [])
+            if isinstance(value, dict) and value.get("value") is not None
+        ]
 
     def reconcile(self, external_ids):
         """Statuses of the given issues, 100 per request (Sentry's `group` lookup ignores

@@ -1,6 +1,7 @@
 import re
 
 from django import template
+from django.urls import Resolver404, resolve
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
@@ -75,6 +76,19 @@ def http_url(value):
     """`value` if it is an http(s) URL, else "": upstream URLs never become javascript: links."""
     value = str(value or "")
     return value if value.startswith(("https://", "http://")) else ""
+
+
+@register.filter
+def issue_url(value):
+    """The link of the issue Bug opened or Lier linked: an http(s) URL (GitHub's), or the path
+    of a demo-tracker issue, a page of this Vigie (any other path gives "")."""
+    value = str(value or "")
+    if value.startswith("/"):
+        try:
+            return value if resolve(value).view_name == "triage:demo-issue" else ""
+        except Resolver404:
+            return ""
+    return http_url(value)
 
 
 @register.filter

@@ -1,7 +1,7 @@
 import pytest
 from django.core.cache import cache
 
-from rotation.tests.factories import MembershipFactory
+from rotation.tests.factories import MembershipFactory, TeamFactory
 from triage.sources import REGISTRY
 from triage.tests.factories import FlakyBackend, ItemFactory, SourceFactory
 
@@ -42,3 +42,12 @@ def member_client(client, member):
 @pytest.fixture
 def item(source):
     return ItemFactory(source=source)
+
+
+@pytest.fixture
+def team(sentry_source):
+    """A team for the fake Sentry's source (`sentry_source` comes without one): its rules
+    apply to that source."""
+    sentry_source.team = TeamFactory()
+    sentry_source.save()
+    return sentry_source.team
