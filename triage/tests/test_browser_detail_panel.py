@@ -99,3 +99,19 @@ def test_after_an_action_past_a_page_no_update_targets_a_missing_row(
 
     assert page.evaluate("window.oobMissing") == []
     assert page.console_errors == []
+
+
+def test_on_the_detail_page_a_refused_link_is_shown_and_read_out(browser_page, live_server, items):
+    page = browser_page
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/board/items/{items[0].pk}")
+
+    page.fill("#item-link", "pas un numéro")
+    page.get_by_role("button", name="Lier", exact=True).click()
+
+    flash = page.locator("#item-detail .flash.bad")
+    flash.wait_for()
+    page.locator("#board-live", has_text=flash.inner_text()).wait_for(state="attached")
+    assert page.url.endswith(f"/board/items/{items[0].pk}")
+    # Only chromium's own line for the refusal's status, no htmx error.
+    assert [e for e in page.console_errors if "status of 422" not in e] == []
