@@ -33,6 +33,14 @@ def items(db):
     ]
 
 
+@pytest.fixture
+def board_page(browser_page, live_server, items):
+    """The board, logged in, counting htmx's out-of-band updates that found no target."""
+    log_in(browser_page, live_server)
+    browser_page.evaluate(LISTEN)
+    return browser_page
+
+
 def open_detail(page, item):
     page.locator(f'tr[data-item-id="{item.pk}"] a.item-title').click()
     page.locator(f'#item-detail article[data-item-id="{item.pk}"]').wait_for()
@@ -60,12 +68,8 @@ def test_the_panel_takes_the_focus_is_named_once_and_escape_goes_back_to_the_row
     assert page.console_errors == []
 
 
-def test_a_comment_from_the_panel_keeps_the_board_and_is_announced(
-    browser_page, live_server, items
-):
-    page = browser_page
-    log_in(page, live_server)
-    page.evaluate(LISTEN)
+def test_a_comment_from_the_panel_keeps_the_board_and_is_announced(board_page, items):
+    page = board_page
     open_detail(page, items[1])
 
     page.fill("#item-comment", "Vu avec l’équipe.")
@@ -83,12 +87,8 @@ def test_a_comment_from_the_panel_keeps_the_board_and_is_announced(
     assert page.console_errors == []
 
 
-def test_after_an_action_past_a_page_no_update_targets_a_missing_row(
-    browser_page, live_server, items
-):
-    page = browser_page
-    log_in(page, live_server)
-    page.evaluate(LISTEN)
+def test_after_an_action_past_a_page_no_update_targets_a_missing_row(board_page, items):
+    page = board_page
 
     # Qualified, the first row leaves the first page and the 26th item comes onto it, though
     # the board on screen does not show it.
