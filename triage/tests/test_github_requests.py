@@ -328,3 +328,20 @@ def test_github_refusing_shows_the_cached_comments_with_their_age(
     assert "La source ne peut pas être lue" in page
     assert "20\xa0minutes" in page
     assert "Déjà signalé en mars" in page
+
+
+def test_github_refusing_with_nothing_cached_says_how_many_comments_were_not_read(
+    member_client, fake_github, requests_source
+):
+    issue = fake_github.add_issue(REPO, "Export CSV", labels=["vigie"])
+    for text in ("Relance", "Toujours d’actualité"):
+        fake_github.add_comment(REPO, issue["number"], text)
+    sync_source(requests_source.pk)
+    item = Item.objects.get(external_id=f"{REPO}#{issue['number']}")
+    fake_github.token = "rotated"
+
+    page = member_client.get(f"/board/items/{item.pk}").content.decode()
+
+    assert "rien n’en est en cache" in page
+    assert "2 commentaires à la source, non lus cette fois." in page
+    assert "Relance" not in page
