@@ -17,6 +17,7 @@ STATEMENT_TIMEOUT_MS = 60_000
 MESSAGE_KEY_LENGTH = 300
 MESSAGE_SCAN_LENGTH = 1000
 ARGUMENTS_SAMPLE_LIMIT = 4000  # characters of JSON kept as the arguments sample
+EXECUTION_ERROR_LENGTH = 500  # characters kept of each run's error, for the detail
 
 # Ids and numbers taken out of a message so that one failure is one group. The patterns are
 # written in the subset that Python's `re` and PostgreSQL's regular expressions read alike, so

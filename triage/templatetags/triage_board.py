@@ -1,12 +1,21 @@
+import re
+
 from django import template
 from django.urls import Resolver404, resolve
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 register = template.Library()
 
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_POINTS = 80, 20, 48
+# Where a long word of a title may break: after the separators of code names and URLs
+# ("ActionController::|InvalidAuthenticityToken:"), and inside a run longer than LONGEST_RUN.
+_AFTER_SEPARATOR = re.compile(r"(?<=[:./_\-#(,?&=])(?![:./_\-#(,?&=])")
+_WORDS = re.compile(r"\s+|\S+")
+# About 250 px of a bold title: the narrowest the title column gets (the detail open, 1024 px).
+LONGEST_RUN = 30
 
 
 def _count(value):
@@ -41,6 +50,25 @@ def sparkline(counts):
         label=_("Recent events, peak %(peak)d") % {"peak": peak},
         points=points,
     )
+
+
+@register.filter
+def breakable(value):
+    """The text, escaped, with <wbr> where a long code name or URL may break. The board's titles
+    then never break inside a word (overflow-wrap: break-word leaves their narrowest width to
+    these breaks), and a token with none breaks every LONGEST_RUN characters, not the page."""
+    html = []
+    for word in _WORDS.findall(str(value)):
+        if len(word) <= LONGEST_RUN:  # fits the column: left whole
+            html.append(escape(word))
+            continue
+        pieces = (
+            piece[start : start + LONGEST_RUN]
+            for piece in _AFTER_SEPARATOR.split(word)
+            for start in range(0, len(piece), LONGEST_RUN)
+        )
+        html.append("<wbr>".join(escape(piece) for piece in pieces))
+    return mark_safe("".join(html))  # noqa: S308 (each piece is escaped)
 
 
 @register.filter

@@ -1,8 +1,17 @@
 import pytest
+from django.core.cache import cache
 
 from rotation.tests.factories import MembershipFactory, TeamFactory
 from triage.sources import REGISTRY
 from triage.tests.factories import FlakyBackend, ItemFactory, SourceFactory
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The detail panel caches what it read per item pk, and pks come back in each test."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
