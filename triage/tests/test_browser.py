@@ -48,7 +48,7 @@ def test_each_button_writes_and_swaps_its_row(browser_page, live_server, vigie, 
     row = click(page, temporary, "Temporaire")
     assert "Ignoré jusqu'à la prochaine occurrence." in row.inner_text()
     row = click(page, expected, "Attendu")
-    assert "10 occurrences en 10080 minutes" in row.inner_text()
+    assert "10 occurrences en 7 jours" in row.inner_text()
     row = click(page, resolved, "Résolu")
     assert "Résolu." in row.inner_text()
     row = click(page, bug, "Bug")
