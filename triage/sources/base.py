@@ -113,6 +113,17 @@ class UpstreamState:
     raw: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Account:
+    """The upstream account M'attribuer assigns. The profile keeps one per `key`
+    (rotation's Profile.accounts), asked with `label` and `help_text`: backends naming the same
+    key (a tracker and the demo imitating it) assign the same account."""
+
+    key: str
+    label: str
+    help_text: str
+
+
 class ConfigurationError(ValueError):
     """A source configuration refused by its kind (`addsource` prints it)."""
 
@@ -161,6 +172,10 @@ class SourceBackend:
     can_requeue = False
 
     @property
+    def can_assign(self):
+        return self.assign_account is not None
+
+    @property
     def can_link(self):
         """Lier: an existing GitHub issue stands for the bug, where Bug would open one."""
         return "bug" in self.qualifications
@@ -170,8 +185,8 @@ class SourceBackend:
     # The item's detail is read from the upstream when opened (`detail`); else the board shows
     # what the sync mirrored.
     can_detail = False
-    # M'attribuer: the backend assigns an item to an upstream account (`assign`).
-    can_assign = False
+    # M'attribuer: the Account the backend assigns items to (`assign`), None when it cannot.
+    assign_account = None
     # Commenter: the backend posts a free comment (`comment`) and finds it again on a retry.
     can_comment = False
     # A demo backend writes nowhere: its messages say "(demo)", never "on GitHub".
@@ -243,6 +258,11 @@ class SourceBackend:
         may have posted it and lost the answer, so the upstream's comments are read first and
         the same text is never posted twice."""
         raise NotImplementedError
+
+    def has_member(self, account):
+        """Whether the upstream knows `account` (checked when a profile names it); None when it
+        cannot tell."""
+        return None
 
     def assign(self, item, account):
         """Assign the item to the upstream `account` and read it back: an UpstreamState whose

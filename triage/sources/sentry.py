@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from triage.sources.base import (
+    Account,
     ItemData,
     ReleaseData,
     SourceBackend,
@@ -71,6 +72,14 @@ def rate_limit_wait(response):
         return None
 
 
+# A username or an email: Sentry's `assignedTo` takes either.
+SENTRY_ACCOUNT = Account(
+    "sentry",
+    _("Sentry account"),
+    _("Your Sentry username or email: who Sentry assigns with Assign to me."),
+)
+
+
 class SentryBackend(SourceBackend):
     label = "Sentry"
     fields = ("base_url", "organization", "scopes", "environment", "secret_env", "secret")
@@ -78,7 +87,7 @@ class SentryBackend(SourceBackend):
     qualifications = ("temporary", "bug", "expected", "resolved")
     max_ignore_window = MAX_IGNORE_WINDOW
     can_detail = True
-    can_assign = True
+    assign_account = SENTRY_ACCOUNT
     can_comment = True
     open_label = _("Open in Sentry")
     comment_label = _("Comment posted on the Sentry issue")

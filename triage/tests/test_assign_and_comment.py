@@ -38,7 +38,7 @@ def board(sentry_source, fake_sentry, fake_github, client, user):
 
 def set_account(user, account):
     profile = Profile.of(user)
-    profile.sentry_account = account
+    profile.accounts = {"sentry": account}
     profile.save()
 
 
@@ -49,7 +49,7 @@ def test_mes_vigies_has_the_sentry_account_field(client, user):
     assert "Compte Sentry" in page
     data = {"phone": "", "chat_handle": "", "github_login": "", "sentry_account": " marie "}
     assert client.post("/rotation/mine/", data).status_code == 302
-    assert Profile.objects.get(user=user).sentry_account == "marie"
+    assert Profile.objects.get(user=user).account("sentry") == "marie"
 
 
 def test_assign_to_me_sets_assigned_to_and_shows_it_on_the_row(board, fake_sentry, user):
@@ -176,10 +176,10 @@ def test_a_sentry_account_sentry_does_not_know_is_refused_when_saved(board, clie
     response = client.post("/rotation/mine/", data)
     assert response.status_code == 400
     assert "Sentry ne connaît aucun membre nobody dans acme." in response.content.decode()
-    assert Profile.objects.get(user=user).sentry_account == ""
+    assert Profile.objects.get(user=user).account("sentry") == ""
     data["sentry_account"] = "marie@example.org"
     assert client.post("/rotation/mine/", data).status_code == 302
-    assert Profile.objects.get(user=user).sentry_account == "marie@example.org"
+    assert Profile.objects.get(user=user).account("sentry") == "marie@example.org"
 
 
 def test_a_sentry_that_cannot_be_asked_does_not_block_the_profile(board, client, user, fake_sentry):

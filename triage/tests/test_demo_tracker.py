@@ -28,7 +28,7 @@ def loaded(admin_user):
     Team.objects.create(slug="demo", name="Démo")
     demo.load()
     profile = Profile.of(admin_user)
-    profile.github_login, profile.sentry_account = "camille-demo", "camille@example.org"
+    profile.github_login, profile.accounts = "camille-demo", {"sentry": "camille@example.org"}
     profile.save()
     return Item.objects.filter(source__name="demo")
 
@@ -204,10 +204,12 @@ def test_real_sources_still_say_github_and_sentry(admin_client):
 
 
 def test_assign_without_a_sentry_account_in_the_demo(loaded, admin_client, admin_user):
-    Profile.objects.filter(user=admin_user).update(sentry_account="")
+    Profile.objects.filter(user=admin_user).update(accounts={})
     response = admin_client.post(
         reverse("triage:qualify-item", args=[unqualified(loaded).first().pk]),
         {"action": "assign", "key": "a"},
         headers={"HX-Request": "true"},
     )
-    assert "la démo l’assigne comme Sentry le ferait" in flash(response.content.decode())
+    message = flash(response.content.decode())
+    assert "Renseignez d’abord « Compte Sentry » dans votre profil" in message
+    assert "la démo l’attribue" in message
