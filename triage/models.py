@@ -141,6 +141,10 @@ class Source(models.Model):
     def last_error(self):
         return render_facts(self.last_failure)
 
+    def clean(self):
+        if self.kind in REGISTRY:
+            backend_class(self.kind).validate(self)
+
     def config_fingerprint(self):
         """A keyed digest of what decides whether the upstream accepts us (the token from the
         environment included), so a refused configuration is retried once it changes."""

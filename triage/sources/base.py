@@ -1,9 +1,11 @@
 """The contract every source backend follows; the sync and the board only speak this."""
 
 import os
+import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -128,6 +130,17 @@ class ConfigurationError(ValueError):
     """A source configuration refused by its kind (`addsource` prints it)."""
 
 
+def refuse(errors):
+    """Raise the ValidationError of `errors` ({field: message}; a false message is none)."""
+    errors = {name: message for name, message in errors.items() if message}
+    if errors:
+        raise ValidationError(errors)
+
+
+# A Sentry or Bugsink project slug or id.
+PROJECT = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
 class SourceBackend:
     """One upstream. Subclasses implement what their upstream allows, and say so below: the
     board offers an action (triage.actions) only when the backend declares it, the admin shows
@@ -160,6 +173,33 @@ class SourceBackend:
     def configure(cls, source, options):
         """Set the kind's fields on `source` from `addsource`'s options, or raise
         ConfigurationError."""
+
+    # What `scopes` holds for this kind, as the admin names it (when "scopes" is in `fields`).
+    scopes_label = _("projects or repositories")
+    scopes_help = _("One per line, or separated by commas.")
+
+    @classmethod
+    def validate(cls, source):
+        """Refuse a configuration this kind cannot work with: a ValidationError keyed by the
+        faulty Source fields. Source.clean() calls it, so the admin and `addsource` refuse the
+        same things with the same words."""
+        errors = cls.configuration_errors(source)
+        if (
+            cls.secret_required
+            and "secret" in cls.fields
+            and not (source.secret_env or source.secret or cls.default_secret())
+        ):
+            errors.setdefault(
+                "secret_env",
+                _("Name the environment variable holding the token or DSN, or store one below."),
+            )
+        refuse(errors)
+
+    @classmethod
+    def configuration_errors(cls, source):
+        """{field: message} for what the kind refuses in `source` (fields among `fields`; a
+        false message is no error)."""
+        return {}
 
     @classmethod
     def describe(cls, source):

@@ -54,6 +54,8 @@ class GitHubRequestsBackend(SourceBackend):
     can_comment = True
     open_label = _("Open on GitHub")
     comment_label = _("Comment posted on the GitHub request")
+    scopes_label = _("repositories")
+    scopes_help = _("GitHub repositories (owner/name): one per line, or separated by commas.")
 
     @classmethod
     def default_secret(cls):
@@ -82,9 +84,6 @@ class GitHubRequestsBackend(SourceBackend):
 
     @classmethod
     def configure(cls, source, options):
-        for repository in options["repositories"]:
-            if not REPOSITORY.match(repository):
-                raise ConfigurationError(f"--repo: expected owner/name, got {repository!r}")
         labels = {
             "label": options["label"].strip(),
             "roadmap_label": options["roadmap_label"].strip(),
@@ -95,6 +94,14 @@ class GitHubRequestsBackend(SourceBackend):
         source.base_url = options["api_url"].rstrip("/")
         source.environment = ""
         source.scopes = list(dict.fromkeys(options["repositories"]))
+
+    @classmethod
+    def configuration_errors(cls, source):
+        scopes = source.scopes if isinstance(source.scopes, list) else []
+        return {
+            "scopes": not (scopes and all(REPOSITORY.match(str(repo)) for repo in scopes))
+            and _("GitHub repositories, as owner/name."),
+        }
 
     @classmethod
     def describe(cls, source):

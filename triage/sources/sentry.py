@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from triage.sources.base import (
+    PROJECT,
     Account,
     ItemData,
     ReleaseData,
@@ -90,6 +91,8 @@ class SentryBackend(SourceBackend):
     assign_account = SENTRY_ACCOUNT
     can_comment = True
     open_label = _("Open in Sentry")
+    scopes_label = _("projects")
+    scopes_help = _("Sentry project slugs or ids: one per line, or separated by commas.")
     comment_label = _("Comment posted on the Sentry issue")
 
     @classmethod
@@ -111,6 +114,16 @@ class SentryBackend(SourceBackend):
         source.organization = options["org"]
         source.scopes = options["scopes"]
         source.environment = options["environment"]
+
+    @classmethod
+    def configuration_errors(cls, source):
+        scopes = source.scopes if isinstance(source.scopes, list) else []
+        return {
+            "organization": not PROJECT.match(source.organization or "")
+            and _("The organisation's slug, as in its Sentry addresses."),
+            "scopes": not (scopes and all(PROJECT.match(str(scope)) for scope in scopes))
+            and _("Sentry project slugs or ids: letters, digits, - and _."),
+        }
 
     @classmethod
     def describe(cls, source):

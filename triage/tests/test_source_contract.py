@@ -69,7 +69,7 @@ def desk(monkeypatch):
 
 def test_a_registered_kind_is_a_choice_without_a_migration(tracker):
     assert ("tracker", "Tracker") in Source._meta.get_field("kind").choices
-    source = Source(kind="tracker", name="t", base_url="https://t.example")
+    source = Source(kind="tracker", name="t", base_url="https://t.example", secret_env="T")
     source.full_clean()  # the choice validates
     out = io.StringIO()
     call_command("makemigrations", "triage", "--check", "--dry-run", stdout=out)
