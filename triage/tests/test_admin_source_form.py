@@ -95,3 +95,17 @@ def test_the_two_token_fields_have_distinct_labels(admin_client):
     html = admin_client.get(f"{ADD}?kind=sentry").content.decode()
     assert html.count("Jeton enregistré") + html.count("jeton enregistré") >= 1
     assert "nouveau jeton enregistré" in html.lower()
+
+
+def test_the_admin_names_every_field_in_french(admin_client):
+    page = admin_client.get(f"{ADD}?kind=sentry").content.decode()
+    assert ">Équipe\xa0:</label>" in page or ">Équipe :</label>" in page
+    source = Source.objects.create(kind="demo", name="demo")
+    item = source.items.create(external_id="1", title="KeyError", short_id="APP-1")
+    item.actions.create(action="comment", params={"comment": "vu"})
+    page = admin_client.get(f"/admin/triage/item/{item.pk}/change/").content.decode()
+    for label in ("Identifiant court", "Vu la dernière fois", "Écriture à la source", "Titre"):
+        assert f"<label>{label}" in page, label
+    action = item.actions.get()
+    page = admin_client.get(f"/admin/triage/action/{action.pk}/change/").content.decode()
+    assert "<label>Paramètres" in page and "<label>Utilisateur" in page

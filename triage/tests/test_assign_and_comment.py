@@ -106,6 +106,22 @@ def test_a_comment_is_posted_once_on_sentry(board, fake_sentry, client):
     assert len(fake_sentry.comments[issue["id"]]) == 1
 
 
+def test_the_actions_log_shows_the_comment_escaped_and_cut(board, client):
+    item, _issue, click = board
+    click("comment", "k1", comment="<b>Vu</b> " + "x" * 300)
+    page = client.get(f"/board/items/{item.pk}").content.decode()
+    assert '<q class="action-comment">&lt;b&gt;Vu&lt;/b&gt; xxx' in page
+    assert "x" * 200 not in page
+
+
+def test_a_failed_write_says_why_after_a_french_colon(board, client):
+    item, _issue, _click = board
+    error = {"error": "Sentry is down"}
+    Action.objects.create(item=item, action="resolved", upstream_ok=False, upstream_response=error)
+    page = client.get(f"/board/items/{item.pk}").content.decode()
+    assert "échouée\N{NO-BREAK SPACE}: Sentry is down" in page
+
+
 def test_a_retry_after_a_lost_answer_does_not_post_twice(board, fake_sentry):
     item, issue, click = board
     text = "Vu avec l'équipe."
