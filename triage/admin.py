@@ -75,9 +75,16 @@ class SourceForm(forms.ModelForm):
         ]
         field_classes = {"base_url": TypedURLField}
 
+    # The kind's settings kept in Source.options (its backend's option_fields), set by
+    # SourceAdmin.get_form.
+    option_names = ()
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.pop("secret", None)  # the stored one: never rendered
+        for name in self.option_names:
+            if name in self.instance.options:
+                self.initial[name] = self.instance.options[name]
 
     def clean_secret(self):
         return self.cleaned_data["secret"] or (self.instance.secret if self.instance.pk else "")
@@ -86,6 +93,9 @@ class SourceForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("clear_secret"):
             cleaned["secret"] = ""
+        # Set before the model's clean(), which checks them with the backend.
+        typed = {name: cleaned[name] for name in self.option_names if name in cleaned}
+        self.instance.options = {**self.instance.options, **typed}
         return cleaned
 
 
@@ -129,9 +139,10 @@ class SourceAdmin(admin.ModelAdmin):
         for name in self.KIND_FIELDS:
             if name in wanted:
                 upstream += self.SECRET_FIELDS if name == "secret" else [name]
+        options = list(backend_class(kind).option_fields())
         return [
             (None, {"fields": general}),
-            (_("Upstream"), {"fields": [*upstream, "github_repository"]}),
+            (_("Upstream"), {"fields": [*upstream, *options, "github_repository"]}),
             (_("Sync"), {"fields": self.readonly_fields[1:]}),
         ]
 
@@ -147,13 +158,26 @@ class SourceAdmin(admin.ModelAdmin):
             ),
         )
 
+    def option_fields(self, request, obj):
+        kind = self.chosen_kind(request, obj)
+        return backend_class(kind).option_fields() if kind else {}
+
+    def get_exclude(self, request, obj=None):
+        # Not model fields: the form gets them from the backend (get_form).
+        return [*(super().get_exclude(request, obj) or ()), *self.option_fields(request, obj)]
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         kind = self.chosen_kind(request, obj)
-        if kind is not None and "scopes" in form.base_fields:
-            backend = backend_class(kind)
+        if kind is None:
+            return form
+        backend = backend_class(kind)
+        if "scopes" in form.base_fields:
             form.base_fields["scopes"].label = capfirst(backend.scopes_label)
             form.base_fields["scopes"].help_text = backend.scopes_help
+        options = backend.option_fields()
+        form.base_fields.update(options)
+        form.option_names = tuple(options)
         return form
 
     @admin.display(description=_("last error"))

@@ -196,6 +196,12 @@ class SourceBackend:
         refuse(errors)
 
     @classmethod
+    def option_fields(cls):
+        """{name: form field} of the kind's settings kept in `Source.options`, as the admin
+        asks for them (configuration_errors keys its refusals by these names)."""
+        return {}
+
+    @classmethod
     def configuration_errors(cls, source):
         """{field: message} for what the kind refuses in `source` (fields among `fields`; a
         false message is no error)."""

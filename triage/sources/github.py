@@ -15,12 +15,12 @@ import re
 from collections import defaultdict
 
 import structlog
+from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from triage import github
 from triage.sources.base import (
-    ConfigurationError,
     ItemData,
     SourceBackend,
     SourceError,
@@ -84,23 +84,42 @@ class GitHubRequestsBackend(SourceBackend):
 
     @classmethod
     def configure(cls, source, options):
-        labels = {
+        source.options = {
             "label": options["label"].strip(),
             "roadmap_label": options["roadmap_label"].strip(),
         }
-        if not all(labels.values()) or len({label.casefold() for label in labels.values()}) < 2:
-            raise ConfigurationError("--label and --roadmap-label: two different, non-empty labels")
-        source.options = labels
         source.base_url = options["api_url"].rstrip("/")
         source.environment = ""
         source.scopes = list(dict.fromkeys(options["repositories"]))
 
     @classmethod
+    def option_fields(cls):
+        return {
+            "label": forms.CharField(
+                label=_("label of the vigie's requests"), initial=DEFAULT_LABEL, max_length=50
+            ),
+            "roadmap_label": forms.CharField(
+                label=_("roadmap label"),
+                initial=DEFAULT_ROADMAP_LABEL,
+                max_length=50,
+                help_text=_("It replaces the vigie's label on a request too big for the vigie."),
+            ),
+        }
+
+    @classmethod
     def configuration_errors(cls, source):
         scopes = source.scopes if isinstance(source.scopes, list) else []
+        options = source.options if isinstance(source.options, dict) else {}
+        label, roadmap = (str(options.get(name) or "").strip() for name in cls.option_fields())
         return {
             "scopes": not (scopes and all(REPOSITORY.match(str(repo)) for repo in scopes))
             and _("GitHub repositories, as owner/name."),
+            "label": not label and _("A GitHub label, e.g. vigie."),
+            "roadmap_label": (not roadmap and _("A GitHub label, e.g. roadmap."))
+            or (
+                label.casefold() == roadmap.casefold()
+                and _("Two different labels: the roadmap's replaces the vigie's.")
+            ),
         }
 
     @classmethod

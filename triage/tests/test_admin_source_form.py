@@ -76,6 +76,25 @@ def test_a_github_source_needs_owner_name_repositories(admin_client):
     assert errors["scopes"] == ["Des dépôts GitHub, sous la forme propriétaire/nom."]
 
 
+def test_a_github_source_sets_its_two_labels_in_fields_of_their_own(admin_client):
+    page = admin_client.get(f"{ADD}?kind=github").content.decode()
+    assert 'name="label" value="vigie"' in page and 'name="roadmap_label" value="roadmap"' in page
+    _response, errors = post(
+        admin_client, "github", scopes="acme/app", label="Vigie", roadmap_label="vigie"
+    )
+    assert errors["roadmap_label"] == [
+        "Deux étiquettes différentes : celle de la roadmap remplace celle de la vigie."
+    ]
+    response, _errors = post(
+        admin_client, "github", scopes="acme/app", label="astreinte", roadmap_label="plus-tard"
+    )
+    assert response.status_code == 302
+    source = Source.objects.get()
+    assert source.options == {"label": "astreinte", "roadmap_label": "plus-tard"}
+    page = admin_client.get(f"/admin/triage/source/{source.pk}/change/").content.decode()
+    assert 'name="label" value="astreinte"' in page
+
+
 def test_a_kind_that_needs_a_token_is_refused_without_one(admin_client):
     _response, errors = post(admin_client, "goodjob", secret_env="", base_url="")
     assert "secret_env" in errors
