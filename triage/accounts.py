@@ -29,7 +29,7 @@ def profile_accounts():
 def check_account(user, key, account):
     """Refuse an account that none of the user's sources assigning it knows. A source that
     cannot be asked right now, or cannot tell, does not block the profile."""
-    answered, trackers = [], {}
+    trackers, answered = set(), []
     sources = Source.objects.visible_to(user).filter(kind__in=_assigning(key), enabled=True)
     for source in sources:
         backend = backend_for(source)
@@ -40,13 +40,13 @@ def check_account(user, key, account):
         if known:
             return
         if known is not None:
+            trackers.add(str(backend.label))
             answered.append(source.organization or source.name)
-            trackers.setdefault(str(backend.label))
     if answered:
         raise ValidationError(
             _("%(tracker)s knows no member %(account)s in %(organizations)s.")
             % {
-                "tracker": ", ".join(trackers),
+                "tracker": ", ".join(sorted(trackers)),
                 "account": account,
                 "organizations": ", ".join(answered),
             }

@@ -141,6 +141,11 @@ def refuse(errors):
 PROJECT = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
+def scopes_of(source):
+    """The source's scopes as a list (the admin's JSON may hold anything)."""
+    return [str(scope) for scope in source.scopes] if isinstance(source.scopes, list) else []
+
+
 class SourceBackend:
     """One upstream. Subclasses implement what their upstream allows, and say so below: the
     board offers an action (triage.actions) only when the backend declares it, the admin shows

@@ -29,6 +29,7 @@ from triage.sources.base import (
     SourceBackend,
     SourceError,
     UpstreamState,
+    scopes_of,
     secret_of,
 )
 from vigie import http
@@ -103,11 +104,11 @@ class BugsinkBackend(SourceBackend):
 
     @classmethod
     def configuration_errors(cls, source):
-        scopes = source.scopes if isinstance(source.scopes, list) else []
+        scopes = scopes_of(source)
         return {
             "base_url": not source.base_url
             and _("Bugsink's address, e.g. https://bugsink.example.org."),
-            "scopes": not (len(scopes) == 1 and str(scopes[0]).isdigit())
+            "scopes": not (len(scopes) == 1 and scopes[0].isdigit())
             and _(
                 "One Bugsink project id, a number (its production project: Bugsink has a "
                 "project per environment)."

@@ -25,6 +25,7 @@ from triage.sources.base import (
     SourceBackend,
     SourceError,
     UpstreamState,
+    scopes_of,
     secret_of,
 )
 
@@ -108,11 +109,11 @@ class GitHubRequestsBackend(SourceBackend):
 
     @classmethod
     def configuration_errors(cls, source):
-        scopes = source.scopes if isinstance(source.scopes, list) else []
+        scopes = scopes_of(source)
         options = source.options if isinstance(source.options, dict) else {}
         label, roadmap = (str(options.get(name) or "").strip() for name in cls.option_fields())
         return {
-            "scopes": not (scopes and all(REPOSITORY.match(str(repo)) for repo in scopes))
+            "scopes": not (scopes and all(REPOSITORY.match(repo) for repo in scopes))
             and _("GitHub repositories, as owner/name."),
             "label": not label and _("A GitHub label, e.g. vigie."),
             "roadmap_label": (not roadmap and _("A GitHub label, e.g. roadmap."))

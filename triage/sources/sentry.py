@@ -28,6 +28,7 @@ from triage.sources.base import (
     SourceBackend,
     SourceError,
     UpstreamState,
+    scopes_of,
     secret_of,
 )
 from vigie import http
@@ -117,11 +118,11 @@ class SentryBackend(SourceBackend):
 
     @classmethod
     def configuration_errors(cls, source):
-        scopes = source.scopes if isinstance(source.scopes, list) else []
+        scopes = scopes_of(source)
         return {
             "organization": not PROJECT.match(source.organization or "")
             and _("The organisation's slug, as in its Sentry addresses."),
-            "scopes": not (scopes and all(PROJECT.match(str(scope)) for scope in scopes))
+            "scopes": not (scopes and all(PROJECT.match(scope) for scope in scopes))
             and _("Sentry project slugs or ids: letters, digits, - and _."),
         }
 
