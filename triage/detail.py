@@ -63,7 +63,8 @@ def load(item, now=None):
 
 def mirrored(item):
     """What the sync stored of the item, for the panel: a job's error, backtrace, arguments
-    (secret-looking values masked) and queue; a request's body as sanitised Markdown."""
+    (secret-looking values masked) and queue; a request's body as sanitised Markdown; an
+    issue's exception, frames, tags and breadcrumbs."""
     payload = item.payload or {}
     if item.kind == item.Kind.REQUEST:
         return {
@@ -81,7 +82,9 @@ def mirrored(item):
             "job_class": payload.get("job_class") or payload.get("func") or item.origin,
         }
     tags = payload.get("tags") if isinstance(payload.get("tags"), dict) else {}
+    exception = payload.get("exception") if isinstance(payload.get("exception"), dict) else {}
     return {
+        "exception": exception,
         "frames": [
             {**frame, "context": [[frame.get("lineno"), frame["context_line"]]]}
             if frame.get("context_line")

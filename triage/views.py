@@ -18,7 +18,7 @@ from django_htmx.http import trigger_client_event
 
 from rotation.context_processors import current_watch
 from triage import charts, detail, qualify
-from triage.actions import ACTIONS, BULK_ACTIONS
+from triage.actions import ACTIONS, BULK_ACTIONS, window_choices
 from triage.models import DemoIssue, Item, ItemQuerySet, Source
 from vigie.markdown import safe_markdown
 
@@ -132,6 +132,7 @@ def _board_context(request):
         "key": secrets.token_urlsafe(16),
         "bulk_actions": [(name, str(ACTIONS[name].label)) for name in BULK_ACTIONS if name in bulk],
         "bulk_key": secrets.token_urlsafe(16),
+        "expected_windows": window_choices(),
     }
 
 
@@ -227,6 +228,7 @@ def demo_issue(request, pk):
     issue = get_object_or_404(_demo_issues(request), pk=pk)
     context = {
         "issue": issue,
+        "opening": issue.opening(),
         "body_html": mark_safe(safe_markdown(issue.body)),  # noqa: S308 (sanitised by nh3)
     }
     return render(request, "triage/demo_issue.html", context)

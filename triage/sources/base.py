@@ -290,6 +290,20 @@ class SourceBackend:
         """Return {external_id: upstream_status} for items possibly changed upstream."""
         raise NotImplementedError
 
+    def listed_tags(self, payload):
+        """The tags an item's list payload gives, {key: value}, without another request: what
+        a tag rule matches on first (Sentry's `handled`, a job's `queue`)."""
+        return {}
+
+    # A tag rule may ask the upstream for a tag its list does not give (`tag_values`).
+    can_read_tags = False
+
+    def tag_values(self, external_id, key):
+        """The values the item has for the tag `key`, read from the upstream (an empty list
+        when it has no such tag). The sync asks it only for new items, only for a key an
+        active tag rule names and `listed_tags` lacks, and a bounded number of times."""
+        raise NotImplementedError
+
     def totals(self, since):
         """(finished, failed) jobs since `since`, for an upstream that knows every job and not
         only its failures (a job failure rate); None when it does not."""

@@ -151,6 +151,17 @@ def read_only_connection(source, *, statement_timeout_ms=STATEMENT_TIMEOUT_MS):
         conn.close()
 
 
+def job_tags(payload):
+    """A discarded job's tags, from what its group holds: the job class (django-q2's task
+    function), the queue (GoodJob's) and the error class."""
+    found = {
+        "job_class": payload.get("job_class") or payload.get("func"),
+        "queue": payload.get("queue"),
+        "error_class": payload.get("error_class"),
+    }
+    return {key: value for key, value in found.items() if isinstance(value, str) and value}
+
+
 class JobBackend(SourceBackend):
     """What the job sources share. Neither GoodJob nor django-q2 has an API to write to, so a
     qualification is Vigie's own: nothing is called upstream."""
@@ -162,6 +173,9 @@ class JobBackend(SourceBackend):
 
     def comment(self, item, text, *, retrying=False):
         return {}
+
+    def listed_tags(self, payload):
+        return job_tags(payload)
 
     def bug_report(self, item):
         payload = item.payload

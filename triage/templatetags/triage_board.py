@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django import template
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
@@ -50,6 +51,19 @@ def http_url(value):
     """`value` if it is an http(s) URL, else "": upstream URLs never become javascript: links."""
     value = str(value or "")
     return value if value.startswith(("https://", "http://")) else ""
+
+
+@register.filter
+def issue_url(value):
+    """The link of the issue Bug opened or Lier linked: an http(s) URL (GitHub's), or the path
+    of a demo-tracker issue, a page of this Vigie (any other path gives "")."""
+    value = str(value or "")
+    if value.startswith("/"):
+        try:
+            return value if resolve(value).view_name == "triage:demo-issue" else ""
+        except Resolver404:
+            return ""
+    return http_url(value)
 
 
 @register.filter

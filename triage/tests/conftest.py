@@ -1,6 +1,6 @@
 import pytest
 
-from rotation.tests.factories import MembershipFactory
+from rotation.tests.factories import MembershipFactory, TeamFactory
 from triage.sources import REGISTRY
 from triage.tests.factories import FlakyBackend, ItemFactory, SourceFactory
 
@@ -33,3 +33,12 @@ def member_client(client, member):
 @pytest.fixture
 def item(source):
     return ItemFactory(source=source)
+
+
+@pytest.fixture
+def team(sentry_source):
+    """A team for the fake Sentry's source (`sentry_source` comes without one): its rules
+    apply to that source."""
+    sentry_source.team = TeamFactory()
+    sentry_source.save()
+    return sentry_source.team
