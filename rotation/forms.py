@@ -198,14 +198,20 @@ class MonthsForm(forms.Form):
         return self.cleaned_data["months"] or 3
 
 
-# Checks of the profile's accounts on other tools, by field: callables or dotted paths taking
-# `(user, value)` and raising ValidationError; the apps that use an account register theirs in
-# their AppConfig.ready() (triage asks Sentry whether the "Compte Sentry" exists).
-ACCOUNT_CHECKS = {}
+# The accounts a profile keeps on other tools (Profile.accounts): the apps that assign work to
+# one register, in their AppConfig.ready(), a provider and a check (callables or dotted paths).
+# The provider returns what to ask for, each with a `key`, a `label` and a `help_text`; the
+# check takes `(user, key, value)` and raises ValidationError (triage asks Sentry whether the
+# "Compte Sentry" exists). Asked when the form is built: the tools are known by then.
+ACCOUNT_PROVIDERS = []
 
 
-def register_account_check(field, check):
-    ACCOUNT_CHECKS.setdefault(field, []).append(check)
+def register_accounts(provider, check):
+    ACCOUNT_PROVIDERS.append((provider, check))
+
+
+def _loaded(function):
+    return import_string(function) if isinstance(function, str) else function
 
 
 class ProfileForm(forms.ModelForm):
@@ -221,7 +227,6 @@ class ProfileForm(forms.ModelForm):
             "phone",
             "chat_handle",
             "github_login",
-            "sentry_account",
             "ntfy_topic",
             "slack_webhook",
             "pagerduty_routing_key",
@@ -233,9 +238,24 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Field name -> (its account's key, the check of its value).
+        self.accounts = {}
+        for provider, check in ACCOUNT_PROVIDERS:
+            for account in _loaded(provider)():
+                name = f"{account.key}_account"
+                self.accounts[name] = (account.key, _loaded(check))
+                self.fields[name] = forms.CharField(
+                    label=account.label,
+                    help_text=account.help_text,
+                    max_length=200,
+                    required=False,
+                    initial=self.instance.account(account.key),
+                )
         order = []
-        for name in list(self.fields):
+        for name in [name for name in self.fields if name not in self.accounts]:
             order.append(name)
+            if name == "github_login":  # the other tools' accounts come with GitHub's
+                order += self.accounts
             if name in Profile.SECRETS:
                 self.initial.pop(name, None)
                 stored = self.instance.masked(name)
@@ -249,26 +269,30 @@ class ProfileForm(forms.ModelForm):
                     order.append(f"remove_{name}")
         self.order_fields(order)
 
-    def clean_sentry_account(self):
-        account = self.cleaned_data["sentry_account"].strip()
-        if account and account != self.instance.sentry_account:
-            for check in ACCOUNT_CHECKS.get("sentry_account", ()):
-                (import_string(check) if isinstance(check, str) else check)(
-                    self.instance.user, account
-                )
-        return account
-
     def clean_github_login(self):
         return self.cleaned_data["github_login"].strip().removeprefix("@")
 
     def clean(self):
         cleaned = super().clean()
+        for name, (key, check) in self.accounts.items():
+            account = cleaned.get(name)  # stripped by the field
+            if account and account != self.instance.account(key):
+                try:
+                    check(self.instance.user, key, account)
+                except ValidationError as error:
+                    self.add_error(name, error)
         for name in Profile.SECRETS:
             if cleaned.get(f"remove_{name}"):
                 cleaned[name] = ""
             elif not cleaned.get(name) and name not in self.errors:
                 cleaned[name] = getattr(self.instance, name)
         return cleaned
+
+    def save(self, commit=True):
+        typed = {key: self.cleaned_data[name] for name, (key, _check) in self.accounts.items()}
+        accounts = {**self.instance.accounts, **typed}
+        self.instance.accounts = {key: value for key, value in accounts.items() if value}
+        return super().save(commit)
 
 
 class ApiTokenForm(forms.Form):

@@ -202,13 +202,9 @@ class Profile(models.Model):
         validators=[GITHUB_LOGIN],
         help_text=_("Who GitHub assigns when you take a small request."),
     )
-    # A username or an email: Sentry's `assignedTo` takes either.
-    sentry_account = models.CharField(
-        _("Sentry account"),
-        max_length=200,
-        blank=True,
-        help_text=_("Your Sentry username or email: who Sentry assigns with Assign to me."),
-    )
+    # Accounts on the tools that assign work to a person, by key ("sentry": "marie@example.org"):
+    # the apps declare which (rotation.forms.register_accounts), so a new tool needs no column.
+    accounts = models.JSONField(_("accounts on other tools"), default=dict, blank=True)
     ntfy_topic = models.URLField(
         _("ntfy topic"),
         max_length=300,
@@ -244,6 +240,10 @@ class Profile(models.Model):
             profile, _created = cls.objects.get_or_create(user=user)
             user.profile = profile
             return profile
+
+    def account(self, key):
+        """The person's account on the tool `key` names, or ""."""
+        return str((self.accounts or {}).get(key) or "")
 
     def masked(self, name):
         """A secret field as it may be shown: its last four characters only."""

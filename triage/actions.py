@@ -120,8 +120,8 @@ def github_login(user):
     if not login:
         raise QualifyError(
             _(
-                "Add your GitHub login to your profile first (My watches, then My profile): "
-                "it is who GitHub assigns."
+                "Add your GitHub login to your profile first (Profile, at the top of the "
+                "page): it is who GitHub assigns."
             )
         )
     return login
@@ -183,20 +183,23 @@ def _link_params(item, user, params):
 
 
 def _assign_params(item, user, params):
-    account = Profile.of(user).sentry_account
+    backend = backend_for(item.source)
+    account = Profile.of(user).account(backend.assign_account.key)
     if not account:
+        # The page and the menu entry as the navigation names them.
+        message = _on_github(
+            item,
+            _(
+                "Fill in “%(account)s” in your profile first (Profile, at the top of the "
+                "page): it is who %(tracker)s assigns."
+            ),
+            _(
+                "Fill in “%(account)s” in your profile first (Profile, at the top of the "
+                "page): the demo assigns it."
+            ),
+        )
         raise QualifyError(
-            _on_github(
-                item,
-                _(
-                    "Add your Sentry account to your profile first (My watches, then My "
-                    "profile): it is who Sentry assigns."
-                ),
-                _(
-                    "Add your Sentry account to your profile first (My watches, then My "
-                    "profile): the demo assigns it as Sentry would."
-                ),
-            )
+            message % {"account": backend.assign_account.label, "tracker": backend.label}
         )
     return {"account": account}
 

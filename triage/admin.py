@@ -3,11 +3,12 @@ import re
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from triage.models import Action, Item, Release, Source, SyncRun
 from triage.sources import REGISTRY, backend_class
-from vigie.forms import SafeJSONField
 from vigie.validators import BAD_CHARACTERS_MESSAGE, has_bad_characters
 
 
@@ -27,15 +28,22 @@ class ListInput(forms.CharField):
         return list(dict.fromkeys(entry for entry in entries if entry))
 
 
+class TypedURLField(forms.URLField):
+    """A URL as typed: one without its scheme is refused rather than completed with https
+    (a self-hosted tracker on http://127.0.0.1:9000 is not at https://127.0.0.1:9000)."""
+
+    def to_python(self, value):
+        text = super(forms.URLField, self).to_python(value)  # CharField's: stripped text
+        if text and "://" not in text:
+            raise ValidationError(
+                _("Give the whole address, starting with https:// or http://."), code="invalid"
+            )
+        return super().to_python(text)
+
+
 class SourceForm(forms.ModelForm):
-    scopes = ListInput(
-        label=_("projects or repositories"),
-        required=False,
-        help_text=_(
-            "One per line, or separated by commas: Sentry project slugs or ids, GitHub "
-            "repositories (owner/name)."
-        ),
-    )
+    # Named and explained by the kind's backend (SourceAdmin.get_form).
+    scopes = ListInput(required=False)
     # Write-only: the stored token is never sent back to a browser; blank keeps it. What was
     # typed in this very form comes back when another field is refused, so it is not lost.
     secret = forms.CharField(
@@ -64,13 +72,19 @@ class SourceForm(forms.ModelForm):
             "secret_env",
             "secret",
             "github_repository",
-            "options",
         ]
-        field_classes = {"options": SafeJSONField}
+        field_classes = {"base_url": TypedURLField}
+
+    # The kind's settings kept in Source.options (its backend's option_fields), set by
+    # SourceAdmin.get_form.
+    option_names = ()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.pop("secret", None)  # the stored one: never rendered
+        for name in self.option_names:
+            if name in self.instance.options:
+                self.initial[name] = self.instance.options[name]
 
     def clean_secret(self):
         return self.cleaned_data["secret"] or (self.instance.secret if self.instance.pk else "")
@@ -79,6 +93,9 @@ class SourceForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("clear_secret"):
             cleaned["secret"] = ""
+        # Set before the model's clean(), which checks them with the backend.
+        typed = {name: cleaned[name] for name in self.option_names if name in cleaned}
+        self.instance.options = {**self.instance.options, **typed}
         return cleaned
 
 
@@ -104,20 +121,64 @@ class SourceAdmin(admin.ModelAdmin):
     # Shown with the secret: whether one is stored, and how to forget it.
     SECRET_FIELDS = ["has_stored_secret", "secret", "clear_secret"]
 
+    @staticmethod
+    def chosen_kind(request, obj):
+        """The kind the page is about: the one posted, else asked for (?kind=), else the
+        source's; None on a new source whose kind is not chosen yet."""
+        kind = request.POST.get("kind") or request.GET.get("kind") or getattr(obj, "kind", "")
+        return kind if kind in REGISTRY else None
+
     def get_fieldsets(self, request, obj=None):
-        if obj is not None and obj.kind in REGISTRY:
-            wanted = backend_class(obj.kind).fields
-        else:  # a new source: every kind's fields
-            wanted = self.KIND_FIELDS
+        general = ["kind", "name", "team", "enabled", "sync_interval_minutes"]
+        kind = self.chosen_kind(request, obj)
+        if kind is None:
+            # Without JavaScript the page cannot change with the select: the kind comes first.
+            return [(None, {"fields": general, "description": self.kind_links()})]
+        wanted = backend_class(kind).fields
         upstream = []
         for name in self.KIND_FIELDS:
             if name in wanted:
                 upstream += self.SECRET_FIELDS if name == "secret" else [name]
+        options = list(backend_class(kind).option_fields())
         return [
-            (None, {"fields": ["kind", "name", "team", "enabled", "sync_interval_minutes"]}),
-            (_("Upstream"), {"fields": [*upstream, "github_repository", "options"]}),
+            (None, {"fields": general}),
+            (_("Upstream"), {"fields": [*upstream, *options, "github_repository"]}),
             (_("Sync"), {"fields": self.readonly_fields[1:]}),
         ]
+
+    @staticmethod
+    def kind_links():
+        return format_html(
+            "{}<ul>{}</ul>",
+            _("Choose the kind of source first: the page then asks for what it needs."),
+            format_html_join(
+                "",
+                '<li><a href="?kind={}">{}</a></li>',
+                ((kind, backend_class(kind).label) for kind in REGISTRY),
+            ),
+        )
+
+    def option_fields(self, request, obj):
+        kind = self.chosen_kind(request, obj)
+        return backend_class(kind).option_fields() if kind else {}
+
+    def get_exclude(self, request, obj=None):
+        # Not model fields: the form gets them from the backend (get_form).
+        return [*(super().get_exclude(request, obj) or ()), *self.option_fields(request, obj)]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        kind = self.chosen_kind(request, obj)
+        if kind is None:
+            return form
+        backend = backend_class(kind)
+        if "scopes" in form.base_fields:
+            form.base_fields["scopes"].label = capfirst(backend.scopes_label)
+            form.base_fields["scopes"].help_text = backend.scopes_help
+        options = backend.option_fields()
+        form.base_fields.update(options)
+        form.option_names = tuple(options)
+        return form
 
     @admin.display(description=_("last error"))
     def last_error(self, source):

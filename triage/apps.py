@@ -11,7 +11,7 @@ class TriageConfig(AppConfig):
         from vigie import health, metrics, navigation, schedules
 
         navigation.register(_("Board"), "triage:board", order=10)
-        forms.register_account_check("sentry_account", "triage.accounts.check_sentry_account")
+        forms.register_accounts("triage.accounts.profile_accounts", "triage.accounts.check_account")
         schedules.declare("triage.sync_due_sources", "triage.tasks.sync_due_sources", 1)
         schedules.declare("triage.sync_releases", "triage.releases.sync_releases", 10)
         health.register(

@@ -17,7 +17,7 @@ from triage.issue_report import issue_body, issue_title
 from triage.models import Item, QualificationRule, Release, Source
 from triage.rules import SyncRules
 from triage.sources import backend_for
-from triage.sources.demo import HOUR, EventHistory
+from triage.sources.demo import HOUR, DemoBackend, EventHistory
 from vigie.management.commands.demo import DEMO_ADMIN
 
 # (title, culprit, level, kind of occurrence pattern)
@@ -721,17 +721,15 @@ def _profiles(team):
     users = get_user_model().objects.filter(username=DEMO_ADMIN)
     if team is not None:
         users = users | get_user_model().objects.filter(memberships__team=team)
+    key = DemoBackend.assign_account.key
     for user in users.distinct():
         profile = Profile.of(user)
-        filled = {
-            "sentry_account": profile.sentry_account or user.email or user.get_username(),
-            "github_login": profile.github_login or f"{user.get_username()}-demo",
-        }
-        changed = [name for name, value in filled.items() if getattr(profile, name) != value]
-        if changed:
-            for name in changed:
-                setattr(profile, name, filled[name])
-            profile.save(update_fields=changed)
+        account = profile.account(key) or user.email or user.get_username()
+        login = profile.github_login or f"{user.get_username()}-demo"
+        if (account, login) != (profile.account(key), profile.github_login):
+            profile.accounts = {**profile.accounts, key: account}
+            profile.github_login = login
+            profile.save(update_fields=["accounts", "github_login"])
 
 
 def load():

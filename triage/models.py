@@ -74,7 +74,12 @@ class Source(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=kind_choices)
     name = models.SlugField(_("name"), max_length=50, unique=True)
     team = models.ForeignKey(
-        "rotation.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="sources"
+        "rotation.Team",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sources",
+        verbose_name=_("team"),
     )
     base_url = models.URLField(_("base URL"), blank=True)
     organization = models.CharField(_("organization"), max_length=100, blank=True)
@@ -141,6 +146,10 @@ class Source(models.Model):
     @property
     def last_error(self):
         return render_facts(self.last_failure)
+
+    def clean(self):
+        if self.kind in REGISTRY:
+            backend_class(self.kind).validate(self)
 
     def config_fingerprint(self):
         """A keyed digest of what decides whether the upstream accepts us (the token from the
@@ -247,42 +256,51 @@ class Item(models.Model):
     source = models.ForeignKey(
         Source, on_delete=models.CASCADE, related_name="items", verbose_name=_("source")
     )
-    external_id = models.CharField(max_length=200)
+    external_id = models.CharField(_("upstream id"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.ISSUE)
-    title = models.TextField()
+    title = models.TextField(_("title"))
     # Where it comes from: the code location (Sentry's culprit), the job's class, the
     # request's repository.
-    origin = models.TextField(blank=True)
-    level = models.CharField(max_length=20, blank=True)
-    environment = models.CharField(max_length=64, blank=True)
-    upstream_status = models.CharField(max_length=30, blank=True)
-    first_seen = models.DateTimeField(null=True, blank=True)
-    last_seen = models.DateTimeField(null=True, blank=True, db_index=True)
+    origin = models.TextField(_("origin"), blank=True)
+    level = models.CharField(_("level"), max_length=20, blank=True)
+    environment = models.CharField(_("environment"), max_length=64, blank=True)
+    upstream_status = models.CharField(_("upstream status"), max_length=30, blank=True)
+    first_seen = models.DateTimeField(_("first seen"), null=True, blank=True)
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True, db_index=True)
     # How many: events of an issue, discarded jobs of a group, comments on a request.
-    tally = models.BigIntegerField(default=0)
-    user_count = models.BigIntegerField(default=0)
-    permalink = models.URLField(max_length=500, blank=True)
-    short_id = models.CharField(max_length=100, blank=True)
+    tally = models.BigIntegerField(_("count"), default=0)
+    user_count = models.BigIntegerField(_("users"), default=0)
+    permalink = models.URLField(_("upstream link"), max_length=500, blank=True)
+    short_id = models.CharField(_("short id"), max_length=100, blank=True)
     # Who upstream has it (Sentry's assignee, a request's GitHub assignees), for the board.
-    assignee = models.CharField(max_length=200, blank=True)
+    assignee = models.CharField(_("assignee"), max_length=200, blank=True)
     # Recent event counts, oldest first, for the sparkline.
-    recent_counts = models.JSONField(default=list, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
+    recent_counts = models.JSONField(_("recent counts"), default=list, blank=True)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
 
     qualification = models.CharField(
-        max_length=20, choices=Qualification, default=Qualification.UNQUALIFIED, blank=True
+        _("qualification"),
+        max_length=20,
+        choices=Qualification,
+        default=Qualification.UNQUALIFIED,
+        blank=True,
     )
-    qualification_params = models.JSONField(default=dict, blank=True)
-    github_issue_url = models.URLField(max_length=500, blank=True)
+    qualification_params = models.JSONField(_("qualification parameters"), default=dict, blank=True)
+    github_issue_url = models.URLField(_("GitHub issue"), max_length=500, blank=True)
     qualified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("qualified by"),
     )
-    qualified_at = models.DateTimeField(null=True, blank=True)
-    came_back = models.BooleanField(default=False)
+    qualified_at = models.DateTimeField(_("qualified at"), null=True, blank=True)
+    came_back = models.BooleanField(_("came back"), default=False)
     # Why an Attendu came back when the vigie's memory counted it (triage.memory): the count
     # over the memory rule's window that reached its threshold, {"count", "window" (minutes),
     # "threshold"}; empty otherwise (cleared with came_back by the next qualification).
-    breach = models.JSONField(default=dict, blank=True)
+    breach = models.JSONField(_("why it came back"), default=dict, blank=True)
     # The local rule that pre-qualified it when it was first mirrored (cleared by an undo or a
     # qualification by hand): the qualification was not written upstream.
     rule = models.ForeignKey(
@@ -294,9 +312,13 @@ class Item(models.Model):
         verbose_name=_("pre-qualified by rule"),
     )
     # When Vigie first mirrored it (a sync never writes it again): what "new" means for alerts.
-    mirrored_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    mirrored_at = models.DateTimeField(
+        _("first mirrored at"), default=timezone.now, db_index=True, editable=False
+    )
     # Digest of the upstream fields as last mirrored: an unchanged item is not written again.
-    upstream_digest = models.CharField(max_length=40, blank=True, editable=False)
+    upstream_digest = models.CharField(
+        _("upstream digest"), max_length=40, blank=True, editable=False
+    )
 
     # Upstream fields, the only ones a sync writes: the qualification side stays local.
     UPSTREAM_FIELDS = [*DATA_FIELDS, "upstream_digest"]
@@ -323,12 +345,12 @@ class Item(models.Model):
         FAILED = "failed", _("failed")
 
     writeback_state = models.CharField(
-        max_length=10, choices=Writeback, default=Writeback.NONE, blank=True
+        _("write-back"), max_length=10, choices=Writeback, default=Writeback.NONE, blank=True
     )
     # Why the last write-back failed, as facts ({"action", "error": SourceError.facts()}):
     # worded in the reader's language when shown (writeback_error).
-    writeback_failure = models.JSONField(default=dict, blank=True)
-    writeback_started_at = models.DateTimeField(null=True, blank=True)
+    writeback_failure = models.JSONField(_("write-back failure"), default=dict, blank=True)
+    writeback_started_at = models.DateTimeField(_("write-back started at"), null=True, blank=True)
 
     objects = ItemQuerySet.as_manager()
 
@@ -416,17 +438,23 @@ class Action(models.Model):
         Item, on_delete=models.CASCADE, related_name="actions", verbose_name=_("item")
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("user"),
     )
-    action = models.CharField(max_length=30)
-    params = models.JSONField(default=dict, blank=True)
+    action = models.CharField(_("action"), max_length=30)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     upstream_ok = models.BooleanField(_("upstream OK"), null=True)
-    upstream_response = models.JSONField(default=dict, blank=True)
+    upstream_response = models.JSONField(_("upstream response"), default=dict, blank=True)
     # One per click: a double click or a replayed request finds the first one's row.
-    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=100, null=True, blank=True, unique=True
+    )
     # Set on a qualification that a later "undo" took back.
-    undone = models.BooleanField(default=False)
+    undone = models.BooleanField(_("undone"), default=False)
 
     objects = ActionQuerySet.as_manager()
 
@@ -456,20 +484,20 @@ class SyncRun(models.Model):
         Source, on_delete=models.CASCADE, related_name="runs", verbose_name=_("source")
     )
     started_at = models.DateTimeField(_("started at"))
-    finished_at = models.DateTimeField(null=True, blank=True)
-    created = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0)
-    requests = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    requests = models.PositiveIntegerField(_("requests"), default=0)
     # New items a local rule pre-qualified (triage.rules), the vigie's memory included.
-    prequalified = models.PositiveIntegerField(default=0)
+    prequalified = models.PositiveIntegerField(_("pre-qualified"), default=0)
     # Ignores the vigie's memory wrote upstream again (triage.memory).
-    reapplied = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
+    reapplied = models.PositiveIntegerField(_("written again"), default=0)
+    error = models.TextField(_("error"), blank=True)
     # Jobs finished and failed in the TOTALS_WINDOW before the sync, where the upstream knows
     # them (django-q2): {"since", "finished", "failed"}; empty otherwise.
-    totals = models.JSONField(default=dict, blank=True)
+    totals = models.JSONField(_("totals"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("sync run")
@@ -494,7 +522,9 @@ class Release(models.Model):
     """A version an error tracker knows, mirrored by `triage.releases.sync_releases`, so the
     status page can say "since release 2.14.0" without calling the upstream."""
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="releases")
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="releases", verbose_name=_("source")
+    )
     version = models.CharField(_("version"), max_length=200)
     deployed_at = models.DateTimeField(_("deployed at"))
 

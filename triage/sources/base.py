@@ -1,9 +1,11 @@
 """The contract every source backend follows; the sync and the board only speak this."""
 
 import os
+import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -113,8 +115,35 @@ class UpstreamState:
     raw: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Account:
+    """The upstream account M'attribuer assigns. The profile keeps one per `key`
+    (rotation's Profile.accounts), asked with `label` and `help_text`: backends naming the same
+    key (a tracker and the demo imitating it) assign the same account."""
+
+    key: str
+    label: str
+    help_text: str
+
+
 class ConfigurationError(ValueError):
     """A source configuration refused by its kind (`addsource` prints it)."""
+
+
+def refuse(errors):
+    """Raise the ValidationError of `errors` ({field: message}; a false message is none)."""
+    errors = {name: message for name, message in errors.items() if message}
+    if errors:
+        raise ValidationError(errors)
+
+
+# A Sentry or Bugsink project slug or id.
+PROJECT = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def scopes_of(source):
+    """The source's scopes as a list (the admin's JSON may hold anything)."""
+    return [str(scope) for scope in source.scopes] if isinstance(source.scopes, list) else []
 
 
 class SourceBackend:
@@ -150,6 +179,39 @@ class SourceBackend:
         """Set the kind's fields on `source` from `addsource`'s options, or raise
         ConfigurationError."""
 
+    # What `scopes` holds for this kind, as the admin names it (when "scopes" is in `fields`).
+    scopes_label = _("projects or repositories")
+    scopes_help = _("One per line, or separated by commas.")
+
+    @classmethod
+    def validate(cls, source):
+        """Refuse a configuration this kind cannot work with: a ValidationError keyed by the
+        faulty Source fields. Source.clean() calls it, so the admin and `addsource` refuse the
+        same things with the same words."""
+        errors = cls.configuration_errors(source)
+        if (
+            cls.secret_required
+            and "secret" in cls.fields
+            and not (source.secret_env or source.secret or cls.default_secret())
+        ):
+            errors.setdefault(
+                "secret_env",
+                _("Name the environment variable holding the token or DSN, or store one below."),
+            )
+        refuse(errors)
+
+    @classmethod
+    def option_fields(cls):
+        """{name: form field} of the kind's settings kept in `Source.options`, as the admin
+        asks for them (configuration_errors keys its refusals by these names)."""
+        return {}
+
+    @classmethod
+    def configuration_errors(cls, source):
+        """{field: message} for what the kind refuses in `source` (fields among `fields`; a
+        false message is no error)."""
+        return {}
+
     @classmethod
     def describe(cls, source):
         """One line for `addsource`'s confirmation."""
@@ -161,6 +223,10 @@ class SourceBackend:
     can_requeue = False
 
     @property
+    def can_assign(self):
+        return self.assign_account is not None
+
+    @property
     def can_link(self):
         """Lier: an existing GitHub issue stands for the bug, where Bug would open one."""
         return "bug" in self.qualifications
@@ -170,8 +236,8 @@ class SourceBackend:
     # The item's detail is read from the upstream when opened (`detail`); else the board shows
     # what the sync mirrored.
     can_detail = False
-    # M'attribuer: the backend assigns an item to an upstream account (`assign`).
-    can_assign = False
+    # M'attribuer: the Account the backend assigns items to (`assign`), None when it cannot.
+    assign_account = None
     # Commenter: the backend posts a free comment (`comment`) and finds it again on a retry.
     can_comment = False
     # A demo backend writes nowhere: its messages say "(demo)", never "on GitHub".
@@ -257,6 +323,11 @@ class SourceBackend:
         may have posted it and lost the answer, so the upstream's comments are read first and
         the same text is never posted twice."""
         raise NotImplementedError
+
+    def has_member(self, account):
+        """Whether the upstream knows `account` (checked when a profile names it); None when it
+        cannot tell."""
+        return None
 
     def assign(self, item, account):
         """Assign the item to the upstream `account` and read it back: an UpstreamState whose

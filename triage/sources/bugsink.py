@@ -26,15 +26,16 @@ from datetime import datetime
 from urllib.parse import parse_qs, quote, urlsplit
 
 import structlog
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from triage.sources import sentry
 from triage.sources.base import (
-    ConfigurationError,
     ItemData,
     SourceBackend,
     SourceError,
     UpstreamState,
+    scopes_of,
     secret_of,
 )
 from vigie import http
@@ -93,6 +94,8 @@ class BugsinkBackend(SourceBackend):
     cli_help = "A Bugsink project (its production one: Bugsink has a project per environment)."
     qualifications = ("temporary", "bug", "expected", "resolved")
     max_ignore_window = None  # mute-until takes any number of minutes
+    scopes_label = _("project")
+    scopes_help = _("The id of the Bugsink project of the production environment, e.g. 3.")
 
     @classmethod
     def add_arguments(cls, parser):
@@ -105,11 +108,21 @@ class BugsinkBackend(SourceBackend):
 
     @classmethod
     def configure(cls, source, options):
-        project = str(options["project"]).strip()
-        if not project.isdigit():
-            raise ConfigurationError(f"--project: a Bugsink project id (a number), got {project!r}")
         source.base_url = options["url"].rstrip("/")
-        source.scopes = [project]
+        source.scopes = [str(options["project"]).strip()]
+
+    @classmethod
+    def configuration_errors(cls, source):
+        scopes = scopes_of(source)
+        return {
+            "base_url": not source.base_url
+            and _("Bugsink's address, e.g. https://bugsink.example.org."),
+            "scopes": not (len(scopes) == 1 and scopes[0].isdigit())
+            and _(
+                "One Bugsink project id, a number (its production project: Bugsink has a "
+                "project per environment)."
+            ),
+        }
 
     @classmethod
     def describe(cls, source):

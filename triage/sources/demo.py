@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from triage.sources.base import SourceBackend, UpstreamState
 from triage.sources.jobs import job_tags
+from triage.sources.sentry import SENTRY_ACCOUNT
 
 HOUR = timedelta(hours=1)
 
@@ -61,7 +62,7 @@ class DemoBackend(SourceBackend):
     qualifications = ("temporary", "bug", "expected", "resolved", "take", "done", "too_big")
     max_ignore_window = 10080  # as Sentry, whose issues it imitates
     roadmap_label = "roadmap"
-    can_assign = True
+    assign_account = SENTRY_ACCOUNT  # whom Sentry would assign
     can_comment = True
     demo = True
     # Its items imitate Sentry's and GitHub's but have no page upstream (no permalink, so no

@@ -15,16 +15,17 @@ import re
 from collections import defaultdict
 
 import structlog
+from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from triage import github
 from triage.sources.base import (
-    ConfigurationError,
     ItemData,
     SourceBackend,
     SourceError,
     UpstreamState,
+    scopes_of,
     secret_of,
 )
 
@@ -58,6 +59,8 @@ class GitHubRequestsBackend(SourceBackend):
     can_detail = True
     open_label = _("Open on GitHub")
     comment_label = _("Comment posted on the GitHub request")
+    scopes_label = _("repositories")
+    scopes_help = _("GitHub repositories (owner/name): one per line, or separated by commas.")
 
     @classmethod
     def default_secret(cls):
@@ -86,19 +89,43 @@ class GitHubRequestsBackend(SourceBackend):
 
     @classmethod
     def configure(cls, source, options):
-        for repository in options["repositories"]:
-            if not REPOSITORY.match(repository):
-                raise ConfigurationError(f"--repo: expected owner/name, got {repository!r}")
-        labels = {
+        source.options = {
             "label": options["label"].strip(),
             "roadmap_label": options["roadmap_label"].strip(),
         }
-        if not all(labels.values()) or len({label.casefold() for label in labels.values()}) < 2:
-            raise ConfigurationError("--label and --roadmap-label: two different, non-empty labels")
-        source.options = labels
         source.base_url = options["api_url"].rstrip("/")
         source.environment = ""
         source.scopes = list(dict.fromkeys(options["repositories"]))
+
+    @classmethod
+    def option_fields(cls):
+        return {
+            "label": forms.CharField(
+                label=_("label of the vigie's requests"), initial=DEFAULT_LABEL, max_length=50
+            ),
+            "roadmap_label": forms.CharField(
+                label=_("roadmap label"),
+                initial=DEFAULT_ROADMAP_LABEL,
+                max_length=50,
+                help_text=_("It replaces the vigie's label on a request too big for the vigie."),
+            ),
+        }
+
+    @classmethod
+    def configuration_errors(cls, source):
+        scopes = scopes_of(source)
+        options = source.options if isinstance(source.options, dict) else {}
+        label, roadmap = (str(options.get(name) or "").strip() for name in cls.option_fields())
+        return {
+            "scopes": not (scopes and all(REPOSITORY.match(repo) for repo in scopes))
+            and _("GitHub repositories, as owner/name."),
+            "label": not label and _("A GitHub label, e.g. vigie."),
+            "roadmap_label": (not roadmap and _("A GitHub label, e.g. roadmap."))
+            or (
+                label.casefold() == roadmap.casefold()
+                and _("Two different labels: the roadmap's replaces the vigie's.")
+            ),
+        }
 
     @classmethod
     def describe(cls, source):

@@ -21,11 +21,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from triage.sources.base import (
+    PROJECT,
+    Account,
     ItemData,
     ReleaseData,
     SourceBackend,
     SourceError,
     UpstreamState,
+    scopes_of,
     secret_of,
 )
 from vigie import http
@@ -71,6 +74,14 @@ def rate_limit_wait(response):
         return None
 
 
+# A username or an email: Sentry's `assignedTo` takes either.
+SENTRY_ACCOUNT = Account(
+    "sentry",
+    _("Sentry account"),
+    _("Your Sentry username or email: who Sentry assigns with Assign to me."),
+)
+
+
 class SentryBackend(SourceBackend):
     label = "Sentry"
     fields = ("base_url", "organization", "scopes", "environment", "secret_env", "secret")
@@ -78,9 +89,11 @@ class SentryBackend(SourceBackend):
     qualifications = ("temporary", "bug", "expected", "resolved")
     max_ignore_window = MAX_IGNORE_WINDOW
     can_detail = True
-    can_assign = True
+    assign_account = SENTRY_ACCOUNT
     can_comment = True
     open_label = _("Open in Sentry")
+    scopes_label = _("projects")
+    scopes_help = _("Sentry project slugs or ids: one per line, or separated by commas.")
     comment_label = _("Comment posted on the Sentry issue")
 
     @classmethod
@@ -102,6 +115,16 @@ class SentryBackend(SourceBackend):
         source.organization = options["org"]
         source.scopes = options["scopes"]
         source.environment = options["environment"]
+
+    @classmethod
+    def configuration_errors(cls, source):
+        scopes = scopes_of(source)
+        return {
+            "organization": not PROJECT.match(source.organization or "")
+            and _("The organisation's slug, as in its Sentry addresses."),
+            "scopes": not (scopes and all(PROJECT.match(scope) for scope in scopes))
+            and _("Sentry project slugs or ids: letters, digits, - and _."),
+        }
 
     @classmethod
     def describe(cls, source):

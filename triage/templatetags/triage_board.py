@@ -1,7 +1,9 @@
 import re
+from datetime import timedelta
 
 from django import template
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
@@ -96,3 +98,12 @@ def ago(value):
     """The time since `value` in its largest unit ("3 jours", not "3 jours, 4 heures"): the
     board's column stays one short line; the exact time is the element's title."""
     return timesince(value, depth=1)
+
+
+@register.filter
+def since(value):
+    """How long it has lasted since `value`, as "since 2 hours"; under a minute, where
+    timesince says "0 minutes", "for less than a minute"."""
+    if timezone.now() - value < timedelta(minutes=1):
+        return _("for less than a minute")
+    return _("since %(age)s") % {"age": timesince(value, depth=1)}

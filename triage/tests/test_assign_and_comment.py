@@ -39,7 +39,7 @@ def board(sentry_source, fake_sentry, fake_github, client, user):
 
 def set_account(user, account):
     profile = Profile.of(user)
-    profile.sentry_account = account
+    profile.accounts = {"sentry": account}
     profile.save()
 
 
@@ -50,7 +50,7 @@ def test_mes_vigies_has_the_sentry_account_field(client, user):
     assert "Compte Sentry" in page
     data = {"phone": "", "chat_handle": "", "github_login": "", "sentry_account": " marie "}
     assert client.post("/rotation/mine/", data).status_code == 302
-    assert Profile.objects.get(user=user).sentry_account == "marie"
+    assert Profile.objects.get(user=user).account("sentry") == "marie"
 
 
 def test_assign_to_me_sets_assigned_to_and_shows_it_on_the_row(board, fake_sentry, user):
@@ -69,11 +69,11 @@ def test_assign_to_me_sets_assigned_to_and_shows_it_on_the_row(board, fake_sentr
 def test_the_row_and_the_detail_offer_m_attribuer(board, client):
     item, _issue, _click = board
     row = unescape(client.get("/board").content.decode())
-    assert "M'attribuer" in row
+    assert "M’attribuer" in row
     # Commenter and Lier need a field: on the detail only.
     assert 'value="comment"' not in row and 'value="link"' not in row
     detail = unescape(client.get(f"/board/items/{item.pk}").content.decode())
-    assert "M'attribuer" in detail
+    assert "M’attribuer" in detail
     assert "Commenter" in detail and 'name="comment"' in detail
     assert "Lier" in detail and 'name="link"' in detail
 
@@ -105,6 +105,22 @@ def test_a_comment_is_posted_once_on_sentry(board, fake_sentry, client):
     assert note["data"]["text"].startswith("Vu avec l'équipe, correctif demain.")
     click("comment", "k1", comment="Vu avec l'équipe, correctif demain.")  # a double click
     assert len(fake_sentry.comments[issue["id"]]) == 1
+
+
+def test_the_actions_log_shows_the_comment_escaped_and_cut(board, client):
+    item, _issue, click = board
+    click("comment", "k1", comment="<b>Vu</b> " + "x" * 300)
+    page = client.get(f"/board/items/{item.pk}").content.decode()
+    assert '<q class="action-comment">&lt;b&gt;Vu&lt;/b&gt; xxx' in page
+    assert "x" * 200 not in page
+
+
+def test_a_failed_write_says_why_after_a_french_colon(board, client):
+    item, _issue, _click = board
+    error = {"error": "Sentry is down"}
+    Action.objects.create(item=item, action="resolved", upstream_ok=False, upstream_response=error)
+    page = client.get(f"/board/items/{item.pk}").content.decode()
+    assert "échouée\N{NO-BREAK SPACE}: Sentry is down" in page
 
 
 def test_a_retry_after_a_lost_answer_does_not_post_twice(board, fake_sentry):
@@ -177,10 +193,10 @@ def test_a_sentry_account_sentry_does_not_know_is_refused_when_saved(board, clie
     response = client.post("/rotation/mine/", data)
     assert response.status_code == 400
     assert "Sentry ne connaît aucun membre nobody dans acme." in response.content.decode()
-    assert Profile.objects.get(user=user).sentry_account == ""
+    assert Profile.objects.get(user=user).account("sentry") == ""
     data["sentry_account"] = "marie@example.org"
     assert client.post("/rotation/mine/", data).status_code == 302
-    assert Profile.objects.get(user=user).sentry_account == "marie@example.org"
+    assert Profile.objects.get(user=user).account("sentry") == "marie@example.org"
 
 
 def test_a_sentry_that_cannot_be_asked_does_not_block_the_profile(board, client, user, fake_sentry):

@@ -124,7 +124,19 @@ def test_a_failing_source_shows_its_error_and_its_age(member_client, source):
     )
     html = member_client.get(BOARD).content.decode()
     assert "Sentry refused the token (401)" in html
-    assert "broken" in html and "depuis 2" in html
+    assert "broken" in html and "(depuis 2\xa0heures)" in html
+
+
+def test_a_source_failing_for_seconds_says_less_than_a_minute(member_client, source):
+    SourceFactory(
+        name="broken",
+        team=source.team,
+        state=Source.State.ERROR,
+        last_failure={"text": "Sentry is down"},
+        last_error_at=timezone.now(),
+    )
+    html = member_client.get(BOARD).content.decode()
+    assert "(depuis moins d’une minute)" in html and "0 minute" not in html
 
 
 def test_someone_outside_a_team_sharing_its_board_sees_it_without_buttons(user_client, item):

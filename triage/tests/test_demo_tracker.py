@@ -206,13 +206,15 @@ def test_real_sources_still_say_github_and_sentry(admin_client):
 
 
 def test_assign_without_a_sentry_account_in_the_demo(loaded, admin_client, admin_user):
-    Profile.objects.filter(user=admin_user).update(sentry_account="")
+    Profile.objects.filter(user=admin_user).update(accounts={})
     response = admin_client.post(
         reverse("triage:qualify-item", args=[unqualified(loaded).first().pk]),
         {"action": "assign", "key": "a"},
         headers={"HX-Request": "true"},
     )
-    assert "la démo l’assigne comme Sentry le ferait" in flash(response.content.decode())
+    message = flash(response.content.decode())
+    assert "Renseignez d’abord « Compte Sentry » dans votre profil" in message
+    assert "la démo l’attribue" in message
 
 
 def test_the_bug_link_follows_the_address_vigie_is_served_on(loaded, admin_client, settings):
@@ -262,7 +264,7 @@ def test_the_demo_admin_and_members_can_assign_and_take_at_once(admin_user, admi
     page = click(admin_client, unqualified(items, Item.Kind.REQUEST).first(), "take", "b")
     assert flash(page) == "Assignée à @admin-demo (démo)."
     profile = Profile.of(member)
-    assert (profile.sentry_account, profile.github_login) == (
+    assert (profile.account("sentry"), profile.github_login) == (
         "dominique@example.org",
         "dominique-demo",
     )

@@ -54,7 +54,8 @@ def test_the_detail_shows_the_latest_event_from_sentry(opened, client, fake_sent
     assert "  def show" in page
     for tag in ("RdvsController#show", "Firefox 133.0", "https://www.rdv-solidarites.fr/rdvs/42"):
         assert tag in page
-    # The last 10 breadcrumbs of 15.
+    # The last 10 breadcrumbs of 15, under a French heading.
+    assert "<h3>Derniers breadcrumbs (fil d’Ariane)</h3>" in page
     assert "GET /rdvs/14" in page and "GET /rdvs/5" in page
     assert "GET /rdvs/4<" not in page
     assert "rdv-solidarites@2026.10.01" in page and "rdv-solidarites@2026.11.20" in page

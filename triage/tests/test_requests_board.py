@@ -149,9 +149,11 @@ def test_addsource_github(capsys):
     assert source.options == {"label": "vigie", "roadmap_label": "roadmap"}
     assert "issues labelled 'vigie' in acme/app, acme/api" in capsys.readouterr().out
 
-    with pytest.raises(CommandError, match="owner/name"):
+    with pytest.raises(
+        CommandError, match="scopes: Des dépôts GitHub, sous la forme propriétaire/nom"
+    ):
         call_command("addsource", "github", "--name", "bad", "--repo", "not-a-repo")
-    with pytest.raises(CommandError, match="two different"):
+    with pytest.raises(CommandError, match="roadmap_label: Deux étiquettes différentes"):
         call_command(
             "addsource", "github", "--name", "same", "--repo", "a/b", "--roadmap-label", "VIGIE"
         )

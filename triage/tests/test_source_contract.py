@@ -5,11 +5,14 @@ import io
 import pytest
 from django.core.management import call_command
 
+from rotation.models import Profile
+from rotation.tests.factories import MembershipFactory
 from triage.actions import ACTIONS
-from triage.models import Item, Source
+from triage.models import Action, Item, Source
 from triage.qualify import offered_actions
 from triage.sources import REGISTRY
-from triage.sources.base import SourceBackend
+from triage.sources.base import Account, SourceBackend, UpstreamState
+from triage.tests.factories import ItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,14 +32,44 @@ class TrackerBackend(SourceBackend):
         source.base_url = options["url"]
 
 
+class DeskBackend(TrackerBackend):
+    """A tracker that assigns its own accounts and takes comments, as Sentry does."""
+
+    label = "Desk"
+    assign_account = Account("desk", "Desk account", "Your Desk login: who Desk assigns.")
+    can_comment = True
+    members = ("ada",)
+    # The upstream, in memory: what was written there.
+    assigned = {}
+    comments = {}
+
+    def has_member(self, account):
+        return account in self.members
+
+    def assign(self, item, account):
+        self.assigned[item.external_id] = account
+        return UpstreamState(item.upstream_status, {"assignee": self.assigned[item.external_id]})
+
+    def comment(self, item, text, *, retrying=False):
+        self.comments.setdefault(item.external_id, []).append(text)
+        return {"text": text}
+
+
 @pytest.fixture
 def tracker(monkeypatch):
     monkeypatch.setitem(REGISTRY, "tracker", f"{__name__}.TrackerBackend")
 
 
+@pytest.fixture
+def desk(monkeypatch):
+    monkeypatch.setitem(REGISTRY, "desk", f"{__name__}.DeskBackend")
+    monkeypatch.setattr(DeskBackend, "assigned", {})
+    monkeypatch.setattr(DeskBackend, "comments", {})
+
+
 def test_a_registered_kind_is_a_choice_without_a_migration(tracker):
     assert ("tracker", "Tracker") in Source._meta.get_field("kind").choices
-    source = Source(kind="tracker", name="t", base_url="https://t.example")
+    source = Source(kind="tracker", name="t", base_url="https://t.example", secret_env="T")
     source.full_clean()  # the choice validates
     out = io.StringIO()
     call_command("makemigrations", "triage", "--check", "--dry-run", stdout=out)
@@ -63,6 +96,47 @@ def test_the_board_offers_what_the_backend_declares(tracker):
     source = Source.objects.create(kind="tracker", name="t")
     assert offered_actions(source, Item.Kind.ISSUE) == ("resolved", "undo")
     assert offered_actions(source, Item.Kind.REQUEST) == ("undo",)
+
+
+def test_a_kind_that_assigns_and_comments_needs_nothing_else(desk, client, user):
+    membership = MembershipFactory(user=user)
+    source = Source.objects.create(kind="desk", name="helpdesk", team=membership.team)
+    item = ItemFactory(source=source)
+    client.force_login(user)
+
+    # The profile asks for the account the backend assigns, and checks it with the backend.
+    assert "Desk account" in client.get("/rotation/mine/").content.decode()
+    data = {"phone": "", "chat_handle": "", "github_login": "", "desk_account": "nobody"}
+    response = client.post("/rotation/mine/", data)
+    assert "Desk ne connaît aucun membre nobody dans helpdesk." in response.content.decode()
+    data["desk_account"] = "ada"
+    assert client.post("/rotation/mine/", data).status_code == 302
+    assert Profile.objects.get(user=user).accounts == {"desk": "ada"}
+
+    detail = client.get(f"/board/items/{item.pk}").content.decode()
+    assert 'value="assign"' in detail and 'name="comment"' in detail
+    url = f"/board/items/{item.pk}/qualify"
+    client.post(url, {"action": "assign", "key": "k1"}, headers={"HX-Request": "true"})
+    assert DeskBackend.assigned == {item.external_id: "ada"}
+    client.post(url, {"action": "comment", "key": "k2", "comment": "Seen, fixing it."})
+    (comment,) = DeskBackend.comments[item.external_id]
+    assert comment.startswith("Seen, fixing it.")
+    item.refresh_from_db()
+    assert item.assignee == "ada"
+    assert sorted(Action.objects.filter(item=item).values_list("action", "upstream_ok")) == [
+        ("assign", True),
+        ("comment", True),
+    ]
+    out = io.StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
+
+
+def test_a_kind_that_cannot_assign_asks_for_no_account(tracker, client, user):
+    client.force_login(user)
+    page = client.get("/rotation/mine/").content.decode()
+    assert "Compte Sentry" in page  # Sentry's, and the demo's that imitates it
+    assert 'name="tracker_account"' not in page
 
 
 def test_every_board_action_is_in_one_registry():

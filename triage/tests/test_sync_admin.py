@@ -33,7 +33,6 @@ def form_data(source, **changes):
         "secret_env": "",
         "secret": "",
         "github_repository": "",
-        "options": "{}",
         "enabled": "on",
     }
     data.update(changes)
@@ -54,7 +53,13 @@ def test_a_blank_token_keeps_the_stored_one_and_a_new_one_replaces_it(admin_clie
     admin_client.post(url, form_data(source, secret="sntrys_new"))
     source.refresh_from_db()
     assert source.secret == "sntrys_new"
-    admin_client.post(url, form_data(source, clear_secret="on"))
+    # Without a token left, Sentry cannot be read: forgetting it needs a variable named.
+    response = admin_client.post(url, form_data(source, clear_secret="on"))
+    assert response.context["adminform"].form.errors["secret_env"] == [
+        "Nommez la variable d’environnement qui contient le jeton ou le DSN, ou enregistrez-en "
+        "un ci-dessous."
+    ]
+    admin_client.post(url, form_data(source, clear_secret="on", secret_env="SENTRY_TOKEN"))
     source.refresh_from_db()
     assert source.secret == ""
 
@@ -83,9 +88,9 @@ def test_projects_are_typed_one_per_line_or_comma_separated(admin_client, source
 
 def test_a_refused_field_keeps_the_token_just_typed(admin_client, source):
     url = f"/admin/triage/source/{source.pk}/change/"
-    response = admin_client.post(url, form_data(source, secret="sntrys_typed", options="{bad"))
+    response = admin_client.post(url, form_data(source, secret="sntrys_typed", scopes="a b"))
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors["options"]
+    assert response.context["adminform"].form.errors["scopes"]
     assert 'value="sntrys_typed"' in response.content.decode()
     assert SECRET not in response.content.decode()  # the stored one still never
     source.refresh_from_db()
