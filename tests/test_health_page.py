@@ -127,7 +127,7 @@ def test_staff_see_which_sources_fail_in_french(staff_client):
     sources_in_trouble()
     shown = checks(staff_client)
     assert shown["Sources"] == (
-        "1 en ordre, 2 en échec | broken (erreur d’authentification) "
+        "1 en ordre, 2 en échec | broken (erreur d'authentification) "
         "| late (dernière synchronisation il y a 40\xa0minutes)"
     )
     assert shown["Synchronisations en cours"] == (

@@ -83,7 +83,7 @@ def test_threshold(sqlite_dsn):
     assert text.message == "expected a number, got 'abc'"
     with translation.override("fr"):  # stored in English, read in the reader's language
         assert spoken(several.message.said()) == (
-            "une ligne d’un nombre attendue, 31 lignes de 1 colonnes reçues"
+            "une ligne d'un nombre attendue, 31 lignes de 1 colonnes reçues"
         )
         assert spoken(passing.message.said()) == "0.07 (en échec si > 0.1)"
         assert spoken(text.message.said()) == "un nombre attendu, 'abc' reçu"

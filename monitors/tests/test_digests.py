@@ -131,7 +131,7 @@ def test_the_digest_says_uptime_incidents_qualified_items_backlog_and_who_is_on_
     assert "pris en compte après 7 min · durée 1 h 30" in daily.text
     assert "- Bug: 1" in lines
     assert "En attente : 2 éléments à qualifier" in lines
-    assert lines[-1] == "De vigie aujourd’hui : Camille M"
+    assert lines[-1] == "De vigie aujourd'hui : Camille M"
     row = Notification.objects.get(key__startswith="digest:", key__contains=":daily:")
     assert row.subject == "Récapitulatif quotidien de Démo, 2026-03-02"
     assert row.text == daily.text

@@ -39,7 +39,7 @@ def test_unknown_team_is_404_and_a_team_without_public_checks_a_plain_page(clien
     response = client.get(url(team.slug))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Cette équipe ne publie pas d’état." in body
+    assert "Cette équipe ne publie pas d'état." in body
     assert "private-one" not in body
 
 

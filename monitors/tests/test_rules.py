@@ -300,7 +300,7 @@ def test_manage_py_sync_runs_the_rules_and_the_incident_page_names_the_rule(
         call_command("sync", "--source", "prod", stdout=open("/dev/null", "w"))  # noqa: SIM115
     incident = Incident.objects.get(rule=new)
     page = user_client.get(reverse("monitors:incident", args=[incident.pk]))
-    assert "Règle d’alerte new_issue (nouvelle issue)" in page.content.decode()
+    assert "Règle d'alerte new_issue (nouvelle issue)" in page.content.decode()
 
 
 def test_job_failure_rate_warning_above_5_critical_above_20_where_the_source_knows_totals(

@@ -84,7 +84,7 @@ def test_a_watch_that_ended_gets_one_frozen_handover_and_a_notification(
     sections = handover.snapshot["sections"]
     assert sections["qualified"]["count"] == 1
     assert sections["bugs"] == {"data": [], "count": 0, "error": ""}
-    text = "Dominique prend la vigie jusqu’au lundi 21 décembre 10:00"
+    text = "Dominique prend la vigie jusqu'au lundi 21 décembre 10:00"
     assert text in webhook.posts[0]["json"]["text"]
     assert mail.outbox[0].subject == text
     assert Handover.objects.get().notified_at is not None
@@ -129,7 +129,7 @@ def test_reminder_after_24_hours_once(rotation, provider, channels):
         assert services.remind_unacknowledged() == 1
         assert services.remind_unacknowledged() == 0
         assert deliver_due() == 1
-    assert mail.outbox[0].subject == "Rappel : Dominique n’a pas encore lu la passation"
+    assert mail.outbox[0].subject == "Rappel : Dominique n'a pas encore lu la passation"
 
 
 def test_note_is_markdown_sanitised_and_only_incoming_acknowledges(client, rotation, members):
@@ -168,12 +168,12 @@ def test_the_scheduled_tasks_run_handovers_reminders_and_generation(rotation, pr
         deliver_due()
     assert Handover.objects.count() == 1
     assert [m.subject for m in mail.outbox] == [
-        "Dominique prend la vigie jusqu’au lundi 21 décembre 10:00"
+        "Dominique prend la vigie jusqu'au lundi 21 décembre 10:00"
     ]
     with time_machine.travel(FIRST_END + timedelta(hours=25), tick=False):
         handovers()
         deliver_due()
-    assert mail.outbox[-1].subject == "Rappel : Dominique n’a pas encore lu la passation"
+    assert mail.outbox[-1].subject == "Rappel : Dominique n'a pas encore lu la passation"
 
     later = FIRST_END + timedelta(days=200)  # past the six generated months
     with time_machine.travel(later, tick=False):

@@ -27,7 +27,7 @@ def test_covering_someone_who_is_not_on_watch_is_refused(rotation, members):
     form = _form(rotation, sacha, dominique, "2026-12-01T09:00", "2026-12-02T09:00")
     assert not form.is_valid()
     assert form.errors["covered"] == [
-        f"{dominique.name} n’est pas la vigie sur toute cette période"
+        f"{dominique.name} n'est pas la vigie sur toute cette période"
         f" (de vigie alors : {camille.name})."
     ]
 

@@ -19,7 +19,7 @@ def test_home_says_who_is_on_watch_until_when_and_who_is_next(client, rotation, 
     page = client.get(reverse("home")).content.decode()
     assert "Camille" in page
     assert members[0].profile.phone in page
-    assert "jusqu’au lundi 7 décembre 10:00" in page
+    assert "jusqu'au lundi 7 décembre 10:00" in page
     assert "Ensuite : Dominique" in page
     assert "L2 · Tech lead" in page
     assert "après 15 minutes" in page
@@ -29,7 +29,7 @@ def test_home_says_who_is_on_watch_until_when_and_who_is_next(client, rotation, 
 def test_home_says_in_red_when_nobody_is_on_watch(client, team, members):
     client.force_login(members[0].user)
     page = client.get(reverse("home")).content.decode()
-    assert '<p class="bad"><strong>Personne n’est de vigie</strong></p>' in page
+    assert '<p class="bad"><strong>Personne n\'est de vigie</strong></p>' in page
 
 
 def test_the_badge_costs_three_queries(client, rotation, members, django_assert_max_num_queries):

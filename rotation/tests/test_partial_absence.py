@@ -99,7 +99,7 @@ def test_an_absence_nobody_can_cover_is_flagged_and_the_managers_told(client, ro
     assert (notice.kind, notice.config) == ("email", {"to": camille.user.email})
     assert notice.severity == "warning"
     assert notice.subject == (
-        "Personne ne peut couvrir l’absence de Dominique du mardi 8 décembre 00:00"
+        "Personne ne peut couvrir l'absence de Dominique du mardi 8 décembre 00:00"
         " au vendredi 11 décembre 00:00"
     )
     assert notice.url.endswith(reverse("rotation:team-calendar", args=["core"]))

@@ -77,7 +77,7 @@ def test_a_bad_contact_is_refused_in_french_and_nothing_changes(client, camille)
 def test_someone_in_no_team_yet_still_has_a_profile(client):
     user = UserFactory()
     client.force_login(user)
-    assert "Vous n’êtes encore dans aucune équipe" in client.get(MINE).content.decode()
+    assert "Vous n'êtes encore dans aucune équipe" in client.get(MINE).content.decode()
     _save(client)
     assert Profile.of(user).chat_handle == "@camille"
 

@@ -46,7 +46,7 @@ def test_each_button_writes_and_swaps_its_row(browser_page, live_server, vigie, 
     log_in(page, live_server)
 
     row = click(page, temporary, "Temporaire")
-    assert "Ignoré jusqu’à la prochaine occurrence." in row.inner_text()
+    assert "Ignoré jusqu'à la prochaine occurrence." in row.inner_text()
     row = click(page, expected, "Attendu")
     assert "10 occurrences en 7 jours" in row.inner_text()
     row = click(page, resolved, "Résolu")

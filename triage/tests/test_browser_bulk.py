@@ -43,7 +43,7 @@ def test_a_shift_click_selects_a_range_and_attendu_qualifies_each_row(
     page.locator("#bulk-result", has_text="appliqué à 3 éléments sur 3").wait_for()
     for item in items[:3]:
         row = page.locator(f'tr[data-item-id="{item.pk}"]')
-        assert "Ignoré tant qu’il reste sous 10 occurrences" in row.locator(".flash").inner_text()
+        assert "Ignoré tant qu'il reste sous 10 occurrences" in row.locator(".flash").inner_text()
         assert row.locator(".badge.state-expected").count() == 1
     page.locator("#board-counts", has_text="2 éléments non qualifiés").wait_for()
     page.wait_for_function(

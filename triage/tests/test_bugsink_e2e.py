@@ -189,7 +189,7 @@ def test_a_wrong_token_marks_the_source_in_auth_error(board, client, monkeypatch
     assert source.state == Source.State.AUTH_ERROR
     assert "not-the-token" not in run.error
     shown = _source_error_on_board(client)
-    assert "Source bugsink-prod : erreur d’authentification" in shown
+    assert "Source bugsink-prod : erreur d'authentification" in shown
     assert "Bugsink a refusé le jeton (HTTP 401) : vérifiez le jeton" in shown
     assert "not-the-token" not in shown
 

@@ -72,7 +72,7 @@ def test_each_selected_item_is_qualified_and_its_row_answered_in_place(
     assert response.status_code == 200
     rows = rows_in(response)
     assert set(rows) == {first.pk, third.pk}
-    assert all("Ignoré jusqu’à la prochaine occurrence." in text for text in rows.values())
+    assert all("Ignoré jusqu'à la prochaine occurrence." in text for text in rows.values())
     assert "Temporaire : appliqué à 2 éléments sur 2." in response.content.decode()
     states = dict(Item.objects.values_list("pk", "qualification"))
     assert states == {first.pk: "temporary", second.pk: "", third.pk: "temporary"}
@@ -176,7 +176,7 @@ def test_only_members_of_the_source_team_qualify(user_client, item, flaky_backen
     item.source.team.share_board = True
     item.source.team.save()
     rows = rows_in(bulk(user_client, "temporary", [item]))
-    assert "Seuls les membres de l’équipe de la source" in rows[item.pk]
+    assert "Seuls les membres de l'équipe de la source" in rows[item.pk]
     assert flaky_backend.calls == []
     assert not Action.objects.exists()
 
@@ -193,7 +193,7 @@ def test_items_the_user_cannot_see_are_left_out(member_client, source, flaky_bac
 def test_nothing_selected_or_an_action_the_bar_does_not_offer_is_refused(member_client, item):
     response = bulk(member_client, "temporary", [])
     assert response.status_code == 422
-    assert "Sélectionnez d’abord au moins un élément." in unescape(response.text)
+    assert "Sélectionnez d'abord au moins un élément." in unescape(response.text)
     for action in ("undo", "take", "comment", "nonsense"):
         response = bulk(member_client, action, [item])
         assert response.status_code == 422
@@ -303,14 +303,14 @@ def test_a_source_down_fails_only_its_own_items_with_the_real_reason(
     response = bulk(client, "expected", [up[0], down[0], up[1], down[1]])
     rows = rows_in(response)
     for item, issue in zip(up, up_issues, strict=True):
-        assert "Ignoré tant qu’il reste sous 10 occurrences" in rows[item.pk]
+        assert "Ignoré tant qu'il reste sous 10 occurrences" in rows[item.pk]
         assert fake_sentry.issues[issue["id"]]["status"] == "ignored"
     # The first item of the source that is down: written, failed, with Sentry's answer.
     assert "HTTP 503" in rows[down[0].pk] and "Sentry is down for maintenance" in rows[down[0].pk]
     assert "Réessayer" in rows[down[0].pk]
     # The next one is not sent to a source that just did not answer; it says why.
     assert (
-        "Non envoyé : other n’a pas répondu pour un autre élément juste avant" in rows[down[1].pk]
+        "Non envoyé : other n'a pas répondu pour un autre élément juste avant" in rows[down[1].pk]
     )
     assert "Sentry is down for maintenance" in rows[down[1].pk]
     assert not [
@@ -342,7 +342,7 @@ def test_a_refusal_about_one_item_does_not_hold_back_the_rest_of_its_source(
     # Sentry's bulk update says yes to an id it did not touch: the read-back fails that one.
     fake_sentry.frozen.add(issues[0]["id"])
     rows = rows_in(bulk(sentry_client, "resolved", items))
-    assert "prod ne l’a pas appliqué" in rows[items[0].pk]
+    assert "prod ne l'a pas appliqué" in rows[items[0].pk]
     assert "Résolu." in rows[items[1].pk]
 
 

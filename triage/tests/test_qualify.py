@@ -119,7 +119,7 @@ def test_undo_says_an_opened_github_issue_stays(member_client, item, flaky_backe
     Item.objects.filter(pk=item.pk).update(qualification="bug", github_issue_url=url)
     ActionFactory(item=item, action="bug")
     html = post(member_client, item, "undo").content.decode()
-    assert "L’issue GitHub reste ouverte" in html
+    assert "L&#x27;issue GitHub reste ouverte" in html
     item.refresh_from_db()
     assert item.github_issue_url == url and item.qualification == ""
 
@@ -178,7 +178,7 @@ def test_a_failure_is_stored_as_facts_and_worded_in_the_readers_language(
         )
     with translation.override("fr"):
         assert item.writeback_error == (
-            "Temporaire : l’écriture a échoué : prod ne l’a pas appliqué : l’issue est toujours "
+            "Temporaire : l'écriture a échoué : prod ne l'a pas appliqué : l'issue est toujours "
             "unresolved."
         )
 
@@ -216,7 +216,7 @@ def test_outsiders_get_403_with_a_message(client, item, flaky_backend):
         client.force_login(user)
         response = post(client, item, "resolved")
         assert response.status_code == 403
-        assert "Seuls les membres de l’équipe" in response.content.decode()
+        assert "Seuls les membres de l&#x27;équipe" in response.content.decode()
         response = client.post(
             reverse("triage:qualify-item", args=[item.pk]), {"action": "resolved"}
         )
@@ -255,7 +255,7 @@ def test_without_javascript_a_click_redirects_back_with_a_message(
     )
     assert response.status_code == 302 and response["Location"].endswith(board)
     page = member_client.get(board).content.decode()
-    assert "Ignoré jusqu’à la prochaine occurrence." in page
+    assert "Ignoré jusqu&#x27;à la prochaine occurrence." in page
 
 
 def test_unknown_actions_are_refused(member_client, item, flaky_backend):
