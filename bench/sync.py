@@ -12,6 +12,7 @@ on the same pages, so both see the same load.
 """
 
 import os
+import re
 import statistics
 import sys
 import time
@@ -152,10 +153,9 @@ def main():
         started = time.perf_counter()
         run = sync_source(source.pk)
         elapsed = time.perf_counter() - started
-    writes = [
-        q for q in queries.captured_queries
-        if "triage_item" in q["sql"] and q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))
-    ]  # fmt: skip
+    # An executemany is logged as "N times: INSERT …"; triage_itemcount is another table.
+    item_write = re.compile(r'(\d+ times: )?\s*(INSERT INTO|UPDATE) "triage_item" ', re.IGNORECASE)
+    writes = [q for q in queries.captured_queries if item_write.match(q["sql"])]
     pipe.send("requests")
     requests = pipe.recv()
     print(

@@ -86,3 +86,27 @@ def test_each_batch_renews_the_claim(monkeypatch):
     # Twelve minutes in all, never five without a beat: nobody could take the source over.
     assert beats == [start + timedelta(minutes=4 * n) for n in range(3)]
     assert run.created == 3
+
+
+@pytest.mark.django_db
+def test_quick_batches_renew_the_claim_only_once_a_tenth_of_the_lease_has_passed(monkeypatch):
+    source = SourceFactory(name="prod")
+    beats = []
+    real_upsert = sync.upsert
+
+    def upsert(source, batch, **kwargs):
+        beats.append(Source.objects.get(pk=source.pk).sync_heartbeat_at)
+        traveller.shift(Source.CLAIM_LEASE / 20)
+        return real_upsert(source, batch, **kwargs)
+
+    items = [ItemData(external_id=str(n), title=f"t{n}") for n in range(4)]
+    monkeypatch.setattr(sync, "BATCH_SIZE", 1)
+    monkeypatch.setattr(sync, "upsert", upsert)
+    monkeypatch.setattr(DemoBackend, "fetch", lambda self, since=None: iter(items))
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        start = timezone.now()
+        sync_source(source.pk)
+    lease = Source.CLAIM_LEASE
+    assert beats == [start, start, start + lease / 10, start + lease / 10]
+    source.refresh_from_db()
+    assert source.sync_heartbeat_at == start + lease / 5
