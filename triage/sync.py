@@ -11,13 +11,14 @@ import functools
 import hashlib
 import json
 import operator
+import weakref
 from datetime import datetime, timedelta
 from itertools import batched
 
 import orjson
 import psycopg
 import structlog
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models.constants import OnConflict
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
@@ -251,7 +252,7 @@ def upsert(source, batch, *, at=None, first=False):
         rows.append((data.external_id, *values, signature))
     if rows:
         with transaction.atomic():
-            _ItemWriter(connection).write(source, rows)
+            _ItemWriter.of(connections[DEFAULT_DB_ALIAS]).write(source, rows)
             if came_back:
                 Item.objects.filter(source=source, external_id__in=came_back).update(came_back=True)
             if moved:
@@ -277,6 +278,15 @@ class _ItemWriter:
 
     # The columns a sync writes, in a row's order.
     WRITTEN = ("external_id", *DATA_FIELDS, "upstream_digest")
+    # One a connection (each thread has its own): the statement is built once.
+    _of = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, connection):
+        writer = cls._of.get(connection)
+        if writer is None:
+            writer = cls._of[connection] = cls(connection)
+        return writer
 
     def __init__(self, connection):
         self.connection = connection
@@ -310,40 +320,45 @@ class _ItemWriter:
         )
 
     def _adapter(self, field):
-        """The field's own adaptation, short-cut for the values a backend gives (text,
-        numbers, aware datetimes; JSON comes as its text): the field's checks are for
-        anything else."""
+        """The field's own adaptation, and the types of the values it leaves as they are:
+        text and numbers as a backend gives them (JSON comes as its text), for a column at a
+        time; every datetime adapted. The field's checks are for anything else."""
         prepare = functools.partial(field.get_db_prep_save, connection=self.connection)
-        if isinstance(field, models.DateTimeField):
-            adapt = self.connection.ops.adapt_datetimefield_value
-            if self.connection.vendor == "sqlite":
-                # SQLite's adaptation (naive text in the connection's time zone) without
-                # re-reading the settings for every value: half the CPU of the row's values.
-                zone = self.connection.timezone
+        if not isinstance(field, models.DateTimeField):
+            return frozenset((str, int)), prepare
+        adapt = self.connection.ops.adapt_datetimefield_value
+        if self.connection.vendor == "sqlite":
+            # SQLite's adaptation (naive text in the connection's time zone) without re-reading
+            # the settings for every value: half the CPU of the row's values.
+            zone = self.connection.timezone
 
-                def adapt(value):
-                    return str(value.astimezone(zone).replace(tzinfo=None))
+            def adapt(value):
+                return str(value.astimezone(zone).replace(tzinfo=None))
 
-            return lambda value: (
+        return (
+            frozenset(),
+            lambda value: (
                 adapt(value)
                 if type(value) is datetime and value.tzinfo is not None
                 else prepare(value)
-            )
-        return lambda value: value if type(value) in (str, int) else prepare(value)
+            ),
+        )
 
     def write(self, source, rows):
         """`rows`: the WRITTEN values of each item, JSON fields as text (_upstream_row)."""
         template = Item(source=source)
         constants = [self._constant(f, f.pre_save(template, add=True)) for f in self.constant]
-        adapters = self.adapters
-        params = [[adapt(v) for adapt, v in zip(adapters, row, strict=True)] for row in rows]
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        for i, (kept, adapt) in enumerate(self.adapters):
+            if not kept.issuperset(map(type, columns[i])):
+                columns[i] = list(map(adapt, columns[i]))
         with self._cursor() as cursor:
             if self.unnest:
-                cursor.execute(
-                    self.sql, constants + [list(column) for column in zip(*params, strict=True)]
-                )
+                cursor.execute(self.sql, constants + columns)
             else:
-                cursor.executemany(self.sql, [row + constants for row in params])
+                cursor.executemany(
+                    self.sql, [(*row, *constants) for row in zip(*columns, strict=True)]
+                )
 
     def _constant(self, field, value):
         """JSON as text, like the upstream JSON: adapted as a JSONField adapts it, it would be
