@@ -23,7 +23,9 @@ class MonitorsConfig(AppConfig):
         sync_finished.connect(rules.after_sync, dispatch_uid="monitors.rules.after_sync")
         # The uptimes and percentiles /monitors shows, refreshed from the hourly aggregates.
         schedules.declare("monitors.summarize", "monitors.tasks.summarize", 5)
-        health.register("scheduler", "monitors.health.check_scheduler", own=True)
+        health.register(
+            "scheduler", "monitors.health.check_scheduler", own=True, label=_("Check scheduler")
+        )
         metrics.register_gauges("monitors.health.check_gauges")
         handover.register("alerts", "monitors.health.alerts", _("Alerts"))
         handover.register("incidents", "monitors.health.incidents", _("Incidents"))

@@ -5,17 +5,15 @@ from prometheus_client.core import GaugeMetricFamily
 
 from monitors.models import Check, Incident
 from monitors.tasks import SCHEDULER
-from vigie.models import Heartbeat
+from vigie.health import OK, heartbeat_fact
 
 
 def check_scheduler():
     """The tick's own heartbeat: a stale one is Vigie's fault, not production's."""
-    age = Heartbeat.age(SCHEDULER)
-    if age is None:
-        return "never seen" if Check.objects.filter(enabled=True).exists() else "ok"
-    if age > settings.MONITORS_SCHEDULER_MAX_AGE:
-        return f"stale: last tick {int(age)} s ago"
-    return "ok"
+    fact = heartbeat_fact(SCHEDULER, settings.MONITORS_SCHEDULER_MAX_AGE, "tick")
+    if fact.code == "never_seen" and not Check.objects.filter(enabled=True).exists():
+        return OK  # nothing to run yet
+    return fact
 
 
 def check_gauges():

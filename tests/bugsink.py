@@ -9,15 +9,19 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 
 VENV = Path(__file__).resolve().parent.parent / "var" / "bugsink-venv"
+# The version triage/sources/bugsink.py is written against (a pip version specifier).
+VERSION = "2.6.*"
 # Bugsink's ingest quotas default to 1,000 events per 5 minutes: seeding needs more. No phoning
 # home to bugsink.com from a test.
 CONF = """
@@ -44,13 +48,16 @@ def install():
     with open(VENV.parent / "bugsink-venv.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         manage = VENV / "bin" / "bugsink-manage"
-        if manage.exists():
+        # A cache of another version (an older checkout's, unpinned) is installed again.
+        if manage.exists() and list(
+            VENV.glob(f"lib/python*/site-packages/bugsink-{VERSION}.dist-info")
+        ):
             return manage
         shutil.rmtree(VENV, ignore_errors=True)
         try:
             subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, timeout=120)
             subprocess.run(
-                [str(VENV / "bin" / "pip"), "install", "--quiet", "bugsink"],
+                [str(VENV / "bin" / "pip"), "install", "--quiet", f"bugsink=={VERSION}"],
                 check=True,
                 timeout=600,
                 capture_output=True,
@@ -81,8 +88,12 @@ class Bugsink:
         self.token = None
 
     def manage(self, *args):
+        return self.run(str(VENV / "bin" / "bugsink-manage"), *args)
+
+    def run(self, *command):
+        """A command in Bugsink's directory and environment; its output."""
         return subprocess.run(
-            [str(VENV / "bin" / "bugsink-manage"), *args],
+            command,
             cwd=self.home,
             env=self.env,
             check=True,
@@ -222,3 +233,73 @@ def _letters(number):
         name = chr(ord("A") + digit) + name
         if not number:
             return name
+
+
+class Proxy:
+    """A loopback HTTP proxy in front of a real Bugsink: every answer is Bugsink's, except the
+    faults queued with `fail()`, answered instead of forwarding the next requests whose path
+    starts with a prefix (a 429 with Retry-After, a 503), as a loaded Bugsink or its reverse
+    proxy would answer. `start()` then `stop()`; `url` replaces Bugsink's."""
+
+    def __init__(self, target):
+        self.target = target
+        self.faults = []  # [prefix, status, headers], taken in order
+        self.seen = []  # (path, status answered) of every request
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def answer(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                fault = proxy._take(self.path)
+                if fault is not None:
+                    status, headers = fault
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                upstream = requests.request(
+                    self.command, proxy.target + self.path, headers=headers, data=body, timeout=30
+                )
+                with proxy.lock:
+                    proxy.seen.append((self.path, upstream.status_code))
+                self.send_response(upstream.status_code)
+                self.send_header("Content-Type", upstream.headers.get("Content-Type", ""))
+                self.send_header("Content-Length", str(len(upstream.content)))
+                self.end_headers()
+                self.wfile.write(upstream.content)
+
+            do_GET = do_POST = do_DELETE = answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def fail(self, prefix, status, times=1, **headers):
+        """Answer `status` (with `headers`, underscores as dashes) instead of Bugsink to the
+        next `times` requests whose path starts with `prefix`."""
+        headers = {name.replace("_", "-"): value for name, value in headers.items()}
+        with self.lock:
+            self.faults += [[prefix, status, headers] for _ in range(times)]
+
+    def _take(self, path):
+        with self.lock:
+            for fault in self.faults:
+                if path.startswith(fault[0]):
+                    self.faults.remove(fault)
+                    self.seen.append((path, fault[1]))
+                    return fault[1], fault[2]
+        return None
+
+    def start(self):
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -99,4 +99,4 @@ def test_pages_carry_a_csp_with_a_nonce_on_the_htmx_script(user_client):
 
 def test_home_shows_vigie_health(user_client):
     html = user_client.get("/").content.decode()
-    assert "never seen" in html  # the worker has not run in this test
+    assert "jamais vu" in html  # the worker has not run in this test

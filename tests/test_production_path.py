@@ -69,8 +69,9 @@ def test_a_plain_member_sees_counts_only(client):
 
 def test_only_vigies_own_checks_make_it_503(client, monkeypatch):
     heartbeat()
-    monkeypatch.setitem(health.CHECKS, "scheduler", ("tests.test_production_path.broken", True))
-    monkeypatch.setitem(health.CHECKS, "upstream", ("tests.test_production_path.broken", False))
+    broken = "tests.test_production_path.broken"
+    monkeypatch.setitem(health.CHECKS, "scheduler", health.Check(broken, own=True))
+    monkeypatch.setitem(health.CHECKS, "upstream", health.Check(broken, own=False))
     response = client.get("/health")
     assert response.status_code == 503
     assert response.json()["checks"]["scheduler"] == "broken"
@@ -79,7 +80,7 @@ def test_only_vigies_own_checks_make_it_503(client, monkeypatch):
 
 
 def broken():
-    return "broken"
+    return health.Fact("broken", "broken")
 
 
 def test_the_admin_shows_heartbeats_read_only(client):

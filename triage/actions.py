@@ -6,6 +6,7 @@ undo rule read this registry rather than lists of their own. A backend says whic
 can write (`SourceBackend.qualifications`, or a capability such as `can_requeue`).
 """
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_noop, pgettext_lazy
 from rotation.models import Profile, display_name
 from triage import github
 from triage.issue_report import issue_body, issue_title
-from triage.models import Item
+from triage.models import MAX_MEMORY_WINDOW, Item, window_label
 from triage.sources import backend_for
 from triage.sources.base import SourceError
 from vigie.validators import BAD_CHARACTERS_MESSAGE, has_bad_characters
@@ -23,6 +24,8 @@ from vigie.validators import BAD_CHARACTERS_MESSAGE, has_bad_characters
 MAX_COMMENT = 2000  # characters of a free comment on a request
 DEFAULT_IGNORE_COUNT = 10
 DEFAULT_IGNORE_WINDOW = 10080  # minutes: a week
+# The windows the board offers for Attendu (minutes), besides the team's default.
+EXPECTED_WINDOWS = (60, 1440, 10080, MAX_MEMORY_WINDOW)
 
 
 class QualifyError(Exception):
@@ -63,8 +66,9 @@ class BoardAction:
 
 
 def _expected_params(item, user, params):
-    """The "Attendu" statusDetails: the team's default, or what the vigie picked, within what
-    the source's upstream accepts."""
+    """The vigie's "Attendu" threshold: the team's default, or what the vigie picked, over any
+    window up to MAX_MEMORY_WINDOW (a month). The upstream gets what it can hold
+    (upstream_threshold); Vigie's memory counts the rest."""
     team = item.source.team
     count, window = params.get("ignoreCount"), params.get("ignoreWindow")
     count = team.expected_ignore_count if team and count in (None, "") else count
@@ -76,16 +80,34 @@ def _expected_params(item, user, params):
         raise QualifyError(_("The threshold must be whole numbers.")) from None
     if count < 1 or window < 1:
         raise QualifyError(_("The threshold must be at least one occurrence in one minute."))
-    longest = backend_for(item.source).max_ignore_window
-    if longest is not None and window > longest:
+    if window > MAX_MEMORY_WINDOW:
         raise QualifyError(
-            _(
-                "%(source)s cannot ignore over more than %(max)s minutes: "
-                "pick a window of at most %(max)s minutes."
-            )
-            % {"source": item.source, "max": longest}
+            _("Vigie counts over at most %(max)s: pick a shorter window.")
+            % {"max": window_label(MAX_MEMORY_WINDOW)}
         )
     return {"ignoreCount": count, "ignoreWindow": window}
+
+
+def window_choices():
+    """(minutes, label) the threshold's window suggests (the team's default is its value)."""
+    return [(minutes, window_label(minutes)) for minutes in EXPECTED_WINDOWS]
+
+
+def upstream_threshold(backend, count, window):
+    """The statusDetails an upstream is given for the vigie's `count` in `window` minutes.
+
+    Within the upstream's longest window (Sentry: 7 days), the same. Beyond it, the longest
+    window, with the count divided by the number of such windows the vigie's covers, rounded
+    up: 40 in 30 days is 8 in 7 days, since 5 weeks cover 30 days and 40 events in them put at
+    least 8 in one week. So the upstream reopens the issue no later than the vigie's threshold
+    is reached, often sooner: the sync then counts over the vigie's window and re-applies the
+    ignore while under it (triage.memory). Never later, as the same count over a week would be:
+    39 a week stays under 40 a week for ever, 160 in 30 days."""
+    longest = backend.max_ignore_window
+    if longest is None or window <= longest:
+        return {"ignoreCount": count, "ignoreWindow": window}
+    weeks = math.ceil(window / longest)
+    return {"ignoreCount": math.ceil(count / weeks), "ignoreWindow": longest}
 
 
 def _temporary_params(item, user, params):
@@ -150,10 +172,12 @@ def _free_comment_params(item, user, params):
 def _link_params(item, user, params):
     found = github.parse_issue_reference(params.get("link"), item.source.github_repository)
     if found is None:
-        raise QualifyError(
-            _("Give the GitHub issue's URL, or its number in %(repo)s.")
-            % {"repo": item.source.github_repository or "owner/name"}
+        wanted = _on_github(
+            item,
+            _("Give the GitHub issue's URL, or its number in %(repo)s."),
+            _("Give the demo issue's number (its page in the demo tracker)."),
         )
+        raise QualifyError(wanted % {"repo": item.source.github_repository or "owner/name"})
     repo, number = found
     return {"repo": repo, "number": number}
 
@@ -162,9 +186,16 @@ def _assign_params(item, user, params):
     account = Profile.of(user).sentry_account
     if not account:
         raise QualifyError(
-            _(
-                "Add your Sentry account to your profile first (My watches, then My profile): "
-                "it is who Sentry assigns."
+            _on_github(
+                item,
+                _(
+                    "Add your Sentry account to your profile first (My watches, then My "
+                    "profile): it is who Sentry assigns."
+                ),
+                _(
+                    "Add your Sentry account to your profile first (My watches, then My "
+                    "profile): the demo assigns it as Sentry would."
+                ),
             )
         )
     return {"account": account}
@@ -200,11 +231,23 @@ def _write_temporary(item, params, record):
 
 
 def _write_expected(item, params, record):
-    response, fields = _set_status(item, "ignored", params, Item.Qualification.EXPECTED)
-    message = _("Ignored while under %(count)s occurrences in %(window)s minutes.") % {
+    upstream = upstream_threshold(
+        backend_for(item.source), params["ignoreCount"], params["ignoreWindow"]
+    )
+    response, fields = _set_status(item, "ignored", upstream, Item.Qualification.EXPECTED)
+    message = _("Ignored while under %(count)s occurrences in %(window)s.") % {
         "count": params["ignoreCount"],
-        "window": params["ignoreWindow"],
+        "window": window_label(params["ignoreWindow"]),
     }
+    if upstream["ignoreWindow"] != params["ignoreWindow"]:
+        message += " " + _(
+            "%(source)s holds at most %(longest)s: it reopens at %(count)s in %(longest)s, "
+            "and Vigie counts the rest and ignores it again while under the threshold."
+        ) % {
+            "source": item.source.name,
+            "longest": window_label(upstream["ignoreWindow"]),
+            "count": upstream["ignoreCount"],
+        }
     if item.not_found_in_job:
         message += " " + str(Item.NOT_FOUND_IN_JOB_WARNING)
     return response, fields, message

@@ -14,8 +14,18 @@ class TriageConfig(AppConfig):
         forms.register_account_check("sentry_account", "triage.accounts.check_sentry_account")
         schedules.declare("triage.sync_due_sources", "triage.tasks.sync_due_sources", 1)
         schedules.declare("triage.sync_releases", "triage.releases.sync_releases", 10)
-        health.register("sources", "triage.health.check_sources")
-        health.register("sync_claims", "triage.health.check_sync_claims")
+        health.register(
+            "sources",
+            "triage.health.check_sources",
+            label=_("Sources"),
+            template="triage/health.html#sources",
+        )
+        health.register(
+            "sync_claims",
+            "triage.health.check_sync_claims",
+            label=_("Running syncs"),
+            template="triage/health.html#sync-claims",
+        )
         metrics.register_gauges("triage.health.source_gauges")
         reports.register_items_handled("triage.reports.items_handled")
         handover.register(

@@ -1,7 +1,8 @@
 """The demo's issue tracker: where **Bug** and **Lier** go for the demo source, in place of
 GitHub. The same three calls as `triage.github` (open, find by marker, read), written to the
 DemoIssue table and shown at /demo/issues, so nothing leaves Vigie and the newcomer sees the
-body GitHub would have received."""
+body GitHub would have received. Its issues are linked by path (DemoIssue.get_absolute_url), the
+board's `issue_url` filter lets such a path through."""
 
 from django.utils.translation import gettext_noop
 
@@ -11,12 +12,12 @@ from triage.sources.base import SourceError
 
 
 def open_issue(repo, title, body, labels=()):
-    return DemoIssue.objects.create(repo=repo, title=title[:300], body=body).html_url
+    return DemoIssue.objects.create(repo=repo, title=title[:300], body=body).get_absolute_url()
 
 
 def find_issue_by_marker(repo, marker):
     found = DemoIssue.objects.filter(repo=repo, body__contains=marker).order_by("pk").first()
-    return found.html_url if found else None
+    return found.get_absolute_url() if found else None
 
 
 def read_issue(repo, number):
@@ -28,5 +29,9 @@ def read_issue(repo, number):
             permanent=True,
         )
     return Issue(
-        repo=repo, number=found.pk, title=found.title, state="open", html_url=found.html_url
+        repo=repo,
+        number=found.pk,
+        title=found.title,
+        state="open",
+        html_url=found.get_absolute_url(),
     )

@@ -2,8 +2,8 @@
 
 A source whose backend reads details (`can_detail`) is asked at most once per DETAIL_FRESH per
 item; its last answer is kept much longer (DETAIL_KEPT) so that the panel still shows it, with
-its age, while the source is down. Other sources (job databases, small requests) show the
-payload the sync stored.
+its age, while the source is down (Sentry: the latest event; GitHub: a request's comments).
+Other sources (job databases) show the payload the sync stored.
 """
 
 from dataclasses import dataclass, field
@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 
 from triage.sources import backend_for
@@ -41,7 +42,12 @@ def cache_key(item):
 
 def load(item, now=None):
     """The item's Detail. Never raises for a source that fails: the error is part of it."""
-    now = now or timezone.now()
+    loaded = _load(item, now or timezone.now())
+    loaded.facts = _presented(item, loaded.facts)
+    return loaded
+
+
+def _load(item, now):
     try:
         backend = backend_for(item.source)
     except LookupError:
@@ -61,27 +67,65 @@ def load(item, now=None):
     return Detail(facts=facts, fetched_at=now)
 
 
+def _presented(item, facts):
+    """A request's Markdown (its body, its comments) as sanitised HTML, with the comments'
+    dates as times. Rendered at each opening: the cache keeps the source's words only."""
+    if item.kind != item.Kind.REQUEST:
+        return facts
+    return {
+        **facts,
+        "body_html": _markdown(facts.get("body")),
+        "comments": [
+            {
+                "author": str(comment.get("author") or ""),
+                "created_at": moment(comment.get("created_at")),
+                "body_html": _markdown(comment.get("body")),
+            }
+            for comment in facts.get("comments") or []
+            if isinstance(comment, dict)
+        ],
+    }
+
+
+def _markdown(text):
+    return mark_safe(safe_markdown(str(text or "")))  # noqa: S308 (sanitised by nh3)
+
+
 def mirrored(item):
     """What the sync stored of the item, for the panel: a job's error, backtrace, arguments
-    (secret-looking values masked) and queue; a request's body as sanitised Markdown."""
+    (secret-looking values masked), executions and queue; a request's body and author; an
+    issue's exception, frames, tags and breadcrumbs."""
     payload = item.payload or {}
     if item.kind == item.Kind.REQUEST:
         return {
-            "body_html": mark_safe(safe_markdown(str(payload.get("body") or ""))),  # noqa: S308 (sanitised by nh3)
+            "body": payload.get("body") or "",
             "author": payload.get("author") or "",
             "labels": payload.get("labels") or [],
         }
     if item.kind == item.Kind.JOB:
-        backtrace = payload.get("traceback") or payload.get("backtrace") or []
+        # GoodJob stores a Ruby backtrace, django-q2 a Python traceback.
+        backtrace = payload.get("backtrace") or payload.get("traceback") or []
         return {
             "error": payload.get("sample_error") or payload.get("message") or item.title,
             "backtrace": [str(line) for line in backtrace] if isinstance(backtrace, list) else [],
             "arguments": redact_mapping(payload.get("arguments")),
             "queue": payload.get("queue") or "",
+            "executions": payload.get("executions"),
+            "recent_executions": [
+                {
+                    "started_at": moment(run.get("started_at")),
+                    "finished_at": moment(run.get("finished_at")),
+                    "error": str(run.get("error") or ""),
+                }
+                for run in payload.get("recent_executions") or []
+                if isinstance(run, dict)
+            ],
             "job_class": payload.get("job_class") or payload.get("func") or item.origin,
         }
     tags = payload.get("tags") if isinstance(payload.get("tags"), dict) else {}
+    exception = payload.get("exception") if isinstance(payload.get("exception"), dict) else {}
     return {
+        "exception": exception,
         "frames": [
             {**frame, "context": [[frame.get("lineno"), frame["context_line"]]]}
             if frame.get("context_line")
@@ -94,3 +138,13 @@ def mirrored(item):
         "last_release": payload.get("release") or "",
         "user_count": item.user_count,
     }
+
+
+def moment(value):
+    """An ISO 8601 time the source gave (a string in the payload), or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None

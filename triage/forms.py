@@ -7,11 +7,22 @@ from triage.models import QualificationRule, Source, exception_type
 
 class QualificationRuleForm(forms.ModelForm):
     """A rule, within the teams of whoever writes it. The model refuses a pattern that is not
-    a regular expression (with Python's reason) and a source of another team."""
+    a regular expression (with the reason), a tag rule without its key, and a source of
+    another team."""
 
     class Meta:
         model = QualificationRule
-        fields = ["name", "team", "source", "kind", "field", "match", "pattern", "qualification"]
+        fields = [
+            "name",
+            "team",
+            "source",
+            "kind",
+            "field",
+            "tag_key",
+            "match",
+            "pattern",
+            "qualification",
+        ]
 
     def __init__(self, *args, team_ids, **kwargs):
         """`team_ids`: the teams the user may write rules for (None: every team)."""
@@ -30,6 +41,12 @@ class QualificationRuleForm(forms.ModelForm):
                 self.fields["team"].empty_label = None
         self.fields["source"].queryset = sources
         self.fields["source"].empty_label = _("every source of the team")
+
+    def save(self, commit=True):
+        if self.instance.pk and set(self.changed_data) & set(QualificationRule.CONDITION):
+            # The timeout warning was about the condition just replaced.
+            self.instance.timeouts, self.instance.last_timeout_at = 0, None
+        return super().save(commit)
 
 
 def initial_from_item(item):

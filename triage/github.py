@@ -8,6 +8,7 @@ business, and it looks for its marker first.
 Everything leaves this module as plain data (`Issue`).
 """
 
+import itertools
 import json
 import re
 import time
@@ -76,6 +77,14 @@ class Issue:
 
     def has_label(self, name):
         return name.casefold() in (label.casefold() for label in self.labels)
+
+
+@dataclass
+class Comment:
+    author: str
+    body: str
+    created_at: datetime | None
+    html_url: str = ""
 
 
 def marker_for(item):
@@ -232,6 +241,13 @@ class Client:
                     reason=f"{exc.__class__.__name__}: {exc}"[:200],
                 )
 
+    def comments(self, repo, number, *, limit):
+        """The issue's first `limit` comments, in GitHub's order (oldest first): no page past
+        the one holding the last of them is read."""
+        what = f"reading {repo}#{number}'s comments"
+        rows = self._pages(what, f"/repos/{repo}/issues/{number}/comments", {})
+        return [_comment(row) for row in itertools.islice(rows, limit) if isinstance(row, dict)]
+
     def has_comment(self, repo, number, marker):
         """Whether a comment of the issue holds `marker` (an earlier attempt's, maybe)."""
         what = f"reading {repo}#{number}'s comments"
@@ -314,12 +330,28 @@ class Client:
         return None
 
 
+def _stamp(value):
+    """A time in GitHub's JSON ("2026-01-31T12:00:00Z"); ValueError when it is not one."""
+    return _aware(datetime.fromisoformat(value.replace("Z", "+00:00"))) if value else None
+
+
+def _comment(data):
+    """A Comment from GitHub's JSON; what is missing or malformed in it is left blank."""
+    user = data.get("user")
+    try:
+        created_at = _stamp(data.get("created_at"))
+    except (TypeError, ValueError, AttributeError):
+        created_at = None
+    return Comment(
+        author=str(user.get("login") or "") if isinstance(user, dict) else "",
+        body=str(data.get("body") or ""),
+        created_at=created_at,
+        html_url=str(data.get("html_url") or ""),
+    )
+
+
 def _plain(repo, data):
     """An Issue from GitHub's JSON; KeyError/TypeError/ValueError when it is not an issue."""
-
-    def stamp(value):
-        return _aware(datetime.fromisoformat(value.replace("Z", "+00:00"))) if value else None
-
     number, title = data["number"], data["title"]
     if not isinstance(number, int) or not isinstance(title, str):
         raise TypeError("number or title of the wrong type")
@@ -335,8 +367,8 @@ def _plain(repo, data):
         assignees=[user["login"] for user in data.get("assignees") or [] if isinstance(user, dict)],
         author=(data.get("user") or {}).get("login", ""),
         comments=int(data.get("comments") or 0),
-        created_at=stamp(data.get("created_at")),
-        updated_at=stamp(data.get("updated_at")),
+        created_at=_stamp(data.get("created_at")),
+        updated_at=_stamp(data.get("updated_at")),
         is_pull_request="pull_request" in data,
     )
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from rotation.models import display_name
 from triage.actions import ACTIONS, QUALIFICATIONS, REQUEST_ACTIONS
 from triage.models import Action, Item, QualificationRule, RuleHit
-from triage.templatetags.triage_board import http_url
+from triage.templatetags.triage_board import http_url, issue_url
 
 # A watch rarely leaves more; past this the snapshot says how many in its title.
 MAX_ROWS = 200
@@ -27,10 +27,19 @@ def qualified_items(team, start, end):
         _actions(team, start, end)
         .filter(action__in=QUALIFICATIONS, undone=False)
         .values("action")
-        .annotate(n=Count("pk"))
+        # No user: Vigie's memory wrote an Attendu upstream again (triage.memory).
+        .annotate(n=Count("pk"), by_vigie=Count("pk", filter=Q(user__isnull=True)))
         .order_by("-n")
     )
-    return [{"title": str(ACTIONS[row["action"]].label), "detail": row["n"]} for row in counts]
+    rows = []
+    for row in counts:
+        label = str(ACTIONS[row["action"]].label)
+        if row["n"] > row["by_vigie"]:
+            rows.append({"title": label, "detail": row["n"] - row["by_vigie"]})
+        if row["by_vigie"]:
+            title = _("%(action)s, ignored again upstream by Vigie's memory") % {"action": label}
+            rows.append({"title": title, "detail": row["by_vigie"]})
+    return rows
 
 
 def qualified_by_rule(team, start, end):
@@ -66,7 +75,7 @@ def bugs_opened(team, start, end):
     return [
         {
             "title": action.item.title[:200],
-            "url": http_url(action.upstream_response.get("github_issue_url")),
+            "url": issue_url(action.upstream_response.get("github_issue_url")),
             "detail": action.item.short_id,
         }
         for action in actions

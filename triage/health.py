@@ -6,24 +6,29 @@ from prometheus_client.core import GaugeMetricFamily
 
 from triage.models import Item, Source
 from triage.sources import backend_class
+from vigie.health import Fact
 
 
 def check_sources():
     """How many sources sync fine and how many fail or have not synced for a while (which
-    ones under "problems")."""
+    ones under "problems", each a Fact of its own)."""
     now = timezone.now()
     ok, problems = 0, []
     for source in Source.objects.filter(enabled=True):
         if not _monitored(source):
             continue
         if source.state in (Source.State.ERROR, Source.State.AUTH_ERROR):
-            problems.append(f"{source.name} {source.state}")  # not translated: for machines
+            english = f"{source.name} {source.state}"
+            params = {"source": source.name, "state": source.get_state_display()}
+            problems.append(Fact(source.state, english, params))
         elif source.is_stale(now):
             minutes = int((now - source.last_success_at).total_seconds() // 60)
-            problems.append(f"{source.name} stale ({minutes} min)")
+            english = f"{source.name} stale ({minutes} min)"
+            params = {"source": source.name, "since": source.last_success_at}
+            problems.append(Fact("stale", english, params))
         else:
             ok += 1
-    return {"ok": ok, "failing": len(problems), "problems": problems}
+    return _counted("failing" if problems else "ok", {"ok": ok, "failing": len(problems)}, problems)
 
 
 def check_sync_claims():
@@ -31,11 +36,18 @@ def check_sync_claims():
     next scheduled sync takes them over; until then the board's data is not refreshed."""
     now = timezone.now()
     stuck = Source.objects.stuck(now).values_list("name", "sync_heartbeat_at", "sync_started_at")
-    problems = [
-        f"{name} sync claim stuck ({int((now - (beat or started)).total_seconds() // 60)} min)"
-        for name, beat, started in stuck
-    ]
-    return {"stuck": len(problems), "problems": problems}
+    problems = []
+    for name, beat, started in stuck:
+        since = beat or started
+        english = f"{name} sync claim stuck ({int((now - since).total_seconds() // 60)} min)"
+        problems.append(Fact("stuck", english, {"source": name, "since": since}))
+    return _counted("stuck" if problems else "ok", {"stuck": len(problems)}, problems)
+
+
+def _counted(code, counts, problems):
+    """A fact made of counts, and of the problems behind them (for staff only)."""
+    english = counts | {"problems": [problem.english for problem in problems]}
+    return Fact(code, english, counts | {"problems": problems})
 
 
 def _monitored(source):

@@ -2,10 +2,10 @@ import hashlib
 import hmac
 import json
 import os
-import re
 from datetime import timedelta
 from functools import cached_property
 
+import regex
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -13,11 +13,12 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 
 from rotation.models import Membership
-from triage.sources import REGISTRY, backend_class, kind_choices
+from triage.sources import REGISTRY, backend_class, backend_for, kind_choices
 from triage.sources.base import DATA_FIELDS, render_facts
+from triage.sources.jobs import normalise_message
 from vigie.crypto import EncryptedTextField
 
 
@@ -170,6 +171,12 @@ class Source(models.Model):
         """A source not synced for this long is reported by /health."""
         return max(timedelta(minutes=self.sync_interval_minutes) * 3, timedelta(minutes=15))
 
+    @cached_property
+    def backend(self):
+        """Its kind's backend: what the source can do, and how the pages name its links and
+        where its writes go."""
+        return backend_for(self)
+
     def is_stale(self, now=None):
         if self.last_success_at is None:
             return False
@@ -272,6 +279,10 @@ class Item(models.Model):
     )
     qualified_at = models.DateTimeField(null=True, blank=True)
     came_back = models.BooleanField(default=False)
+    # Why an Attendu came back when the vigie's memory counted it (triage.memory): the count
+    # over the memory rule's window that reached its threshold, {"count", "window" (minutes),
+    # "threshold"}; empty otherwise (cleared with came_back by the next qualification).
+    breach = models.JSONField(default=dict, blank=True)
     # The local rule that pre-qualified it when it was first mirrored (cleared by an undo or a
     # qualification by hand): the qualification was not written upstream.
     rule = models.ForeignKey(
@@ -349,6 +360,25 @@ class Item(models.Model):
         }
 
     @property
+    def breach_text(self):
+        """ "57 occurrences in 30 days, threshold 40": the count that made it come back."""
+        if not self.breach:
+            return ""
+        return ngettext(
+            "%(count)s occurrence in %(window)s, threshold %(threshold)s",
+            "%(count)s occurrences in %(window)s, threshold %(threshold)s",
+            self.breach["count"],
+        ) % {
+            "count": self.breach["count"],
+            "window": window_label(self.breach["window"]),
+            "threshold": self.breach["threshold"],
+        }
+
+    @property
+    def fingerprint(self):
+        return fingerprint(self.source_id, self.kind, self.title, self.origin, self.payload)
+
+    @property
     def can_be_undone(self):
         """**Annuler** has something to undo: a qualification, set by a confirmed action or
         by a rule."""
@@ -360,16 +390,10 @@ class Item(models.Model):
             return self.has_undoable
         return self.actions.undoable().exists()
 
-    UPSTREAM_LABELS = {
-        "closed": _("closed on GitHub"),
-        "roadmap": _("moved to the roadmap"),
-        "unlabelled": _("label taken off"),
-        "gone": _("deleted at the source"),  # kept here: its qualifications stay readable
-    }
-
     @property
     def upstream_status_label(self):
-        return self.UPSTREAM_LABELS.get(self.upstream_status, self.upstream_status)
+        labels = self.source.backend.upstream_labels
+        return labels.get(self.upstream_status, self.upstream_status)
 
     # Seed 000: a record not found inside a job is usually a real bug (a mail never sent because
     # the place was deleted), unlike the same error on a page reached from outside.
@@ -438,8 +462,10 @@ class SyncRun(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     requests = models.PositiveIntegerField(default=0)
-    # New items a local rule pre-qualified (triage.rules).
+    # New items a local rule pre-qualified (triage.rules), the vigie's memory included.
     prequalified = models.PositiveIntegerField(default=0)
+    # Ignores the vigie's memory wrote upstream again (triage.memory).
+    reapplied = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     # Jobs finished and failed in the TOTALS_WINDOW before the sync, where the upstream knows
     # them (django-q2): {"since", "finished", "failed"}; empty otherwise.
@@ -497,18 +523,51 @@ class Release(models.Model):
 
 # Samples older than this are pruned at each sync: the longest window an alert rule may count.
 COUNT_HISTORY = timedelta(days=1)
+# The longest window of an Attendu's threshold (minutes): the samples of the items qualified
+# Attendu are kept this long, so the vigie's memory counts a month where Sentry holds a week.
+MAX_MEMORY_WINDOW = 43200
+MEMORY_HISTORY = timedelta(minutes=MAX_MEMORY_WINDOW)
+
+
+class ItemCountQuerySet(models.QuerySet):
+    def prunable(self, source, now):
+        """Samples past COUNT_HISTORY, but those of an Attendu younger than MEMORY_HISTORY."""
+        old = self.filter(item__source=source, at__lt=now - COUNT_HISTORY)
+        return old.exclude(
+            item__qualification=Item.Qualification.EXPECTED, at__gte=now - MEMORY_HISTORY
+        )
+
+    def events_since(self, since_by_item):
+        """{item pk: events counted since its `since`} from the samples (one query): each
+        sample holds the events between two syncs that saw the item, dated by the later one,
+        so events that happened while the upstream did not list it (ignored) count when it is
+        seen again. A history shorter than the window counts what Vigie saw: the first weeks of
+        a month's threshold undercount, never overcount."""
+        if not since_by_item:
+            return {}
+        matching = Q()
+        for pk, since in since_by_item.items():
+            matching |= Q(item_id=pk, at__gte=since)
+        rows = (
+            self.filter(matching)
+            .values("item_id")
+            .annotate(events=models.Sum(models.F("count") - models.F("previous")))
+        )
+        return {row["item_id"]: row["events"] for row in rows}
 
 
 class ItemCount(models.Model):
     """An item's upstream event count as a sync saw it change, with the count before: the
     events between two syncs, which alert rules add up over a window (a spike of events on one
     issue, discarded jobs in an hour). Written only when the count moved, pruned after
-    COUNT_HISTORY."""
+    COUNT_HISTORY (MEMORY_HISTORY for an Attendu: ItemCountQuerySet.prunable)."""
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="counts")
     at = models.DateTimeField(db_index=True)
     count = models.BigIntegerField()
     previous = models.BigIntegerField()
+
+    objects = ItemCountQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("item event count")
@@ -538,9 +597,52 @@ class QualificationRuleQuerySet(models.QuerySet):
             return self.none()
         return (
             self.active()
-            .filter(team_id=source.team_id)
+            .filter(team_id=source.team_id, fingerprint="")
             .filter(Q(source__isnull=True) | Q(source=source))
             .order_by(models.F("source_id").asc(nulls_last=True), "created_at", "pk")
+        )
+
+    def memories_of(self, team_id, fingerprints):
+        """The team's active memory rules on these fingerprints, by fingerprint (one query)."""
+        if team_id is None or not fingerprints:
+            return {}
+        found = self.active().filter(team_id=team_id, fingerprint__in=set(fingerprints))
+        return {rule.fingerprint: rule for rule in found}
+
+    def remember(self, item, count, window, user):
+        """Keep the vigie's Attendu threshold on `item`'s fingerprint: one rule per team and
+        fingerprint, updated (and taken out of retirement) when qualified again, so a double
+        click, a retry or a second Attendu never makes two."""
+        team_id = item.source.team_id
+        if team_id is None:
+            return None
+        rule, _created = self.update_or_create(
+            team_id=team_id,
+            fingerprint=item.fingerprint,
+            defaults={
+                "name": item.title[:100],
+                "source": item.source,
+                "kind": item.kind,
+                "pattern": item.title[:500],
+                "qualification": QualificationRule.Verdict.EXPECTED,
+                "threshold_count": count,
+                "threshold_window": window,
+                "item": item,
+                "created_by": user,
+                "retired_at": None,
+                "retired_by": None,
+            },
+        )
+        return rule
+
+    def forget(self, item, user):
+        """Retire the memory of `item`'s fingerprint: its Attendu was undone or replaced."""
+        if item.source.team_id is None:
+            return 0
+        return (
+            self.active()
+            .filter(team_id=item.source.team_id, fingerprint=item.fingerprint)
+            .update(retired_at=timezone.now(), retired_by=user)
         )
 
     def with_hits(self, now):
@@ -557,7 +659,8 @@ class QualificationRuleQuerySet(models.QuerySet):
 
 def exception_type(title, payload):
     """A mirrored item's exception type: Sentry's metadata, a job's error class, else the
-    title's head as Sentry words it ("Type: value"); empty when none says."""
+    title's head as Sentry words it ("Type: value", the type itself possibly namespaced as
+    `ActiveRecord::RecordNotFound`); empty when none says."""
     payload = payload if isinstance(payload, dict) else {}
     metadata = payload.get("metadata")
     kind = (metadata.get("type") if isinstance(metadata, dict) else "") or payload.get(
@@ -565,37 +668,101 @@ def exception_type(title, payload):
     )
     if isinstance(kind, str) and kind:
         return kind
-    head, colon, _rest = title.partition(":")
+    head, colon, _rest = title.partition(": ")
     return head.strip() if colon else ""
 
 
+def fingerprint(source_id, kind, title, origin, payload):
+    """What the vigie's memory knows an error by when its upstream forgot it (Sentry's
+    retention, a new issue id for the same error): a SHA-256 of the source, the item's kind,
+    its exception type, its culprit and its title with ids, numbers, e-mails and uuids taken out
+    (normalise_message, as jobs are grouped), so "Couldn't find Rdv 42" and "… Rdv 43" are one
+    error. Never the upstream's id."""
+    parts = [
+        str(source_id),
+        kind,
+        exception_type(title, payload),
+        normalise_message(origin),
+        normalise_message(title),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def window_label(minutes):
+    """A threshold's window in words: "30 days", "1 hour", "90 minutes"."""
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return ngettext("%(n)s day", "%(n)s days", days) % {"n": days}
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}
+    return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
+
+
 class RuleSubjects:
-    """What rules match one item on (title, culprit, exception type), each cut to a bounded
-    length (a 1 MB exception value costs no more than a short one), and casefolded once for
-    all the plain-text rules."""
+    """What rules match one item on (title, culprit, exception type, level, tags), each cut to
+    a bounded length (a 1 MB exception value costs no more than a short one), and casefolded
+    once for all the plain-text rules.
+
+    `tags`: the item's tags its source's list gives (`SourceBackend.listed_tags`). `lookup`: a
+    function of a tag key giving that tag's values read from the upstream, or None when it
+    cannot be read; asked once per key, only for a key the list did not give and only when a
+    tag rule is tried on the item."""
 
     LIMIT = 2000
 
-    __slots__ = ("folded", "kind", "raw")
+    __slots__ = ("_lookup", "folded", "kind", "raw", "tags")
 
-    def __init__(self, kind, title, origin, payload):
+    def __init__(self, kind, title, origin, payload, *, level="", tags=None, lookup=None):
         self.kind = kind
         self.raw = {
             "title": title[: self.LIMIT],
             "origin": origin[: self.LIMIT],
             "exception_type": exception_type(title, payload)[: self.LIMIT],
+            "level": level[: self.LIMIT],
         }
         self.folded = {field: text.casefold() for field, text in self.raw.items()}
+        self.tags = {key: self._values((value,)) for key, value in (tags or {}).items()}
+        self._lookup = lookup
+
+    def _values(self, values):
+        return tuple(str(value)[: self.LIMIT] for value in values)
+
+    def tag(self, key):
+        """The values of the item's tag `key` (none when it has no such tag or it could not be
+        read: a rule on it does not match)."""
+        if key not in self.tags:
+            found = self._lookup(key) if self._lookup is not None else None
+            self.tags[key] = self._values(found or ())
+        return self.tags[key]
+
+
+# How long one rule's regular expression may search one item's text. A pattern that
+# backtracks catastrophically (`(a+)+b` on 2,000 characters) would never return and hold the
+# sync: past this it matches nothing and the rule is flagged (QualificationRule.timeouts).
+REGEX_TIMEOUT = 0.1  # seconds
+REGEX_ANSWERS_KEPT = 1000  # per loaded rule
 
 
 class QualificationRule(models.Model):
     """The vigie's memory: a new item that matches is pre-qualified by the sync (locally, with
-    a visible marker, undone in one click), whatever Sentry still remembers."""
+    a visible marker, undone in one click), whatever Sentry still remembers.
+
+    A rule with a `fingerprint` is the memory an **Attendu** leaves (QuerySet.remember): it
+    matches the items of that fingerprint (triage.models.fingerprint) only, never on its
+    pattern (which keeps the title it was made from), and holds the vigie's threshold
+    (`threshold_count` occurrences in `threshold_window` minutes, any window up to
+    MAX_MEMORY_WINDOW). The sync (triage.memory) re-applies the ignore upstream when the
+    upstream reopens the item under that threshold, pre-qualifies a new item of the same
+    fingerprint, and makes the item come back when Vigie's own count reaches the threshold.
+    One per team and fingerprint."""
 
     class Field(models.TextChoices):
         TITLE = "title", _("title")
         ORIGIN = "origin", _("culprit")
         EXCEPTION_TYPE = "exception_type", _("exception type")
+        LEVEL = "level", _("level")
+        TAG = "tag", _("tag")
 
     class Match(models.TextChoices):
         CONTAINS = "contains", _("contains (plain text, any case)")
@@ -631,6 +798,15 @@ class QualificationRule(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.ANY, blank=True)
     field = models.CharField(_("matched on"), max_length=20, choices=Field, default=Field.TITLE)
+    tag_key = models.CharField(
+        _("tag key"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "When matched on a tag: its key (transaction, handled, queue…); the pattern is "
+            "matched on its value."
+        ),
+    )
     match = models.CharField(_("match"), max_length=10, choices=Match, default=Match.CONTAINS)
     pattern = models.CharField(_("pattern"), max_length=500)
     qualification = models.CharField(_("qualification"), max_length=20, choices=Verdict)
@@ -647,28 +823,80 @@ class QualificationRule(models.Model):
     retired_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The memory of an Attendu (see the class docstring); empty for a rule written by hand.
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, blank=True, editable=False)
+    threshold_count = models.PositiveIntegerField(
+        _("threshold: occurrences"), null=True, blank=True
+    )
+    threshold_window = models.PositiveIntegerField(
+        _("threshold: window (minutes)"), null=True, blank=True
+    )
+    # The item the vigie qualified when the memory was made (its title on the rules page).
+    item = models.ForeignKey(
+        "Item", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    # Syncs in which the pattern ran past REGEX_TIMEOUT on an item: the rules page warns the
+    # managers, until the pattern is changed.
+    timeouts = models.PositiveIntegerField(_("timeouts"), default=0, editable=False)
+    last_timeout_at = models.DateTimeField(_("last timeout"), null=True, blank=True, editable=False)
 
     objects = QualificationRuleQuerySet.as_manager()
+
+    # The fields that make what a rule matches: changing one clears its timeout warning.
+    CONDITION = ("field", "tag_key", "match", "pattern")
 
     class Meta:
         verbose_name = _("qualification rule")
         verbose_name_plural = _("qualification rules")
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "fingerprint"],
+                condition=~Q(fingerprint=""),
+                name="one_memory_per_team_and_fingerprint",
+            )
+        ]
 
     def __str__(self):
         return self.name
 
+    @property
+    def is_memory(self):
+        return bool(self.fingerprint)
+
+    @property
+    def window(self):
+        return timedelta(minutes=self.threshold_window)
+
+    @property
+    def threshold_text(self):
+        """ "40 in 30 days" """
+        if not self.is_memory:
+            return ""
+        return _("%(count)s in %(window)s") % {
+            "count": self.threshold_count,
+            "window": window_label(self.threshold_window),
+        }
+
     def clean(self):
         if self.match == self.Match.REGEX:
             try:
-                re.compile(self.pattern)
-            except re.error as exc:
+                regex.compile(self.pattern)
+            except regex.error as exc:
                 raise ValidationError(
                     {
                         "pattern": _("This is not a valid regular expression: %(reason)s.")
                         % {"reason": exc}
                     }
                 ) from None
+        if self.field == self.Field.TAG:
+            self.tag_key = self.tag_key.strip()
+            if not self.tag_key:
+                raise ValidationError(
+                    {"tag_key": _("Name the tag whose value is matched (transaction, handled…).")}
+                )
+        else:
+            self.tag_key = ""
         if self.source_id and self.team_id and self.source.team_id != self.team_id:
             raise ValidationError({"source": _("This source belongs to another team.")})
 
@@ -676,20 +904,45 @@ class QualificationRule(models.Model):
     def matches(self):
         """A function of RuleSubjects: does the item fall under this rule? Built once per
         loaded rule (the pattern compiled, the needle casefolded): the sync tries every rule on
-        every new item."""
-        kind, field = self.kind, self.field
-        if self.match == self.Match.REGEX:
-            search = re.compile(self.pattern).search
-
-            def test(subjects):
-                return (not kind or subjects.kind == kind) and search(
-                    subjects.raw[field]
-                ) is not None
-        else:
+        every new item. A regular expression that runs past REGEX_TIMEOUT raises TimeoutError
+        (`triage.rules` takes it for no match and flags the rule)."""
+        kind, field, key = self.kind, self.field, self.tag_key
+        plain = self.match != self.Match.REGEX
+        if plain:
             needle = self.pattern.casefold()
 
+            def hit(text):
+                return needle in text
+        else:
+            search = regex.compile(self.pattern).search
+            # A search under a timeout costs some microseconds more than one without; levels,
+            # culprits and exception types repeat across the new items of a sync, so each
+            # answer is kept (as long as the rule is loaded, for a bounded number of texts).
+            known = {}
+
+            def hit(text):
+                found = known.get(text)
+                if found is None:
+                    found = search(text, timeout=REGEX_TIMEOUT) is not None
+                    if len(known) < REGEX_ANSWERS_KEPT:
+                        known[text] = found
+                return found
+
+        if field == self.Field.TAG:
+
             def test(subjects):
-                return (not kind or subjects.kind == kind) and needle in subjects.folded[field]
+                if kind and subjects.kind != kind:
+                    return False
+                values = subjects.tag(key)
+                return any(hit(value.casefold() if plain else value) for value in values)
+        elif plain:
+
+            def test(subjects):
+                return (not kind or subjects.kind == kind) and hit(subjects.folded[field])
+        else:
+
+            def test(subjects):
+                return (not kind or subjects.kind == kind) and hit(subjects.raw[field])
 
         return test
 
@@ -738,11 +991,22 @@ class DemoIssue(models.Model):
     def __str__(self):
         return f"#{self.pk} {self.title}"
 
+    def get_absolute_url(self):
+        """What the item stores where GitHub's html_url goes: a path, not an absolute URL, so
+        the link follows whatever address this Vigie is served on (`make run ADDR=…`)."""
+        return reverse("triage:demo-issue", args=[self.pk])
+
     @property
     def number(self):
         return self.pk
 
-    @property
-    def html_url(self):
-        """Absolute, as GitHub's html_url is: it is stored on the item and linked from pages."""
-        return settings.VIGIE_BASE_URL.rstrip("/") + reverse("triage:demo-issue", args=[self.pk])
+    def opening(self):
+        """The Bug click that opened it (its user and time); None for the bug the demo loads."""
+        return (
+            Action.objects.filter(
+                action="bug", upstream_response__github_issue_url=self.get_absolute_url()
+            )
+            .select_related("user")
+            .order_by("created_at")
+            .first()
+        )

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_noop
 from rotation.models import Membership
 from triage import github
 from triage.actions import ACTIONS, NeedsConfirmation, QualifyError
-from triage.models import Action, Item, RuleHit
+from triage.models import Action, Item, QualificationRule, RuleHit
 from triage.sources import backend_for
 from triage.sources.base import SourceError
 from vigie import http
@@ -108,11 +108,46 @@ def qualify_item(item, user, action, params=None, idempotency_key="", *, team_id
         if item.writeback_state != Item.Writeback.FAILED or failed is None:
             raise QualifyError(_("Nothing to retry."))
         action, params = failed.action, failed.params
-    if action == "undo" and item.rule_id is not None:
+    if action == "undo" and item.rule_id is not None and not item.actions.undoable().exists():
+        # Pre-qualified by a rule and nothing confirmed upstream since: taken back locally.
         return _undo_rule(item, user, key)
     chosen = ACTIONS[action]
     params = chosen.clean(item, user, params)
+    was_expected = item.qualification == Item.Qualification.EXPECTED
+    outcome = _write(item, user, action, chosen, params, key)
+    if outcome.ok:
+        _keep_memory(outcome.item, user, action, params, was_expected)
+    return outcome
 
+
+def reapply(item, rule):
+    """The vigie's memory at work (triage.memory): the Attendu of `rule` written upstream again
+    by Vigie itself, through the board's own write path (claim, an Action row with no user,
+    read-back, failure marked on the item). The item keeps who qualified it and its rule marker.
+    Raises QualifyError when a write-back of the item is already running."""
+    params = {"ignoreCount": rule.threshold_count, "ignoreWindow": rule.threshold_window}
+    return _write(item, None, "expected", ACTIONS["expected"], params, None)
+
+
+def _keep_memory(item, user, action, params, was_expected):
+    """An Attendu by hand is remembered on the item's fingerprint; another qualification of an
+    Attendu by hand, or its undo, retires that memory: the vigie no longer expects it."""
+    if action == "expected":
+        QualificationRule.objects.remember(
+            item, params["ignoreCount"], params["ignoreWindow"], user
+        )
+    elif was_expected and (ACTIONS[action].qualification or params.get("undoes") == "expected"):
+        if action == "undo":
+            RuleHit.objects.filter(
+                item=item, rule__fingerprint=item.fingerprint, undone_at__isnull=True
+            ).update(undone_at=timezone.now(), undone_by=user)
+        QualificationRule.objects.forget(item, user)
+
+
+def _write(item, user, action, chosen, params, key):
+    """Claim the item, log the attempt, write upstream, and keep what the upstream confirmed.
+    `user` None: Vigie's own write, which leaves the qualification's author and rule as they
+    are."""
     _claim(item)
     try:
         with transaction.atomic():
@@ -147,11 +182,14 @@ def qualify_item(item, user, action, params=None, idempotency_key="", *, team_id
     if action == "undo":
         Action.objects.filter(pk=item.actions.latest_undoable().pk).update(undone=True)
     now = timezone.now()
-    if "qualification" in fields:
+    if "qualification" in fields and user is None:
+        fields.update(came_back=False, breach={})
+    elif "qualification" in fields:
         fields.update(
             qualified_by=user if fields["qualification"] else None,
             qualified_at=now if fields["qualification"] else None,
             came_back=False,
+            breach={},
             rule=None,  # qualified by hand now, no longer by a rule
         )
     fields.update(
@@ -169,6 +207,7 @@ def _undo_rule(item, user, key):
     """Take back a rule's pre-qualification: unqualified again, the hit marked undone and the
     undo logged. Local only, as the pre-qualification was: nothing to write upstream."""
     rule_id, qualification, name = item.rule_id, item.qualification, item.rule.name
+    memory = item.rule.is_memory
     now = timezone.now()
     with transaction.atomic():
         # Conditional: of two clicks at once, one takes it back and the other finds nothing.
@@ -178,6 +217,11 @@ def _undo_rule(item, user, key):
             qualified_by=None,
             qualified_at=None,
             rule=None,
+            came_back=False,
+            breach={},
+            # A memory's write upstream that failed or waits: nothing left to write.
+            writeback_state=Item.Writeback.NONE,
+            writeback_failure={},
         )
         if taken != 1:
             raise QualifyError(_("Nothing to undo."))
@@ -193,6 +237,8 @@ def _undo_rule(item, user, key):
             upstream_ok=True,
             upstream_response={"local": True},
         )
+        if memory:
+            QualificationRule.objects.forget(item, user)
     item.refresh_from_db()
     message = _("Pre-qualification by the rule %(rule)s undone: unqualified again.")
     return Outcome(item, True, message % {"rule": name})
@@ -225,13 +271,13 @@ def qualify_items(items, user, action, params=None, idempotency_key=""):
             # one failed, and the error reaches Vigie's own error reporting.
             logger.exception("bulk_qualify_crashed", item=item.pk, action=action)
             outcome = Outcome(item, False, item.writeback_error or _("Unexpected error."))
-        if _unanswered(outcome.error):
+        if unanswered(outcome.error):
             down[item.source_id] = outcome.error
         outcomes.append(outcome)
     return outcomes
 
 
-def _unanswered(error):
+def unanswered(error):
     """The source itself failed, not this item: its credentials were refused, or a call still
     failed after vigie.http's retries (no connection, timeout, 5xx, 429)."""
     if error is None:
@@ -262,7 +308,8 @@ def _release(item):
 def _failed(item, record, action, exc):
     if isinstance(exc, github.GitHubError):
         exc = SourceError(str(exc), permanent=exc.permanent)
-    failure = {"action": action.name, "error": exc.facts()}
+    # `permanent`: the sync's memory does not try again what the upstream refused for good.
+    failure = {"action": action.name, "error": exc.facts(), "permanent": exc.permanent}
     record.upstream_ok = False
     record.upstream_response = {
         "error": str(exc),

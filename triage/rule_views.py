@@ -7,7 +7,7 @@ from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from rotation.context_processors import current_watch
 from triage.forms import QualificationRuleForm, initial_from_item
@@ -78,6 +78,12 @@ def rules(request):
 @require_http_methods(["GET", "POST"])
 def edit_rule(request, pk):
     rule = _rule_for_manager(request, pk)
+    if rule.is_memory:
+        # Its threshold is the Attendu's: qualified again, it changes; retired, it goes.
+        messages.error(
+            request, _("A memory of an Attendu is changed by qualifying the item again.")
+        )
+        return redirect("triage:rules")
     form = QualificationRuleForm(request.POST or None, instance=rule, team_ids=None)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -87,10 +93,13 @@ def edit_rule(request, pk):
     return render(request, "triage/rule_form.html", {"rule": rule, "form": form}, status=status)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def retire_rule(request, pk):
+    """The confirmation (GET), then the retirement (POST)."""
     rule = _rule_for_manager(request, pk)
-    if rule.retired_at is None:
+    if request.method == "GET" and rule.retired_at is None:
+        return render(request, "triage/rule_retire.html", {"rule": rule})
+    if request.method == "POST" and rule.retired_at is None:
         rule.retire(request.user)
         messages.success(
             request, _("Rule %(name)s retired: it no longer applies.") % {"name": rule.name}

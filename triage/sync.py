@@ -23,8 +23,9 @@ from django.db.models.constants import OnConflict
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
-from triage.models import COUNT_HISTORY, Item, ItemCount, QualificationRule, Source, SyncRun
-from triage.rules import prequalify
+from triage import memory
+from triage.models import Item, ItemCount, Source, SyncRun
+from triage.rules import SyncRules
 from triage.signals import sync_finished
 from triage.sources import backend_for
 from triage.sources.base import DATA_FIELDS, SourceError, render_facts
@@ -101,12 +102,16 @@ def _mirror(source, backend, run):
     # The first mirror's counts are history, not events that just happened.
     first = source.last_success_at is None
     # Loaded once: the new items of every batch are matched against them in memory.
-    rules = list(QualificationRule.objects.applying_to(source))
+    rules = SyncRules(source, backend)
     beaten = run.started_at  # the claim's first heartbeat
     for batch in batched(backend.fetch(since=mark - OVERLAP if mark else None), BATCH_SIZE):
         created, updated, unchanged = upsert(source, batch, at=run.started_at, first=first)
+        # The vigie's memory first: a new item of an error it remembers is its own.
+        run.prequalified += memory.recall(
+            source, backend, batch, since=run.started_at, at=run.started_at
+        )
         if created:
-            run.prequalified += prequalify(source, rules, batch, since=run.started_at)
+            run.prequalified += rules.prequalify(batch, since=run.started_at)
         run.created += created
         run.updated += updated
         run.unchanged += unchanged
@@ -121,11 +126,12 @@ def _mirror(source, backend, run):
     if totals is not None:
         since = (now - TOTALS_WINDOW).isoformat()
         run.totals = {"since": since, "finished": totals[0], "failed": totals[1]}
-    ItemCount.objects.filter(item__source=source, at__lt=now - COUNT_HISTORY).delete()
+    ItemCount.objects.prunable(source, now).delete()
     reconciled = source.last_reconciled_at
     if reconciled is None or now - reconciled >= RECONCILE_EVERY:
         run.updated += reconcile(source, backend, exclude=seen)
         reconciled = now
+    run.reapplied = memory.reapply(source)
     Source.objects.filter(pk=source.pk).update(
         state=Source.State.OK,
         last_failure={},

@@ -8,7 +8,6 @@ from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +17,7 @@ from django_htmx.http import trigger_client_event
 
 from rotation.context_processors import current_watch
 from triage import charts, detail, qualify
-from triage.actions import ACTIONS, BULK_ACTIONS
+from triage.actions import ACTIONS, BULK_ACTIONS, window_choices
 from triage.models import DemoIssue, Item, ItemQuerySet, Source
 from vigie.markdown import safe_markdown
 
@@ -132,6 +131,7 @@ def _board_context(request):
         "key": secrets.token_urlsafe(16),
         "bulk_actions": [(name, str(ACTIONS[name].label)) for name in BULK_ACTIONS if name in bulk],
         "bulk_key": secrets.token_urlsafe(16),
+        "expected_windows": window_choices(),
     }
 
 
@@ -156,6 +156,7 @@ def _prepare_rows(items, user, team_ids):
                     "buttons": buttons,
                     "offered": offered,
                     "team": item.source.team,
+                    "request_comment_label": item.source.backend.request_comment_label,
                     "item_pk": ITEM_PLACEHOLDER,
                 },
             )
@@ -175,10 +176,37 @@ def board(request):
     return render(request, "triage/board.html", context)
 
 
+def _shown(request):
+    """The rows the board on screen shows (board.js sends their ids): only those get updates
+    out of band, since htmx reports an error for each update whose row is not on the page."""
+    values = request.GET.get("shown") or request.POST.get("shown") or ""
+    return {int(v) for v in values.split(",") if v.isdigit()}
+
+
 @require_GET
 def board_counts(request):
     """The polled fragment: totals, failing sources, and each visible row's figures in place."""
-    return render(request, "triage/board.html#poll", _board_context(request))
+    context = _board_context(request)
+    shown = _shown(request)
+    context["polled"] = [item for item in context["page"] if item.pk in shown]
+    return render(request, "triage/board.html#poll", context)
+
+
+def _detail_context(request, item, team_ids):
+    loaded = detail.load(item)
+    facts = loaded.facts
+    return {
+        "item": item,
+        "detail": loaded,
+        "facts": facts,
+        "first_seen": detail.moment(facts.get("first_seen")) or item.first_seen,
+        "last_seen": detail.moment(facts.get("last_seen")) or item.last_seen,
+        "charts": charts.charts_for(item, facts),
+        "actions": item.actions.select_related("user").order_by("-created_at", "-pk")[:50],
+        "can_qualify": qualify.can_qualify(request.user, item.source, team_ids),
+        "offered": qualify.offered_actions(item.source, item.kind),
+        "key": secrets.token_urlsafe(16),
+    }
 
 
 @require_GET
@@ -189,20 +217,7 @@ def item_detail(request, pk):
         "source", "source__team", "rule"
     )
     item = get_object_or_404(visible, pk=pk)
-    loaded = detail.load(item)
-    facts = loaded.facts
-    context = {
-        "item": item,
-        "detail": loaded,
-        "facts": facts,
-        "first_seen": _moment(facts.get("first_seen")) or item.first_seen,
-        "last_seen": _moment(facts.get("last_seen")) or item.last_seen,
-        "charts": charts.charts_for(item, facts),
-        "actions": item.actions.select_related("user").order_by("-created_at", "-pk")[:50],
-        "can_qualify": qualify.can_qualify(request.user, item.source, team_ids),
-        "offered": qualify.offered_actions(item.source, item.kind),
-        "key": secrets.token_urlsafe(16),
-    }
+    context = _detail_context(request, item, team_ids)
     if request.htmx:
         return render(request, "triage/item_detail.html#detail", context)
     return render(request, "triage/item_detail.html", context)
@@ -226,18 +241,10 @@ def demo_issue(request, pk):
     issue = get_object_or_404(_demo_issues(request), pk=pk)
     context = {
         "issue": issue,
+        "opening": issue.opening(),
         "body_html": mark_safe(safe_markdown(issue.body)),  # noqa: S308 (sanitised by nh3)
     }
     return render(request, "triage/demo_issue.html", context)
-
-
-def _moment(value):
-    if isinstance(value, str) and value:
-        try:
-            return parse_datetime(value)
-        except ValueError:
-            return None
-    return None
 
 
 @require_POST
@@ -282,7 +289,14 @@ def qualify_item(request, pk):
         "flash_ok": ok,
         "confirm_take": confirm,
     }
-    response = render(request, "triage/board.html#item-row", context, status=status)
+    if request.htmx.target == "item-detail":
+        # From the panel: the panel again, with the result, and its row on the board if shown.
+        context |= _detail_context(request, item, _team_ids(request))
+        context["row_shown"] = item.pk in _shown(request)
+        template = "triage/item_detail.html#detail-result"
+    else:
+        template = "triage/board.html#item-row"
+    response = render(request, template, context, status=status)
     return trigger_client_event(response, BOARD_CHANGED)
 
 

@@ -21,10 +21,9 @@ class Heartbeat(models.Model):
         cls.objects.update_or_create(name=name, defaults={"at": timezone.now()})
 
     @classmethod
-    def age(cls, name):
-        """Seconds since the last beat, or None if it never beat."""
-        at = cls.objects.filter(name=name).values_list("at", flat=True).first()
-        return None if at is None else (timezone.now() - at).total_seconds()
+    def last(cls, name):
+        """When it last beat, or None if it never did."""
+        return cls.objects.filter(name=name).values_list("at", flat=True).first()
 
 
 class NotificationQuerySet(models.QuerySet):

@@ -12,17 +12,17 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from vigie.auth import bearer_token
-from vigie.health import run_checks
+from vigie.health import evaluate, page_rows, run_checks
 from vigie.home import panels as home_panels
 from vigie.metrics import render_latest
 
 
 def home(request):
-    status, health = run_checks(detail=request.user.is_staff)
+    healthy, facts = evaluate()
     return render(
         request,
         "home.html",
-        {"health": health, "healthy": status == 200, "panels": home_panels(request)},
+        {"checks": page_rows(facts), "healthy": healthy, "panels": home_panels(request)},
     )
 
 

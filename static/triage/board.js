@@ -68,8 +68,54 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
 });
 
+// The ids of the rows on screen go with the counts poll and the panel's forms: the answer
+// updates those rows out of band, and only those (htmx errs on a row it cannot find).
+document.addEventListener("htmx:configRequest", (event) => {
+  const elt = event.detail.elt;
+  if (elt.id === "board-counts" || (elt.closest && elt.closest("#item-detail"))) {
+    event.detail.parameters.shown = rows().map((row) => row.dataset.itemId).join(",");
+  }
+});
+
+// The detail panel: opened, the focus goes to its heading and board-live names it once;
+// after one of its forms, board-live reads the result; Escape closes it, back on its row.
+let boardUrl = null; // the board's address before the panel pushed the item's
+let openedFrom = null; // the id of the row whose detail is open
+
+function closeDetail() {
+  const panel = document.getElementById("item-detail");
+  if (!panel || !panel.querySelector("article")) return false;
+  panel.replaceChildren();
+  if (boardUrl) history.pushState(null, "", boardUrl);
+  focusRow(document.querySelector(`tr[data-item-id="${openedFrom}"]`));
+  return true;
+}
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.target && event.detail.target.id === "item-detail"
+      && !location.pathname.startsWith("/board/items/")) {
+    boardUrl = location.href;
+  }
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && document.getElementById("board") && closeDetail()) {
+    event.preventDefault();
+  }
+});
+
 document.addEventListener("htmx:afterSwap", (event) => {
   const swapped = event.detail.target;
+  if (swapped && swapped.id === "item-detail") {
+    const article = swapped.querySelector("article[data-item-id]");
+    if (!article) return;
+    openedFrom = article.dataset.itemId;
+    const heading = article.querySelector("h2");
+    if (heading) heading.focus();
+    const flash = article.querySelector(".flash");
+    announce(flash ? flash.textContent.trim() : article.dataset.announce);
+    return;
+  }
   if (swapped && swapped.id === "bulk-result") {
     announce(swapped.textContent.trim());
     // Focus on the first row the bulk answered, as a row's own button keeps it on its row.

@@ -190,6 +190,31 @@ class FakeGitHub:
                 searchable=True,
             )
 
+    def add_comment(self, full_name, number, body, user="someone", created_at=None):
+        """A comment someone left on the issue before the test; returns it."""
+        with self.lock:
+            issue = self.issue(full_name, number)
+            return self._new_comment(full_name, issue, body, user, created_at or now())
+
+    def _new_comment(self, full_name, issue, body, login, moment):
+        comment_id = next(self._ids)
+        comment = {
+            "id": comment_id,
+            "node_id": f"IC_fake{comment_id}",
+            "url": f"{self.url}/repos/{full_name}/issues/comments/{comment_id}",
+            "html_url": f"{issue['html_url']}#issuecomment-{comment_id}",
+            "issue_url": issue["url"],
+            "body": body,
+            "user": self._user(login),
+            "created_at": moment,
+            "updated_at": moment,
+            "author_association": "MEMBER" if login == BOT else "NONE",
+        }
+        issue["_comments"].append(comment)
+        issue["comments"] += 1
+        issue["updated_at"] = moment
+        return comment
+
     def add_pull_request(self, full_name, title, **fields):
         """A pull request, as the issues endpoints show it: an issue with a `pull_request` key."""
         with self.lock:
@@ -643,24 +668,7 @@ def make_handler(fake):
             body = payload.get("body") if isinstance(payload, dict) else None
             if not isinstance(body, str) or not body:
                 raise invalid("IssueComment", "body", "missing_field")
-            comment_id = next(fake._ids)
-            moment = now()
-            comment = {
-                "id": comment_id,
-                "node_id": f"IC_fake{comment_id}",
-                "url": f"{fake.url}/repos/{full_name}/issues/comments/{comment_id}",
-                "html_url": f"{issue['html_url']}#issuecomment-{comment_id}",
-                "issue_url": issue["url"],
-                "body": body,
-                "user": fake._user(BOT),
-                "created_at": moment,
-                "updated_at": moment,
-                "author_association": "MEMBER",
-            }
-            issue["_comments"].append(comment)
-            issue["comments"] += 1
-            issue["updated_at"] = moment
-            return 201, comment, ()
+            return 201, fake._new_comment(full_name, issue, body, BOT, now()), ()
 
         def api_list_labels(self, full_name, issue, query, payload):
             return self._paginate(

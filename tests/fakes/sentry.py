@@ -121,6 +121,7 @@ class FakeSentry:
                 "isBookmarked": False,
                 "isPublic": False,
                 "isSubscribed": False,
+                "isUnhandled": fields.pop("unhandled", False),
                 "lastSeen": iso(last_seen),
                 "level": fields.pop("level", "error"),
                 "logger": None,
@@ -338,7 +339,40 @@ class FakeSentry:
             return 200, list(reversed(self.comments.get(issue["id"], []))), None
         if rest[2:] == ["events", "latest"] and method == "GET":
             return 200, self.events.get(issue["id"]) or self._default_event(issue), None
+        if len(rest) == 4 and rest[2] == "tags" and method == "GET":
+            return self._tag(issue, rest[3]) or not_found
         return not_found
+
+    def _tag(self, issue, key):
+        """Tag details of an issue, as Sentry aggregates them from its events: here the tags of
+        its latest event, or those given as `_tags` ({key: [value, ...]}); None when none."""
+        tags = issue.get("_tags")
+        if tags is None:
+            event = self.events.get(issue["id"]) or self._default_event(issue)
+            tags = {}
+            for tag in event.get("tags") or []:
+                tags.setdefault(tag["key"], []).append(tag["value"])
+        if key not in tags:
+            return None
+        values = [
+            {
+                "key": key,
+                "name": value,
+                "value": value,
+                "count": 1,
+                "lastSeen": issue["lastSeen"],
+                "firstSeen": issue["firstSeen"],
+            }
+            for value in tags[key]
+        ]
+        details = {
+            "key": key,
+            "name": key.replace("_", " ").title(),
+            "uniqueValues": len(values),
+            "totalValues": len(values),
+            "topValues": values,
+        }
+        return 200, details, None
 
     def _project_scope(self, query):
         ids = [p for p in query.get("project", []) if p != "-1"]

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from vigie.logging import redact_text, register_secret
 
@@ -176,6 +177,22 @@ class SourceBackend:
     # A demo backend writes nowhere: its messages say "(demo)", never "on GitHub".
     demo = False
 
+    # How the board and the detail name this kind's links and where its writes go. Bug's
+    # issues and small requests are GitHub's (issue_tracker), unless a backend says otherwise.
+    open_label = _("Open upstream")  # the item's permalink
+    comment_label = _("Comment posted upstream")  # Commenter's field
+    issue_label = _("GitHub issue")  # the issue Bug opened or Lier linked
+    link_label = _("Existing GitHub issue (URL or number)")  # Lier's field
+    request_comment_label = _("Comment posted on GitHub with Done or Too big (optional)")
+    confirmed_label = _("confirmed")  # an action the upstream confirmed
+    # The upstream states the board names (the others show as they are).
+    upstream_labels = {
+        "closed": _("closed on GitHub"),
+        "roadmap": _("moved to the roadmap"),
+        "unlabelled": _("label taken off"),
+        "gone": _("deleted at the source"),  # kept here: its qualifications stay readable
+    }
+
     @property
     def issue_tracker(self):
         """Where **Bug** opens an issue and **Lier** reads one: a module with `open_issue`,
@@ -205,6 +222,20 @@ class SourceBackend:
 
     def reconcile(self, external_ids):
         """Return {external_id: upstream_status} for items possibly changed upstream."""
+        raise NotImplementedError
+
+    def listed_tags(self, payload):
+        """The tags an item's list payload gives, {key: value}, without another request: what
+        a tag rule matches on first (Sentry's `handled`, a job's `queue`)."""
+        return {}
+
+    # A tag rule may ask the upstream for a tag its list does not give (`tag_values`).
+    can_read_tags = False
+
+    def tag_values(self, external_id, key):
+        """The values the item has for the tag `key`, read from the upstream (an empty list
+        when it has no such tag). The sync asks it only for new items, only for a key an
+        active tag rule names and `listed_tags` lacks, and a bounded number of times."""
         raise NotImplementedError
 
     def totals(self, since):

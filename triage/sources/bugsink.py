@@ -10,19 +10,25 @@ Facts of the real API (Bugsink 2.6, read from its OpenAPI schema and views):
 - Bugsink's mute is Sentry's ignore; `mute-until` unmutes on "at least N events in P periods",
   which is what Attendu means, and with one event what Temporaire means;
 - comments are posted to `issue-comments/` and read back from `issue-history/`;
-- there are no environments: Bugsink's convention is one project per environment, so the
-  source names the production project;
+- there are no environments to filter on: Bugsink's convention is one project per environment,
+  so the source names the production project (an event still says its own `environment`);
+- an issue has no level: only its events do, in their `data` (the event as the Sentry SDK sent
+  it), which the list of an issue's events leaves out: the latest event is two requests (its
+  id from `events/?issue=ID`, then `events/ID/`);
 - the `last_seen` order is not cursor-stable (an issue seen again mid-mirror moves to the front):
   what it skips is newer than the high-water mark, so the next sync reads it.
 """
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from urllib.parse import parse_qs, quote, urlsplit
 
 import structlog
 from django.utils.translation import gettext_noop
 
+from triage.sources import sentry
 from triage.sources.base import (
     ConfigurationError,
     ItemData,
@@ -35,7 +41,9 @@ from vigie import http
 
 logger = structlog.get_logger(__name__)
 
-TOP_FRAMES = 8
+# Latest events read at once when the sync learns the level of new or changed issues.
+EVENT_READERS = 4
+DETAIL_TAGS = 20
 # Temporaire: unmuted by the next event, whenever it comes (a year stands for "ever").
 NEXT_OCCURRENCE = {"period_name": "year", "nr_of_periods": 1, "gte_threshold": 1}
 MINUTES = {"minute": 1, "hour": 60, "day": 1440, "week": 10080}
@@ -80,6 +88,7 @@ def next_cursor(page):
 
 class BugsinkBackend(SourceBackend):
     label = "Bugsink"
+    can_detail = True
     fields = ("base_url", "scopes", "secret_env", "secret")
     cli_help = "A Bugsink project (its production one: Bugsink has a project per environment)."
     qualifications = ("temporary", "bug", "expected", "resolved")
@@ -112,12 +121,14 @@ class BugsinkBackend(SourceBackend):
         self.base_url = (source.base_url or "").rstrip("/")
         self.project = str((source.scopes or [""])[0])
         self._sleep = sleep
+        self._counting = threading.Lock()  # requests are counted from the event readers too
 
     # Plumbing -----------------------------------------------------------------------------
 
     def _call(self, method, path, *, params=None, json=None):
         headers = {"Authorization": f"Bearer {secret_of(self.source, 'Bugsink token')}"}
-        self.requests += 1
+        with self._counting:
+            self.requests += 1
         try:
             response = http.request(
                 method,
@@ -212,13 +223,20 @@ class BugsinkBackend(SourceBackend):
             issues = page.get("results") if isinstance(page, dict) else None
             if not isinstance(issues, list):
                 raise SourceError("Bugsink's issue list is not a list")
-            for item in filter(None, map(self._to_item, issues)):
-                if since is not None and item.last_seen < since:
-                    return
-                yield item
+            items = list(filter(None, map(self._to_item, issues)))
+            fresh = [item for item in items if since is None or item.last_seen >= since]
+            self._read_levels(fresh)
+            yield from fresh
+            if len(fresh) < len(items):
+                return
             cursor = next_cursor(page)
             if cursor is None:
                 return
+
+    def listed_tags(self, payload):
+        """Bugsink's issue list names the transaction (also the item's culprit); no other tag."""
+        transaction = payload.get("transaction")
+        return {"transaction": transaction} if isinstance(transaction, str) and transaction else {}
 
     def _to_item(self, issue):
         try:
@@ -233,7 +251,8 @@ class BugsinkBackend(SourceBackend):
                 external_id=external_id,
                 title=(f"{kind}: {value}" if kind and value else kind or value or "?")[:500],
                 origin=issue.get("transaction") or "",
-                level="error",
+                # Read from the latest event by `_read_levels`: the issue has neither.
+                level="",
                 environment="",
                 upstream_status=status_of(issue),
                 first_seen=parse_datetime(issue.get("first_seen")),
@@ -252,6 +271,75 @@ class BugsinkBackend(SourceBackend):
                 reason=f"{exc.__class__.__name__}: {exc}"[:200],
             )
             return None
+
+    def _read_levels(self, items):
+        """Each item's level and environment, from its latest event. The mirror already has
+        them for an issue whose event count has not moved since: only new or changed issues
+        cost a read (a first mirror reads them all)."""
+        known = {
+            external_id: (tally, level, environment)
+            for external_id, tally, level, environment in self.source.items.filter(
+                external_id__in=[item.external_id for item in items]
+            ).values_list("external_id", "tally", "level", "environment")
+        }
+        stale = []
+        for item in items:
+            tally, level, environment = known.get(item.external_id, (None, "", ""))
+            if tally == item.tally and level:
+                item.level, item.environment = level, environment
+            else:
+                stale.append(item)
+        with ThreadPoolExecutor(max_workers=EVENT_READERS) as pool:
+            for item, event in zip(
+                stale,
+                pool.map(self._latest_event, [item.external_id for item in stale]),
+                strict=True,
+            ):
+                data = (event or {}).get("data") or {}
+                item.level = _text(data.get("level"), 20) or "error"  # the protocol's default
+                item.environment = _text(data.get("environment"), 100)
+
+    def _latest_event(self, external_id):
+        """The issue's latest event with its `data`, or None when it has none stored (Bugsink
+        evicts old events) or the issue went away meanwhile."""
+        try:
+            events = self._call("GET", "events/", params={"issue": external_id, "order": "desc"})
+            latest = (events.get("results") or [None])[0] if isinstance(events, dict) else None
+            if not isinstance(latest, dict):
+                return None
+            event = self._call("GET", f"events/{quote(str(latest['id']), safe='')}/")
+        except SourceError as exc:
+            if getattr(exc, "not_found", False):
+                return None
+            raise
+        return event if isinstance(event, dict) else None
+
+    def detail(self, item):
+        """The issue (first and last seen, releases) and its latest event (exception, frames
+        with their context, tags, breadcrumbs), cut as Sentry's panel is."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            latest = pool.submit(self._latest_event, item.external_id)
+            issue = self._issue(item.external_id)
+            event = latest.result() or {}
+        if not isinstance(issue, dict):
+            raise SourceError("Bugsink's issue is not an object")
+        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        shaped = as_sentry_event(data)
+        releases = [str(r) for r in issue.get("events_at") or [] if r]
+        return {
+            "exception": sentry.event_exception(shaped),
+            "frames": sentry.detail_frames(shaped),
+            "tags": dict(list(sentry.event_tags(shaped).items())[:DETAIL_TAGS]),
+            "breadcrumbs": sentry.event_breadcrumbs(shaped),
+            "first_release": _text(releases[0] if releases else "", 200),
+            "last_release": _text(data.get("release") or (releases[-1] if releases else ""), 200),
+            "first_seen": issue.get("first_seen") or "",
+            "last_seen": issue.get("last_seen") or "",
+            "user_count": None,  # Bugsink does not count users
+            "assignee": "",
+            "event_id": _text(event.get("event_id"), 64),
+            "stats": {},
+        }
 
     def reconcile(self, external_ids):
         """One detail request per issue (the list has no id filter); an issue deleted in
@@ -324,23 +412,13 @@ class BugsinkBackend(SourceBackend):
         return page.get("results") or [] if isinstance(page, dict) else []
 
     def bug_report(self, item):
-        events = (
-            self._call("GET", "events/", params={"issue": item.external_id, "order": "desc"}).get(
-                "results"
-            )
-            or []
-        )
-        if not events:
-            return {"release": "", "tags": {}, "frames": [], "event_id": "", "message": ""}
-        event = self._call("GET", f"events/{quote(str(events[0]['id']), safe='')}/")
-        data = event.get("data") or {}
-        tags = data.get("tags") or {}
-        if isinstance(tags, list):  # the SDK may send [key, value] pairs
-            tags = {pair[0]: pair[1] for pair in tags if isinstance(pair, list | tuple)}
+        event = self._latest_event(item.external_id) or {}
+        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        shaped = as_sentry_event(data)
         return {
             "release": str(data.get("release") or ""),
-            "tags": {str(k): str(v) for k, v in tags.items()},
-            "frames": top_frames(data),
+            "tags": sentry.event_tags(shaped),
+            "frames": sentry.top_frames(shaped),
             "event_id": event.get("event_id", ""),
             "message": str(data.get("message") or ""),
         }
@@ -355,20 +433,65 @@ def _mute_until(details):
     return {"period_name": "minute", "nr_of_periods": int(window), "gte_threshold": count}
 
 
-def top_frames(data, limit=TOP_FRAMES):
-    """The innermost frames of the latest exception of a Sentry-SDK event, application first."""
-    values = (data.get("exception") or {}).get("values") or []
-    if not values:
-        return []
-    frames = list(reversed((values[-1].get("stacktrace") or {}).get("frames") or []))
-    in_app = [frame for frame in frames if frame.get("in_app")]
-    return [
-        {
-            "filename": frame.get("filename") or frame.get("module") or "?",
-            "function": frame.get("function") or "?",
-            "lineno": frame.get("lineno"),
-            "in_app": bool(frame.get("in_app")),
-            "context_line": frame.get("context_line") or "",
-        }
-        for frame in (in_app or frames)[:limit]
-    ]
+def _text(value, limit):
+    return "" if value is None else str(value)[:limit]
+
+
+def _pairs(value):
+    """The SDK sends tags as a mapping or as [key, value] pairs."""
+    if isinstance(value, dict):
+        return value.items()
+    return [pair for pair in value or [] if isinstance(pair, list | tuple) and len(pair) == 2]
+
+
+def _values(value):
+    """The SDK sends `exception` and `breadcrumbs` as {"values": [...]} or as the bare list."""
+    values = value.get("values") if isinstance(value, dict) else value
+    return [v for v in values or [] if isinstance(v, dict)] if isinstance(values, list) else []
+
+
+def _sentry_frame(frame):
+    lineno = frame.get("lineno") if isinstance(frame.get("lineno"), int) else None
+    before = [line for line in frame.get("pre_context") or [] if isinstance(line, str)]
+    after = [line for line in frame.get("post_context") or [] if isinstance(line, str)]
+    context = []
+    if lineno is not None and isinstance(frame.get("context_line"), str):
+        lines = [*before, frame["context_line"], *after]
+        context = [[lineno - len(before) + i, line] for i, line in enumerate(lines)]
+    return {
+        "filename": frame.get("filename") or frame.get("abs_path"),
+        "module": frame.get("module"),
+        "function": frame.get("function"),
+        "lineNo": lineno,
+        "inApp": bool(frame.get("in_app")),
+        "context": context,
+    }
+
+
+def as_sentry_event(data):
+    """An event as the Sentry SDK sent it (what Bugsink answers in `data`) in the shape of
+    Sentry's web API events, which sentry.py's readers of exceptions, frames, tags and
+    breadcrumbs take. The tags are the SDK's plus the event's environment, release, transaction
+    and server, the ones Bugsink itself shows as tags."""
+    exceptions = []
+    for value in _values(data.get("exception")):
+        frames = (value.get("stacktrace") or {}).get("frames") or []
+        stacktrace = {"frames": [_sentry_frame(f) for f in frames if isinstance(f, dict)]}
+        exceptions.append(
+            {"type": value.get("type"), "value": value.get("value"), "stacktrace": stacktrace}
+        )
+    tags = {
+        key: data[key]
+        for key in ("environment", "release", "transaction", "server_name")
+        if data.get(key)
+    }
+    tags.update({str(key): value for key, value in _pairs(data.get("tags"))})
+    return {
+        "eventID": data.get("event_id") or "",
+        "message": data.get("message") or "",
+        "entries": [
+            {"type": "exception", "data": {"values": exceptions}},
+            {"type": "breadcrumbs", "data": {"values": _values(data.get("breadcrumbs"))}},
+        ],
+        "tags": [{"key": key, "value": value} for key, value in tags.items()],
+    }

@@ -20,6 +20,7 @@ from django_q.tasks import async_task
 
 from triage.sources.base import ItemData, SourceError
 from triage.sources.jobs import (
+    EXECUTION_ERROR_LENGTH,
     JobBackend,
     arguments_sample,
     group_id,
@@ -83,6 +84,17 @@ class _Group:
             self.last_seen, self.latest_id, self.latest_result = stopped, task_id, result
 
 
+@dataclass
+class _Sample:
+    """The latest failed task of a group: its arguments and its runs. django-q2 keeps one row
+    per task, so of its attempts only the count and the last one's times are known."""
+
+    arguments: object = None
+    attempts: int = 0
+    started: object = None
+    stopped: object = None
+
+
 class DjangoQBackend(JobBackend):
     label = "django-q2"
     fields = ("base_url", "secret_env", "secret")
@@ -124,11 +136,11 @@ class DjangoQBackend(JobBackend):
             return
         latest_ids = [g.latest_id for g in groups]
         if self.can_requeue:
-            arguments = self._local_samples(latest_ids)
+            samples = self._local_samples(latest_ids)
         else:
-            arguments = self._remote_samples(latest_ids)
+            samples = self._remote_samples(latest_ids)
         for group in groups:
-            yield self._item(group, arguments.get(group.latest_id))
+            yield self._item(group, samples.get(group.latest_id) or _Sample())
 
     def reconcile(self, external_ids):
         """Groups with no failed task left (deleted from the admin) are "resolved"."""
@@ -194,8 +206,18 @@ class DjangoQBackend(JobBackend):
         yield from rows.iterator(chunk_size=FETCH_BATCH)
 
     def _local_samples(self, task_ids):
-        tasks = Task.objects.filter(pk__in=task_ids).only("args", "kwargs", "name")
-        return {t.pk: {"args": list(t.args or ()), "kwargs": t.kwargs or {}} for t in tasks}
+        tasks = Task.objects.filter(pk__in=task_ids).only(
+            "args", "kwargs", "attempt_count", "started", "stopped"
+        )
+        return {
+            t.pk: _Sample(
+                {"args": list(t.args or ()), "kwargs": t.kwargs or {}},
+                t.attempt_count,
+                t.started,
+                t.stopped,
+            )
+            for t in tasks
+        }
 
     def _remote_groups(self, since):
         with read_only_connection(self.source) as conn:
@@ -236,13 +258,16 @@ class DjangoQBackend(JobBackend):
         samples = {}
         with read_only_connection(self.source) as conn:
             rows = conn.execute(
-                "SELECT id, args, kwargs FROM django_q_task WHERE id = ANY(%s)", (task_ids,)
+                "SELECT id, args, kwargs, attempt_count, started, stopped FROM django_q_task"
+                " WHERE id = ANY(%s)",
+                (task_ids,),
             )
-            for task_id, args, kwargs in rows:
+            for task_id, args, kwargs, attempts, started, stopped in rows:
                 try:
-                    samples[task_id] = {"args": _unpickle(args), "kwargs": _unpickle(kwargs)}
+                    arguments = {"args": _unpickle(args), "kwargs": _unpickle(kwargs)}
                 except ValueError:
-                    samples[task_id] = {"args": "(not plain data: not shown)"}
+                    arguments = {"args": "(not plain data: not shown)"}
+                samples[task_id] = _Sample(arguments, attempts, started, stopped)
         return samples
 
     def _group(self, rows):
@@ -298,8 +323,17 @@ class DjangoQBackend(JobBackend):
                 "message": group.message,
                 "sample_error": latest_message[:2000],
                 "latest_task_id": group.latest_id,
-                "arguments": arguments_sample(sample),
+                "arguments": arguments_sample(sample.arguments),
                 "traceback": trace,
+                # A failed task ran at least once; a row written without attempt_count reads 0.
+                "executions": max(sample.attempts or 0, 1),
+                "recent_executions": [
+                    {
+                        "started_at": sample.started.isoformat() if sample.started else None,
+                        "finished_at": group.last_seen.isoformat(),
+                        "error": latest_message[:EXECUTION_ERROR_LENGTH],
+                    }
+                ],
                 "first_seen": group.first_seen.isoformat(),
                 "last_seen": group.last_seen.isoformat(),
                 "count": group.count,

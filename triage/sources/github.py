@@ -16,6 +16,7 @@ from collections import defaultdict
 
 import structlog
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from triage import github
 from triage.sources.base import (
@@ -33,6 +34,9 @@ DEFAULT_LABEL = "vigie"
 DEFAULT_ROADMAP_LABEL = "roadmap"
 REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 BODY_EXCERPT = 2000  # characters of the request's text kept for the board and the handover
+# The detail panel: the whole body, and the first comments (two pages of GitHub's 100).
+DETAIL_BODY = 65_536  # GitHub's own limit on an issue's body
+DETAIL_COMMENTS = 200
 
 # Upstream statuses: waiting for the vigie, closed, handed to the roadmap, label taken off.
 OPEN, CLOSED, ROADMAP, UNLABELLED = "open", "closed", "roadmap", "unlabelled"
@@ -51,6 +55,9 @@ class GitHubRequestsBackend(SourceBackend):
     cli_help = "Small requests: open GitHub issues carrying a label."
     qualifications = ("take", "done", "too_big")
     can_comment = True
+    can_detail = True
+    open_label = _("Open on GitHub")
+    comment_label = _("Comment posted on the GitHub request")
 
     @classmethod
     def default_secret(cls):
@@ -190,6 +197,29 @@ class GitHubRequestsBackend(SourceBackend):
                 "body": issue.body[:BODY_EXCERPT],
             },
         )
+
+    def detail(self, item):
+        """The request as GitHub has it now: its body (Markdown), labels, and comments with
+        their author and date. Two requests, or more for a long discussion."""
+        repo, number = self.locate(item)
+        issue = self._github(self.client.issue, repo, number)
+        comments = self._github(self.client.comments, repo, number, limit=DETAIL_COMMENTS)
+        return {
+            "body": issue.body[:DETAIL_BODY],
+            "author": issue.author,
+            "labels": issue.labels,
+            "comments": [
+                {
+                    "author": comment.author,
+                    "body": comment.body[:DETAIL_BODY],
+                    "created_at": comment.created_at.isoformat() if comment.created_at else "",
+                    "url": comment.html_url,
+                }
+                for comment in comments
+            ],
+            "first_seen": issue.created_at.isoformat() if issue.created_at else "",
+            "last_seen": issue.updated_at.isoformat() if issue.updated_at else "",
+        }
 
     def reconcile(self, external_ids):
         """Requests no longer in the labelled open list: closed, moved to the roadmap, or their

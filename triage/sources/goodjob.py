@@ -16,6 +16,7 @@ import structlog
 
 from triage.sources.base import ItemData, SourceError
 from triage.sources.jobs import (
+    EXECUTION_ERROR_LENGTH,
     MESSAGE_SCAN_LENGTH,
     JobBackend,
     arguments_sample,
@@ -35,6 +36,7 @@ DISCARDED = "finished_at IS NOT NULL AND error IS NOT NULL"
 SPARKLINE_DAYS = 14
 FETCH_BATCH = 500
 BACKTRACE_FRAMES = 10
+RECENT_EXECUTIONS = 10  # of the sample job, for its detail
 
 # One row per discarded job: its group key, or NULLs when the row cannot be read (no job class,
 # arguments that are not a JSON object, a blank error) so those land in one "malformed" group.
@@ -71,7 +73,8 @@ def _sparkline_columns():
 _GROUPS = f"""
     SELECT g.valid, g.job_class, g.error_class, g.message, g.count,
            g.first_seen::timestamptz, g.last_seen::timestamptz, g.recent_counts, g.sample_ids,
-           s.id::text, s.queue_name, s.serialized_params->'arguments', s.error
+           s.id::text, s.queue_name, s.serialized_params->'arguments', s.error,
+           x.count, x.recent, x.backtrace
     FROM (
         SELECT valid, job_class, error_class, message, count(*) AS count,
                min(finished_at) AS first_seen, max(finished_at) AS last_seen,
@@ -90,6 +93,20 @@ _GROUPS = f"""
         ORDER BY j.id
         LIMIT 1
     ) AS s ON true
+    LEFT JOIN LATERAL (
+        -- The sample job's runs, newest first, and the backtrace of its last failed one
+        -- (read through to_jsonb: error_backtrace is not a column Vigie requires).
+        SELECT count(*) AS count,
+               (array_agg(jsonb_build_object(
+                    'started_at', e.created_at AT TIME ZONE 'UTC',
+                    'finished_at', e.finished_at AT TIME ZONE 'UTC',
+                    'error', left(e.error, {EXECUTION_ERROR_LENGTH}))
+                ORDER BY e.created_at DESC))[1:{RECENT_EXECUTIONS}] AS recent,
+               (array_agg(to_jsonb(e) -> 'error_backtrace' ORDER BY e.finished_at DESC NULLS LAST)
+                FILTER (WHERE e.error IS NOT NULL))[1] AS backtrace
+        FROM good_job_executions AS e
+        WHERE e.active_job_id = s.id
+    ) AS x ON true
     ORDER BY g.last_seen DESC
 """
 
@@ -184,7 +201,7 @@ class GoodJobBackend(JobBackend):
             "job_class": payload.get("job_class", ""),
             "queue": payload.get("queue", ""),
             "tags": {"job_class": payload.get("job_class", ""), "queue": payload.get("queue", "")},
-            "frames": self._backtrace(payload.get("sample_job_id")),
+            "frames": payload.get("backtrace", []),
         }
 
     # Internals.
@@ -217,7 +234,8 @@ class GoodJobBackend(JobBackend):
 
     def _item(self, row):
         (valid, job_class, error_class, message, count, first_seen, last_seen, recent_counts,
-         sample_ids, job_id, queue, arguments, error) = row  # fmt: skip
+         sample_ids, job_id, queue, arguments, error,
+         executions, recent, backtrace) = row  # fmt: skip
         if not valid:
             self.skipped += count
             logger.warning(
@@ -252,6 +270,11 @@ class GoodJobBackend(JobBackend):
                 "sample_job_id": job_id,
                 "queue": queue or "",
                 "arguments": arguments_sample(arguments),
+                "backtrace": [str(f) for f in backtrace[:BACKTRACE_FRAMES]]
+                if isinstance(backtrace, list)
+                else [],
+                "executions": executions or 0,
+                "recent_executions": list(recent or []),
                 "first_seen": first_seen.isoformat(),
                 "last_seen": last_seen.isoformat(),
                 "count": count,
@@ -259,25 +282,3 @@ class GoodJobBackend(JobBackend):
                 "dashboard_url": f"{dashboard}/jobs?{urlencode(listing)}" if dashboard else "",
             },
         )
-
-    def _backtrace(self, job_id):
-        """Top frames of the sample job's last failed execution, when the database answers."""
-        if not job_id:
-            return []
-        try:
-            with read_only_connection(self.source) as conn:
-                row = conn.execute(
-                    """
-                    SELECT to_jsonb(e) -> 'error_backtrace' FROM good_job_executions AS e
-                    WHERE active_job_id = %s AND error IS NOT NULL
-                    ORDER BY finished_at DESC NULLS LAST LIMIT 1
-                    """,
-                    (job_id,),
-                ).fetchone()
-        except SourceError as exc:
-            logger.warning("goodjob.backtrace_unavailable", source=self.source.name, error=str(exc))
-            return []
-        frames = row[0] if row else None
-        if not isinstance(frames, list):
-            return []
-        return [str(frame) for frame in frames[:BACKTRACE_FRAMES]]

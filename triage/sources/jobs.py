@@ -17,6 +17,7 @@ STATEMENT_TIMEOUT_MS = 60_000
 MESSAGE_KEY_LENGTH = 300
 MESSAGE_SCAN_LENGTH = 1000
 ARGUMENTS_SAMPLE_LIMIT = 4000  # characters of JSON kept as the arguments sample
+EXECUTION_ERROR_LENGTH = 500  # characters kept of each run's error, for the detail
 
 # Ids and numbers taken out of a message so that one failure is one group. The patterns are
 # written in the subset that Python's `re` and PostgreSQL's regular expressions read alike, so
@@ -151,6 +152,17 @@ def read_only_connection(source, *, statement_timeout_ms=STATEMENT_TIMEOUT_MS):
         conn.close()
 
 
+def job_tags(payload):
+    """A discarded job's tags, from what its group holds: the job class (django-q2's task
+    function), the queue (GoodJob's) and the error class."""
+    found = {
+        "job_class": payload.get("job_class") or payload.get("func"),
+        "queue": payload.get("queue"),
+        "error_class": payload.get("error_class"),
+    }
+    return {key: value for key, value in found.items() if isinstance(value, str) and value}
+
+
 class JobBackend(SourceBackend):
     """What the job sources share. Neither GoodJob nor django-q2 has an API to write to, so a
     qualification is Vigie's own: nothing is called upstream."""
@@ -162,6 +174,9 @@ class JobBackend(SourceBackend):
 
     def comment(self, item, text, *, retrying=False):
         return {}
+
+    def listed_tags(self, payload):
+        return job_tags(payload)
 
     def bug_report(self, item):
         payload = item.payload

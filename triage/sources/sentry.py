@@ -17,6 +17,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 import structlog
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from triage.sources.base import (
@@ -79,6 +80,8 @@ class SentryBackend(SourceBackend):
     can_detail = True
     can_assign = True
     can_comment = True
+    open_label = _("Open in Sentry")
+    comment_label = _("Comment posted on the Sentry issue")
 
     @classmethod
     def add_arguments(cls, parser):
@@ -116,8 +119,9 @@ class SentryBackend(SourceBackend):
 
     # Plumbing -----------------------------------------------------------------------------
 
-    def _call(self, method, path, *, params=None, json=None):
-        """One API call; every failure becomes a SourceError worded without the token."""
+    def _call(self, method, path, *, params=None, json=None, absent=False):
+        """One API call; every failure becomes a SourceError worded without the token.
+        `absent`: a 404 means the thing asked is not there, and the answer is None."""
         headers = {"Authorization": f"Bearer {secret_of(self.source, 'Sentry token')}"}
         url = f"{self.base_url}/api/0/{path}"
         self.requests += 1
@@ -142,6 +146,8 @@ class SentryBackend(SourceBackend):
                     params={"status": exc.status},
                     auth=True,
                 ) from None
+            if exc.status == 404 and absent:
+                return None
             if exc.status == 404:
                 raise SourceError(
                     gettext_noop(
@@ -274,6 +280,38 @@ class SentryBackend(SourceBackend):
             )
             return None
 
+    def listed_tags(self, payload):
+        """What the issue list gives beside the level and the culprit: `handled` ("yes" or
+        "no", as Sentry's own tag says it, from `isUnhandled`), the platform, the logger and the
+        project's slug. Event tags (`transaction`, `url`, `browser`…) are not in the list."""
+        tags = {}
+        unhandled = payload.get("isUnhandled")
+        if isinstance(unhandled, bool):
+            tags["handled"] = "no" if unhandled else "yes"
+        for key in ("platform", "logger"):
+            if isinstance(payload.get(key), str) and payload[key]:
+                tags[key] = payload[key]
+        project = payload.get("project")
+        if isinstance(project, dict) and isinstance(project.get("slug"), str):
+            tags["project"] = project["slug"]
+        return tags
+
+    can_read_tags = True
+
+    def tag_values(self, external_id, key):
+        """The issue's values of one tag, most frequent first (Sentry's tag details: its
+        `topValues`, in the source's environment); none when the issue has no such tag."""
+        params = {"environment": self.source.environment} if self.source.environment else None
+        path = self._issue_path(external_id) + f"tags/{quote(key, safe='')}/"
+        response = self._call("GET", path, params=params, absent=True)
+        details = self._json(response) if response is not None else {}
+        values = details.get("topValues") if isinstance(details, dict) else None
+        return [
+            str(value["value"])
+            for value in (values if isinstance(values, list) else [])
+            if isinstance(value, dict) and value.get("value") is not None
+        ]
+
     def reconcile(self, external_ids):
         """Statuses of the given issues, 100 per request (Sentry's `group` lookup ignores
         the query). Issues Sentry no longer shows are left out: local data is never deleted."""
@@ -400,12 +438,12 @@ class SentryBackend(SourceBackend):
             event = latest.result()
         if not isinstance(issue, dict):
             raise SourceError("Sentry's issue is not an object")
-        tags = _event_tags(event)
+        tags = event_tags(event)
         return {
-            "exception": _exception(event),
+            "exception": event_exception(event),
             "frames": detail_frames(event),
             "tags": {key: tags[key] for key in DETAIL_TAGS if key in tags},
-            "breadcrumbs": _breadcrumbs(event),
+            "breadcrumbs": event_breadcrumbs(event),
             "first_release": _release_version(issue.get("firstRelease")),
             "last_release": _release_version(issue.get("lastRelease")),
             "first_seen": issue.get("firstSeen") or "",
@@ -419,7 +457,7 @@ class SentryBackend(SourceBackend):
     def bug_report(self, item):
         event = self._latest_event(item)
         release = event.get("release") or {}
-        tags = _event_tags(event)
+        tags = event_tags(event)
         return {
             "release": release.get("version", "") if isinstance(release, dict) else str(release),
             "tags": tags,
@@ -479,7 +517,7 @@ def _release_version(release):
     return _cut(release or "", 200)
 
 
-def _event_tags(event):
+def event_tags(event):
     return {
         str(tag["key"]): _cut(tag["value"])
         for tag in event.get("tags") or []
@@ -499,7 +537,7 @@ def _last_exception(event):
     return values[-1] if values and isinstance(values[-1], dict) else {}
 
 
-def _exception(event):
+def event_exception(event):
     exception = _last_exception(event)
     return {"type": _cut(exception.get("type") or "", 200), "value": _cut(exception.get("value"))}
 
@@ -542,7 +580,7 @@ def _stats(stats):
     }
 
 
-def _breadcrumbs(event, limit=DETAIL_BREADCRUMBS):
+def event_breadcrumbs(event, limit=DETAIL_BREADCRUMBS):
     """The last breadcrumbs before the error, oldest first."""
     crumbs = _entry(event, "breadcrumbs").get("values") or []
     return [

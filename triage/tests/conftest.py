@@ -1,8 +1,17 @@
 import pytest
+from django.core.cache import cache
 
-from rotation.tests.factories import MembershipFactory
+from rotation.tests.factories import MembershipFactory, TeamFactory
 from triage.sources import REGISTRY
 from triage.tests.factories import FlakyBackend, ItemFactory, SourceFactory
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The detail panel caches what it read per item pk, and pks come back in each test."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -33,3 +42,12 @@ def member_client(client, member):
 @pytest.fixture
 def item(source):
     return ItemFactory(source=source)
+
+
+@pytest.fixture
+def team(sentry_source):
+    """A team for the fake Sentry's source (`sentry_source` comes without one): its rules
+    apply to that source."""
+    sentry_source.team = TeamFactory()
+    sentry_source.save()
+    return sentry_source.team

@@ -2,6 +2,7 @@
 Commenter posts once on the Sentry issue, and a retry after a lost answer never posts twice
 (nor does Bug's comment with the GitHub issue's link)."""
 
+import re
 from html import unescape
 
 import pytest
@@ -186,3 +187,39 @@ def test_a_sentry_that_cannot_be_asked_does_not_block_the_profile(board, client,
     fake_sentry.token = "rotated"
     data = {"phone": "", "chat_handle": "", "github_login": "", "sentry_account": "marie"}
     assert client.post("/rotation/mine/", data).status_code == 302
+
+
+def test_a_comment_from_the_panel_answers_with_the_panel_and_its_row(board, client):
+    item, _issue, _click = board
+    panel = {"HX-Request": "true", "HX-Target": "item-detail"}
+    url = f"/board/items/{item.pk}/qualify"
+    data = {"action": "comment", "key": "k1", "comment": "Vu.", "shown": f"{item.pk + 1},{item.pk}"}
+
+    html = client.post(url, data, headers=panel).content.decode()
+
+    assert html.lstrip().startswith('<article class="item-detail"')
+    assert '<p class="flash ok">Commentaire publié.</p>' in html
+    assert re.search(rf'<tr id="item-{item.pk}" [^>]*hx-swap-oob="true"', html)
+    # The same answer for a board that does not show the row: the panel alone.
+    data |= {"key": "k2", "comment": "Revu.", "shown": ""}
+    html = client.post(url, data, headers=panel).content.decode()
+    assert "Commentaire publié." in html and f'<tr id="item-{item.pk}"' not in html
+
+
+def test_the_panel_forms_post_with_htmx_and_without_it(board, client):
+    item, _issue, _click = board
+    html = client.get(f"/board/items/{item.pk}", headers={"HX-Request": "true"}).content.decode()
+    for form in ("detail-assign", "detail-comment", "detail-link"):
+        tag = re.search(rf'<form [^>]*class="{form}"[^>]*>', html)[0]
+        assert f'action="/board/items/{item.pk}/qualify"' in tag
+        assert f'hx-post="/board/items/{item.pk}/qualify"' in tag
+        assert 'hx-target="#item-detail"' in tag
+    assert html.count('name="csrfmiddlewaretoken"') >= 3
+    # Without JavaScript: a plain POST, back to the detail page it came from.
+    detail_page = f"http://testserver/board/items/{item.pk}"
+    response = client.post(
+        f"/board/items/{item.pk}/qualify",
+        {"action": "comment", "key": "k3", "comment": "Sans JS."},
+        headers={"Referer": detail_page},
+    )
+    assert response.status_code == 302 and response["Location"] == detail_page

@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -103,7 +104,9 @@ def test_htmx_filter_requests_get_the_board_fragment_only(member_client, item):
 
 def test_polled_counts_update_the_visible_rows_in_place(member_client, item):
     Item.objects.filter(pk=item.pk).update(tally=1234, user_count=56)
-    response = member_client.get(reverse("triage:board-counts"), headers={"HX-Request": "true"})
+    response = member_client.get(
+        reverse("triage:board-counts"), {"shown": str(item.pk)}, headers={"HX-Request": "true"}
+    )
     html = response.content.decode()
     assert 'id="board-counts"' in html
     assert f'<span id="item-{item.pk}-events" hx-swap-oob="true">1234</span>' in html
@@ -171,3 +174,37 @@ def test_first_page_of_10000_items_takes_8_queries_and_weighs_under_80_kib(
     # Every row's own button (the bulk bar above the list has one more).
     assert response.content.count(b'class="qualify-temporary"') == PER_PAGE
     assert len(response.content) < 80 * 1024
+
+
+def test_the_poll_updates_only_the_rows_the_board_shows(member_client, source):
+    """Once a row of the first page is qualified, the 26th item moves onto page 1, but the
+    board on screen does not show it: an update for it would be an htmx error."""
+    ItemFactory.create_batch(26, source=source)
+    board = member_client.get(reverse("triage:board")).content.decode()
+    shown = [int(pk) for pk in re.findall(r'<tr id="item-\d+" data-item-id="(\d+)"', board)]
+    assert len(shown) == 25
+    Item.objects.filter(pk=shown[0]).update(qualification=Item.Qualification.TEMPORARY)
+
+    response = member_client.get(
+        reverse("triage:board-counts"),
+        {"shown": ",".join(map(str, shown))},
+        headers={"HX-Request": "true"},
+    )
+
+    targets = {int(pk) for pk in re.findall(r'id="item-(\d+)-\w+" hx-swap-oob', response.text)}
+    assert targets == set(shown[1:])  # the qualified row left the page; the new one is not shown
+
+
+def test_long_code_names_in_titles_may_break_after_their_separators_and_stay_escaped():
+    from triage.templatetags.triage_board import breakable
+
+    assert breakable("Pundit::NotAuthorizedError: not allowed") == (
+        "Pundit::NotAuthorizedError: not allowed"  # every word fits the column
+    )
+    assert breakable("ActionController::InvalidAuthenticityToken: x") == (
+        "ActionController::<wbr>InvalidAuthenticityToken: x"
+    )
+    assert breakable("<script>alert(1)</script>//<script>x") == (
+        "&lt;script&gt;alert(<wbr>1)&lt;/<wbr>script&gt;//<wbr>&lt;script&gt;x"
+    )
+    assert breakable("a" * 65) == "<wbr>".join(["a" * 30, "a" * 30, "a" * 5])

@@ -22,9 +22,9 @@ def vigie(db, flaky_backend):
     return source
 
 
-def log_in(page, live_server):
+def log_in(page, live_server, username="vigie"):
     page.goto(f"{live_server.url}/accounts/login/?next=/board")
-    page.fill("input[name=username]", "vigie")
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("form button[type=submit]:not(.link)")
     page.wait_for_url("**/board")
@@ -78,9 +78,10 @@ def test_the_chosen_threshold_is_sent(browser_page, live_server, vigie):
     log_in(page, live_server)
     row = page.locator(f'tr[data-item-id="{item.pk}"]')
     row.locator("details.threshold summary").click()
-    row.locator("input[name=ignore_window]").fill("20000")
+    # Past the month Vigie counts over: refused, with the longest it takes.
+    row.locator("input[name=ignore_window]").fill("50000")
     row = click(page, item, "Attendu")
-    assert "10080 minutes" in row.inner_text()
+    assert "30 jours" in row.inner_text()
     assert Item.objects.get().qualification == ""
     page.locator(f'tr[data-item-id="{item.pk}"] details.threshold summary').click()
     page.locator(f'tr[data-item-id="{item.pk}"] input[name=ignore_window]').fill("60")

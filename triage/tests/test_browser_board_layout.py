@@ -8,8 +8,10 @@ import os
 import pytest
 from django.utils import timezone
 
+from rotation.models import Team
 from rotation.tests.factories import MembershipFactory
 from tests.factories import UserFactory
+from triage import demo
 from triage.demo import ISSUES
 from triage.tests.factories import ItemFactory, SourceFactory
 from triage.tests.test_browser import log_in
@@ -84,9 +86,9 @@ def open_board(page, live_server, width, height):
     return page.evaluate(MEASURE)
 
 
-def assert_usable(layout):
+def assert_usable(layout, seen=True):
     """No horizontal scroll, of the page or of the list; every button in view across; the
-    culprit under its title; the last seen on one line."""
+    culprit under its title; the last seen on one line (`seen`: when its column is shown)."""
     assert layout["pageScroll"] <= 0
     assert layout["boardScroll"] <= 0
     width = layout["viewport"]["width"]
@@ -95,7 +97,7 @@ def assert_usable(layout):
         for button in row["buttons"]:
             assert button["x"] >= 0 and button["right"] <= width, (button, width)
         assert row["origin"]["y"] >= row["link"]["bottom"] - 1
-        assert row["seenLines"] == 1
+        assert row["seenLines"] == (1 if seen else 0)
 
 
 @pytest.mark.parametrize("width,height", [(1280, 800), (1366, 768), (1920, 1080)])
@@ -127,16 +129,74 @@ def test_a_newcomer_at_1366x768_sees_8_rows_without_scrolling(browser_page, live
     assert len(seen) >= 8, [row["box"]["bottom"] for row in layout["rows"][:9]]
 
 
-def test_with_the_detail_open_the_title_keeps_room_and_the_page_does_not_scroll(
-    browser_page, live_server, long_token
-):
-    page = browser_page
-    open_board(page, live_server, 1366, 768)
-    page.locator("a.item-title").nth(1).click()
+# Every line break of each title on screen: the characters either side of it. A break is
+# between words (a space) or after a separator of a code name or a URL ("Pundit::|Not…").
+LINE_BREAKS = """() => [...document.querySelectorAll("tr[data-item-id] a.item-title")]
+  .filter((link) => link.getBoundingClientRect().bottom <= innerHeight)
+  .map((link) => {
+    const chars = [];
+    const walker = document.createTreeWalker(link, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      for (let i = 0; i < node.length; i++) {
+        const range = document.createRange();
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        const rect = range.getClientRects()[0];
+        if (rect) chars.push({c: node.data[i], top: Math.round(rect.top)});
+      }
+    }
+    const breaks = [];
+    for (let i = 1; i < chars.length; i++) {
+      if (chars[i].top > chars[i - 1].top + 2) breaks.push(chars[i - 1].c + "|" + chars[i].c);
+    }
+    return {title: link.textContent, breaks};
+  })"""
+SEPARATORS = set(" :./_-#(,?&=")
+
+
+@pytest.fixture
+def demo_board(db):
+    """The demo's items (issues, jobs, small requests), seen by a member of its team."""
+    team = Team.objects.create(slug="demo", name="Démo")
+    MembershipFactory(team=team, user=UserFactory(username="vigie"))
+    demo.load()
+
+
+def open_detail(page, live_server, width, height):
+    open_board(page, live_server, width, height)
+    page.locator("a.item-title").first.click()
     page.locator("#item-detail .item-detail").wait_for()
     if os.environ.get("VIGIE_SCREENSHOTS"):
-        page.screenshot(path=f"{os.environ['VIGIE_SCREENSHOTS']}/board-1366x768-detail.png")
-    layout = page.evaluate(MEASURE)
+        page.screenshot(path=f"{os.environ['VIGIE_SCREENSHOTS']}/board-{width}x{height}-detail.png")
+    return page.evaluate(MEASURE)
+
+
+def test_with_the_detail_open_on_the_demo_no_title_word_is_cut_and_6_rows_fit(
+    browser_page, live_server, demo_board
+):
+    page = browser_page
+    layout = open_detail(page, live_server, 1366, 768)
     assert_usable(layout)
+    # Rows of every kind, with their buttons: issues, jobs, small requests, M'attribuer.
+    kinds = page.eval_on_selector_all(
+        "tr[data-item-id] .level", "cells => cells.map(c => c.textContent)"
+    )
+    assert {"error", "demande"} <= set(kinds), kinds
+    assert page.locator("table.board").get_by_role("button", name="M'attribuer").count() >= 4
+    for title in page.evaluate(LINE_BREAKS):
+        for pair in title["breaks"]:
+            before, _, after = pair.partition("|")
+            assert before in SEPARATORS or after == " ", (title["title"], pair)
+    height = layout["viewport"]["height"]
+    seen = [row for row in layout["rows"] if 0 <= row["box"]["y"] < row["box"]["bottom"] <= height]
+    assert len(seen) >= 6, [row["box"]["bottom"] for row in layout["rows"][:7]]
+
+
+def test_at_1024_px_with_the_detail_open_the_board_stays_usable(
+    browser_page, live_server, demo_board
+):
+    layout = open_detail(browser_page, live_server, 1024, 768)
+    assert_usable(layout, seen=False)  # the detail shows it, the title keeps the room
     titles = [row["cell"]["width"] for row in layout["rows"]]
-    assert min(titles) >= 250, titles
+    assert min(titles) >= 180, titles

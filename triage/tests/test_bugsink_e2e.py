@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 
 import pytest
 import requests
@@ -14,7 +15,7 @@ from django.core.management import call_command
 
 from rotation.models import Team
 from rotation.tests.factories import MembershipFactory
-from tests.bugsink import Bugsink, Unavailable, free_port
+from tests.bugsink import Bugsink, Proxy, Unavailable, free_port
 from triage.models import Item, Source
 from triage.sources.bugsink import BugsinkBackend
 from triage.sync import sync_source
@@ -23,20 +24,25 @@ from triage.sync import sync_source
 pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.xdist_group("bugsink")]
 
 TOKEN_ENV = "VIGIE_TEST_BUGSINK_TOKEN"
+# A file, not `python -c`: the SDK reads the frames' source lines (their context) from it; run
+# from its directory, the SDK's project root, which makes its frames the application's.
 SEND = textwrap.dedent(
     """
     import sys, sentry_sdk
     sentry_sdk.init(sys.argv[1], environment="production")
+    sentry_sdk.set_tag("customer", "acme <b>corp</b>")
 
     def charge(order):
         raise ValueError("<script>alert(1)</script> card refused for order %s" % order)
 
     for order in (1, 2):
+        sentry_sdk.add_breadcrumb(category="payment", message="card checked for order %s" % order)
         try:
             charge(order)
         except ValueError as exc:
             sentry_sdk.capture_exception(exc)
     sentry_sdk.capture_message("no stack trace here", level="error")
+    sentry_sdk.capture_message("disk almost full", level="warning")
     sentry_sdk.flush()
     """
 )
@@ -53,8 +59,14 @@ def bugsink(tmp_path_factory):
         pytest.skip(f"Bugsink not available: {exc}")
     try:
         instance.project, instance.dsn = instance.create_project("prod")
+        instance.send = instance.home / "send_errors.py"
+        instance.send.write_text(SEND)
         subprocess.run(
-            [sys.executable, "-c", SEND, instance.dsn], check=True, timeout=60, env=instance.env
+            [sys.executable, str(instance.send), instance.dsn],
+            check=True,
+            timeout=60,
+            env=instance.env,
+            cwd=instance.home,
         )
         yield instance
     finally:
@@ -264,13 +276,112 @@ def test_a_new_occurrence_after_temporaire_brings_the_issue_back(board, bugsink)
     item = Item.objects.get(source=source, title__startswith="ValueError")
     click(item, "temporary", "c1")
     assert _upstream(bugsink, item)["is_muted"] is True
-    subprocess.run([sys.executable, "-c", SEND, bugsink.dsn], check=True, timeout=60)
+    subprocess.run(
+        [sys.executable, str(bugsink.send), bugsink.dsn], check=True, timeout=60, cwd=bugsink.home
+    )
     assert _upstream(bugsink, item)["is_muted"] is False  # Bugsink unmuted it itself
     run = sync_source(source.pk)
     assert run.error == "" and run.updated >= 1
     item.refresh_from_db()
     assert item.came_back and item.upstream_status == "unresolved"
     assert item.tally == _upstream(bugsink, item)["digested_event_count"]
+
+
+def test_the_detail_panel_shows_the_latest_event_read_from_bugsink(board, client):
+    source, _click = board
+    item = Item.objects.get(source=source, title__startswith="ValueError")
+    page = client.get(f"/board/items/{item.pk}").content.decode()
+    exception = page.split('class="exception"', 1)[1].split("</p>", 1)[0]
+    assert "<strong>ValueError</strong>" in exception
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; card refused for order 2" in exception
+    # The frame that raised, first, the application's, with its source lines around it.
+    frame = page.split('<li class="frame in-app">', 1)[1].split("</li>", 1)[0]
+    assert "send_errors.py:7" in frame and "<code>charge</code>" in frame
+    assert '<span class="current">7     raise ValueError(&quot;&lt;script&gt;' in frame
+    assert "def charge(order):" in frame
+    tags = page.split('class="facts tags"', 1)[1].split("</dl>", 1)[0]
+    assert "<dt>customer</dt><dd>acme &lt;b&gt;corp&lt;/b&gt;</dd>" in tags
+    assert "<dt>environment</dt><dd>production</dd>" in tags
+    crumbs = page.split('class="breadcrumbs"', 1)[1].split("</ol>", 1)[0]
+    assert "<code>payment</code> card checked for order 2" in crumbs
+    assert 'class="muted detail-age"' in page  # read from Bugsink, not the mirror
+
+
+def test_levels_and_environment_come_from_the_latest_event(board):
+    source, _click = board
+    levels = dict(Item.objects.filter(source=source).values_list("title", "level"))
+    assert levels == {
+        next(title for title in levels if title.startswith("ValueError")): "error",
+        next(title for title in levels if "no stack trace" in title): "error",
+        next(title for title in levels if "disk almost full" in title): "warning",
+    }
+    assert set(Item.objects.filter(source=source).values_list("environment", flat=True)) == {
+        "production"
+    }
+
+
+@pytest.fixture
+def proxied(bugsink, monkeypatch):
+    """A source reading the module's Bugsink through a Proxy, and the sleeps of its retries."""
+    monkeypatch.setenv(TOKEN_ENV, bugsink.token)
+    proxy = Proxy(bugsink.url).start()
+    waits = []
+    monkeypatch.setattr("triage.sources.bugsink.time.sleep", waits.append)
+    source = Source.objects.create(
+        kind="bugsink",
+        name="bugsink-proxied",
+        team=Team.objects.create(slug="proxied-team", name="Proxied"),
+        base_url=proxy.url,
+        scopes=[bugsink.project],
+        secret_env=TOKEN_ENV,
+    )
+    yield source, proxy, waits
+    proxy.stop()
+
+
+def _mirrored(source):
+    return set(Item.objects.filter(source=source).values_list("external_id", "level"))
+
+
+def test_a_429_is_waited_out_as_its_retry_after_says(proxied, bugsink):
+    source, proxy, waits = proxied
+    proxy.fail("/api/canonical/0/issues/", 429, Retry_After="7")
+    proxy.fail("/api/canonical/0/events/", 429, Retry_After="3")
+    run = sync_source(source.pk)
+    assert run.error == "" and waits == [7.0, 3.0]
+    assert run.created == len(bugsink.issues(bugsink.project))
+    assert [status for _path, status in proxy.seen[:2]] == [429, 200]
+
+
+def test_a_429_asking_for_longer_than_the_cap_ends_the_sync_until_then(proxied, bugsink):
+    source, proxy, waits = proxied
+    proxy.fail("/api/canonical/0/issues/", 429, Retry_After="600")  # vigie.http waits <= 60 s
+    run = sync_source(source.pk)
+    source.refresh_from_db()
+    assert waits == [] and "Bugsink rate limit reached (HTTP 429)" in run.error
+    assert source.state == Source.State.ERROR
+    assert source.next_sync_at - source.last_error_at == timedelta(seconds=600)
+    assert sync_source(source.pk).created == len(bugsink.issues(bugsink.project))
+
+
+def test_a_503_is_retried_then_shown_and_the_next_sync_completes(proxied, bugsink):
+    source, proxy, waits = proxied
+    proxy.fail("/api/canonical/0/events/", 503)
+    assert sync_source(source.pk).error == "" and len(waits) == 1  # one backoff, then Bugsink
+    complete = _mirrored(source)
+    assert len(complete) == len(bugsink.issues(bugsink.project))
+    # Bugsink down through every attempt, mid-sync: the run says so, the mirror keeps all.
+    Item.objects.filter(source=source).update(tally=0)  # changed issues: their events are read
+    one = Item.objects.filter(source=source).first().external_id
+    proxy.fail(f"/api/canonical/0/events/?issue={one}&", 503, times=4)  # each attempt
+    run = sync_source(source.pk)
+    source.refresh_from_db()
+    assert run.error.startswith("Bugsink answered HTTP 503 for /api/canonical/0/events/")
+    assert source.state == Source.State.ERROR and _mirrored(source) == complete
+    run = sync_source(source.pk)
+    source.refresh_from_db()
+    assert run.error == "" and source.state == Source.State.OK and _mirrored(source) == complete
+    assert not proxy.faults
 
 
 PAGE = 250  # Bugsink's page size for issues (IssuesCursorPagination)
@@ -291,12 +402,15 @@ def test_more_than_one_page_of_issues_is_mirrored_completely(bugsink, monkeypatc
         scopes=[project],
         secret_env=TOKEN_ENV,
     )
+    run = sync_source(source.pk)
+    # Two pages, then each issue's latest event (its id, then its data) for its level.
+    assert run.error == "" and run.created == PAGE + 1 and run.requests == 2 + 2 * (PAGE + 1)
+    mirrored = Item.objects.filter(source=source)
+    assert {i.external_id for i in mirrored} == {issue["id"] for issue in bugsink.issues(project)}
+    assert {i.level for i in mirrored} == {"error"}
+    # Mirrored, the levels of issues without new events are known: the two pages only.
     backend = BugsinkBackend(source)
     assert len(list(backend.fetch())) == PAGE + 1 and backend.requests == 2
-    run = sync_source(source.pk)
-    assert run.error == "" and run.created == PAGE + 1
-    mirrored = set(Item.objects.filter(source=source).values_list("external_id", flat=True))
-    assert mirrored == {issue["id"] for issue in bugsink.issues(project)}
     assert sync_source(source.pk).created == 0
 
 

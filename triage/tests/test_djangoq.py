@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils.timezone import localtime
 from django_q.models import Success, Task
 from picklefield.fields import dbsafe_encode
 from structlog.testing import capture_logs
@@ -201,3 +202,21 @@ def test_the_safe_unpickler_refuses_globals():
         _unpickle(evil_pickle())
     assert CALLS == []
     assert _unpickle(dbsafe_encode(("a", 1, {"b": [2.5]}))) == ("a", 1, {"b": [2.5]})
+
+
+def test_the_detail_shows_the_traceback_and_executions_of_the_latest_task(source, admin_client):
+    from triage.sync import sync_source
+
+    failure(send_reminder, 1002, stopped=ago(hours=3))
+    latest = failure(send_reminder, 1001, stopped=ago(hours=1), channel="mail")
+    Task.objects.filter(pk=latest.pk).update(attempt_count=3)
+    assert sync_source(source.pk).error == ""
+    item = Item.objects.get(source=source)
+
+    page = admin_client.get(f"/board/items/{item.pk}").content.decode()
+
+    assert 'class="backtrace"' in page and "in send_reminder" in page
+    assert '<dd class="execution-count">3</dd>' in page
+    assert "Rdv 1001 matching query does not exist." in page
+    started = localtime(ago(hours=1, seconds=1)).isoformat()
+    assert f'datetime="{started}"' in page  # when its last run started

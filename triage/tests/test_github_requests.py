@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from rotation.models import Profile
 from triage import github
@@ -278,3 +279,69 @@ def test_commenter_posts_once_on_the_request_even_after_a_lost_answer(
     # A new comment of the same text, not a retry, is posted.
     click(member_client, item, "comment", "k3", comment="Je regarde cet après-midi.")
     assert len(fake_github.comments(REPO, issue["number"])) == 2
+
+
+def test_the_detail_shows_the_comments_github_has_page_after_page(
+    member_client, fake_github, requests_source, monkeypatch
+):
+    issue, item = mirrored(fake_github, requests_source, body="**Urgent** pour la CNFS")
+    for n in range(3):
+        fake_github.add_comment(REPO, issue["number"], f"Relance *{n}*", user=f"agent-{n}")
+    monkeypatch.setattr(github, "PAGE_SIZE", 2)
+
+    page = member_client.get(f"/board/items/{item.pk}").content.decode()
+
+    assert "<strong>Urgent</strong>" in page
+    comments = page[page.index('class="comments"') :]
+    for n in range(3):
+        assert f"@agent-{n}" in comments and f"Relance <em>{n}</em>" in comments
+    assert comments.index("@agent-0") < comments.index("@agent-2")  # GitHub's order
+    listed = [path for method, path in fake_github.requests if path.endswith("/comments")]
+    assert len(listed) == 2  # the second page through the Link header
+
+
+def test_hostile_comments_are_sanitised_never_run(member_client, fake_github, requests_source):
+    issue, item = mirrored(fake_github, requests_source)
+    fake_github.add_comment(REPO, issue["number"], "<script>alert(1)</script> Bonjour")
+    fake_github.add_comment(REPO, issue["number"], '<img src="x" onerror="alert(2)"> image')
+
+    page = member_client.get(f"/board/items/{item.pk}").content.decode()
+
+    comments = page[page.index('class="comments"') :]
+    assert "Bonjour" in comments and "image" in comments
+    assert "<script>alert(1)" not in page
+    assert "onerror" not in page
+
+
+def test_github_refusing_shows_the_cached_comments_with_their_age(
+    member_client, fake_github, requests_source
+):
+    issue, item = mirrored(fake_github, requests_source)
+    fake_github.add_comment(REPO, issue["number"], "Déjà signalé en mars")
+    now = datetime.now(UTC)
+    with time_machine.travel(now, tick=False):
+        member_client.get(f"/board/items/{item.pk}")
+    fake_github.token = "rotated"  # every call refused from now on
+    with time_machine.travel(now + timedelta(minutes=20), tick=False):
+        page = member_client.get(f"/board/items/{item.pk}").content.decode()
+
+    assert "La source ne peut pas être lue" in page
+    assert "20\xa0minutes" in page
+    assert "Déjà signalé en mars" in page
+
+
+def test_github_refusing_with_nothing_cached_says_how_many_comments_were_not_read(
+    member_client, fake_github, requests_source
+):
+    issue = fake_github.add_issue(REPO, "Export CSV", labels=["vigie"])
+    for text in ("Relance", "Toujours d’actualité"):
+        fake_github.add_comment(REPO, issue["number"], text)
+    sync_source(requests_source.pk)
+    item = Item.objects.get(external_id=f"{REPO}#{issue['number']}")
+    fake_github.token = "rotated"
+
+    page = member_client.get(f"/board/items/{item.pk}").content.decode()
+
+    assert "rien n’en est en cache" in page
+    assert "2 commentaires à la source, non lus cette fois." in page
+    assert "Relance" not in page

@@ -405,3 +405,41 @@ def test_a_query_past_the_statement_timeout_is_cancelled(goodjob_dsn, monkeypatc
         read_only_connection(make_source(), statement_timeout_ms=50) as conn,
     ):
         conn.execute("SELECT pg_sleep(2)")
+
+
+@pytest.mark.django_db
+def test_the_detail_shows_the_backtrace_and_executions_goodjob_recorded(
+    rails, goodjob_dsn, monkeypatch, admin_client
+):
+    from triage.sync import sync_source
+
+    monkeypatch.setenv(DSN_ENV, goodjob_dsn)
+    source = make_source()
+    source.save()
+    job = goodjob_db.insert_job(
+        rails, error=NOT_FOUND.format(7), finished_at=ago(hours=1), arguments=[{"token": "s3"}]
+    )
+    runs = [
+        (ago(hours=3), "Net::ReadTimeout: Net::ReadTimeout with #<TCPSocket>", ["net.rb:1"]),
+        (ago(hours=1), NOT_FOUND.format(7), ["app/jobs/send_email_job.rb:12:in `perform'"]),
+    ]
+    for at, error, backtrace in runs:
+        rails.execute(
+            """
+            INSERT INTO good_job_executions (active_job_id, job_class, queue_name, created_at,
+                updated_at, finished_at, error, error_event, error_backtrace)
+            VALUES (%s, 'SendEmailJob', 'default', %s, %s, %s, %s, 5, %s)
+            """,
+            (job, at - timedelta(seconds=2), at, at, error, backtrace),
+        )
+    assert sync_source(source.pk).error == ""
+    item = Item.objects.get(source=source)
+
+    page = admin_client.get(f"/board/items/{item.pk}").content.decode()
+
+    assert "app/jobs/send_email_job.rb:12:in `perform&#x27;" in page
+    assert "net.rb:1" not in page  # the backtrace of the last failed run only
+    assert '<dd class="execution-count">2</dd>' in page
+    runs = page[page.index('class="executions"') :]
+    assert runs.index("Couldn&#x27;t find Lieu") < runs.index("Net::ReadTimeout with #&lt;")
+    assert "s3" not in page

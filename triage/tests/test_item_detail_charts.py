@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -20,13 +19,6 @@ pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 11, 23, 12, 30, tzinfo=UTC)
 HOUR = 3600
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def chart_section(page, period):

@@ -17,13 +17,6 @@ from triage.tests.factories import ItemFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def team(sentry_source):
-    sentry_source.team = TeamFactory()
-    sentry_source.save()
-    return sentry_source.team
-
-
 def make_rule(team, **fields):
     defaults = {
         "name": "404 venues du dehors",
@@ -59,12 +52,14 @@ def test_the_exception_type_is_sentrys_metadata_else_a_jobs_error_class_else_the
     assert exception_type("x", sentry) == "ActiveRecord::RecordNotFound"
     assert exception_type("x", {"error_class": "Net::ReadTimeout"}) == "Net::ReadTimeout"
     assert exception_type("KeyError: 'id'", {}) == "KeyError"
+    assert exception_type("ActiveRecord::RecordNotFound: x", {}) == "ActiveRecord::RecordNotFound"
     assert exception_type("a message", {}) == ""
     rule = QualificationRule(
         field="exception_type", match="regex", pattern=r"^ActiveRecord::RecordNotFound$"
     )
     assert rule.matches(RuleSubjects("issue", "x", "", sentry))
-    assert not rule.matches(RuleSubjects("issue", "ActiveRecord::RecordNotFound: x", "", {}))
+    wrapped = "ActiveJob::DeserializationError: ActiveRecord::RecordNotFound"
+    assert not rule.matches(RuleSubjects("issue", wrapped, "", {}))
 
 
 def test_a_huge_title_is_only_matched_on_its_start():
@@ -77,7 +72,8 @@ def test_a_huge_title_is_only_matched_on_its_start():
 def test_a_rule_for_jobs_does_not_take_a_web_request_issue():
     rule = QualificationRule(field="title", match="contains", pattern="RecordNotFound", kind="job")
     assert rule.matches(RuleSubjects("job", "ActiveRecord::RecordNotFound: x", "", {}))
-    assert not rule.matches(RuleSubjects("issue", "ActiveRecord::RecordNotFound: x", "", {}))
+    wrapped = "ActiveJob::DeserializationError: ActiveRecord::RecordNotFound"
+    assert not rule.matches(RuleSubjects("issue", wrapped, "", {}))
 
 
 def test_the_sync_prequalifies_new_matching_items_and_leaves_the_others(fake_sentry, team):

@@ -74,17 +74,26 @@ def test_expected_takes_the_threshold_the_vigie_picked(member_client, item, flak
     assert item.qualification_params == {"ignoreCount": 50, "ignoreWindow": 1440}
 
 
-@pytest.mark.parametrize("window", ["10081", "20160"])
-def test_a_window_longer_than_a_week_is_refused_with_a_clear_message(
-    member_client, item, flaky_backend, window
+@pytest.mark.parametrize(("window", "upstream"), [("20160", (5, 10080)), ("43200", (2, 10080))])
+def test_a_window_longer_than_the_upstreams_is_held_upstream_as_a_week_with_a_scaled_count(
+    member_client, item, flaky_backend, window, upstream
 ):
+    # 10 in 2 weeks: two weeks cover it, so one of them holds at least 5 and the upstream
+    # reopens no later than Vigie's threshold is reached; Vigie counts the rest.
     response = post(member_client, item, "expected", ignore_window=window)
+    assert response.status_code == 200
+    count, longest = upstream
+    assert flaky_backend.calls[0][3] == {"ignoreCount": count, "ignoreWindow": longest}
+    assert Action.objects.get().params == {"ignoreCount": 10, "ignoreWindow": int(window)}
+    assert "Vigie compte le reste" in response.content.decode()
+
+
+def test_a_window_longer_than_vigies_memory_is_refused(member_client, item, flaky_backend):
+    response = post(member_client, item, "expected", ignore_window="43201")
     assert response.status_code == 422
-    assert "10080 minutes" in response.content.decode()
+    assert "30 jours" in response.content.decode()
     assert flaky_backend.calls == []
     assert not Action.objects.exists()
-    item.refresh_from_db()
-    assert item.qualification == "" and item.writeback_state == ""
 
 
 def test_the_window_limit_is_the_backends_own(member_client, item, flaky_backend, monkeypatch):
@@ -160,6 +169,7 @@ def test_a_failure_is_stored_as_facts_and_worded_in_the_readers_language(
             "code": "%(source)s did not apply it: the issue is still %(status)s.",
             "params": {"source": "prod", "status": "unresolved"},
         },
+        "permanent": False,
     }
     with translation.override("en"):
         assert item.writeback_error == (

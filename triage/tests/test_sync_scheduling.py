@@ -40,7 +40,7 @@ def test_a_failing_source_never_stops_another(fake_sentry, sentry_source):
     assert sorted(sync_due_sources()) == ["broken", "prod"]
     assert Item.objects.filter(source=sentry_source).count() == 1
     assert Source.objects.get(name="broken").state == Source.State.ERROR
-    assert check_sources() == {"ok": 1, "failing": 1, "problems": ["broken error"]}
+    assert check_sources().english == {"ok": 1, "failing": 1, "problems": ["broken error"]}
 
 
 def test_a_refused_token_is_not_retried_until_the_configuration_changes(
@@ -49,7 +49,7 @@ def test_a_refused_token_is_not_retried_until_the_configuration_changes(
     monkeypatch.setenv(SENTRY_TOKEN_ENV, "revoked")
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         assert sync_due_sources() == ["prod"]
-        assert check_sources()["problems"] == ["prod auth_error"]
+        assert check_sources().english["problems"] == ["prod auth_error"]
         for _ in range(3):
             traveller.shift(timedelta(hours=2))
             assert sync_due_sources() == []
@@ -73,12 +73,16 @@ def test_failures_back_off(fake_sentry, sentry_source, monkeypatch):
 
 def test_health_reports_stale_sources(fake_sentry, sentry_source):
     # Never synced yet: the first sync is due within a minute.
-    assert check_sources() == {"ok": 1, "failing": 0, "problems": []}
+    assert check_sources().english == {"ok": 1, "failing": 0, "problems": []}
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         sync_due_sources()
-        assert check_sources() == {"ok": 1, "failing": 0, "problems": []}
+        assert check_sources().english == {"ok": 1, "failing": 0, "problems": []}
         traveller.shift(timedelta(minutes=16))
-        assert check_sources() == {"ok": 0, "failing": 1, "problems": ["prod stale (16 min)"]}
+        assert check_sources().english == {
+            "ok": 0,
+            "failing": 1,
+            "problems": ["prod stale (16 min)"],
+        }
 
 
 def test_metrics_per_source(fake_sentry, sentry_source):

@@ -36,6 +36,7 @@ class Command(BaseCommand):
                     f"{run.unchanged} unchanged, {run.skipped} skipped, 0 errors "
                     f"({run.requests} requests)"
                     + (f", {run.prequalified} pre-qualified by rules" if run.prequalified else "")
+                    + (f", {run.reapplied} ignores re-applied" if run.reapplied else "")
                 )
         if failed:
             raise CommandError(f"{len(failed)} source(s) failed: {', '.join(failed)}")
