@@ -119,8 +119,8 @@ class Source(models.Model):
     high_water_mark = models.DateTimeField(_("high-water mark"), null=True, blank=True)
     last_reconciled_at = models.DateTimeField(_("last reconciled at"), null=True, blank=True)
     # Claimed atomically by the sync task so two syncs of one source never run at once; the
-    # sync renews `sync_heartbeat_at` after each batch, and a claim not renewed for
-    # CLAIM_LEASE belongs to a sync that died (worker killed): it may be taken over.
+    # sync renews `sync_heartbeat_at` between batches (every tenth of the lease), and a claim
+    # not renewed for CLAIM_LEASE belongs to a sync that died (worker killed): it may be taken over.
     sync_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     sync_heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     next_sync_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -9,12 +9,16 @@ its SyncRun; nothing local is deleted.
 
 import functools
 import hashlib
+import json
 import operator
+import weakref
 from datetime import datetime, timedelta
 from itertools import batched
 
+import orjson
+import psycopg
 import structlog
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models.constants import OnConflict
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
@@ -37,6 +41,9 @@ RECONCILE_EVERY = timedelta(hours=1)
 # The window of a job source's totals (a failure rate over the last hour, seed 004).
 TOTALS_WINDOW = timedelta(hours=1)
 BATCH_SIZE = 100
+# How often a sync renews its claim: well within the lease, however slow a page, but not after
+# every batch (on a first mirror, one more write per 100 items).
+BEAT_EVERY = Source.CLAIM_LEASE / 10
 INTERNAL_ERROR = gettext_noop("internal error: %(type)s")
 
 
@@ -96,6 +103,7 @@ def _mirror(source, backend, run):
     first = source.last_success_at is None
     # Loaded once: the new items of every batch are matched against them in memory.
     rules = SyncRules(source, backend)
+    beaten = run.started_at  # the claim's first heartbeat
     for batch in batched(backend.fetch(since=mark - OVERLAP if mark else None), BATCH_SIZE):
         created, updated, unchanged = upsert(source, batch, at=run.started_at, first=first)
         # The vigie's memory first: a new item of an error it remembers is its own.
@@ -110,7 +118,9 @@ def _mirror(source, backend, run):
         seen.update(data.external_id for data in batch)
         stamps = [d.last_seen for d in batch if d.last_seen] + ([newest] if newest else [])
         newest = max(stamps, default=None)
-        _beat(source, run)
+        if (now := timezone.now()) - beaten >= BEAT_EVERY:
+            _beat(source, run, now)
+            beaten = now
     now = timezone.now()
     totals = backend.totals(now - TOTALS_WINDOW)
     if totals is not None:
@@ -144,10 +154,10 @@ def _mirror(source, backend, run):
     )
 
 
-def _beat(source, run):
+def _beat(source, run, now):
     """Renew the claim: a sync that stops beating (its worker killed) frees the source."""
     held = Source.objects.filter(pk=source.pk, sync_started_at=run.started_at).update(
-        sync_heartbeat_at=timezone.now()
+        sync_heartbeat_at=now
     )
     if not held:
         # Stalled past the lease: another sync took over. Both write the same upstream data.
@@ -177,17 +187,42 @@ def _record_failure(source, run, exc, failure):
 
 
 def digest(data):
-    """What identifies one upstream version of an item. A repr, not sorted JSON: cheaper, and
-    an upstream serialising keys in another order only costs one needless write."""
-    return _digest(_upstream_values(data))
+    """What identifies one upstream version of an item: the SHA-1 of the JSON of the values the
+    sync writes, its JSON fields as their stored text (serialised once, for both). An upstream
+    serialising keys in another order only costs one needless write. Changing this function
+    rewrites every item once, at its next sync (the test pins it)."""
+    return _digest(_upstream_row(data))
 
 
 # The ItemData's upstream values as a tuple, in DATA_FIELDS' order (one C call).
 _upstream_values = operator.attrgetter(*DATA_FIELDS)
+# Where its JSON fields are in that tuple.
+_JSON_AT = tuple(
+    i
+    for i, name in enumerate(DATA_FIELDS)
+    if isinstance(Item._meta.get_field(name), models.JSONField)
+)
+
+
+def _upstream_row(data):
+    """The ItemData's upstream values, its JSON fields as the text the database stores."""
+    values = list(_upstream_values(data))
+    for i in _JSON_AT:
+        values[i] = _json_text(values[i])
+    return values
+
+
+def _json_text(value):
+    """JSON text as Django's JSONField would write it (json.dumps), in a tenth of its CPU; the
+    database reads back the same values (non-ASCII as is rather than escaped)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson's refusals: integers beyond 64 bits, keys that are not text
+        return json.dumps(value)
 
 
 def _digest(values):
-    return hashlib.sha1(repr(values).encode(), usedforsecurity=False).hexdigest()
+    return hashlib.sha1(orjson.dumps(values), usedforsecurity=False).hexdigest()
 
 
 def upsert(source, batch, *, at=None, first=False):
@@ -208,7 +243,7 @@ def upsert(source, batch, *, at=None, first=False):
     }
     rows, came_back, created, moved = [], [], 0, {}
     for data in batch:
-        values = _upstream_values(data)
+        values = _upstream_row(data)
         signature = _digest(values)
         known = existing.get(data.external_id)
         previous = (data.tally if first else 0) if known is None else known[3]
@@ -223,7 +258,7 @@ def upsert(source, batch, *, at=None, first=False):
         rows.append((data.external_id, *values, signature))
     if rows:
         with transaction.atomic():
-            _ItemWriter(connection).write(source, rows)
+            _ItemWriter.of(connections[DEFAULT_DB_ALIAS]).write(source, rows)
             if came_back:
                 Item.objects.filter(source=source, external_id__in=came_back).update(came_back=True)
             if moved:
@@ -237,9 +272,11 @@ def upsert(source, batch, *, at=None, first=False):
 
 
 class _ItemWriter:
-    """The batch's upsert as one prepared INSERT … ON CONFLICT run for every row (executemany),
-    each value adapted by its own field: what bulk_create does, without compiling every field
-    of every row, which cost more CPU than downloading the pages (bench/sync.py).
+    """The batch's upsert as one INSERT … ON CONFLICT, each value adapted by its own field:
+    what bulk_create does, without compiling every field of every row, which cost more CPU
+    than downloading the pages (bench/sync.py). On SQLite a prepared statement run for every
+    row (executemany, in C); on PostgreSQL one statement a batch, a column an array (UNNEST, as
+    bulk_create does there), bound on the server in binary: no row's JSON escaped in Python.
 
     Columns a sync never writes take the model's defaults (on creation only), so a field added
     to Item needs nothing here.
@@ -247,6 +284,15 @@ class _ItemWriter:
 
     # The columns a sync writes, in a row's order.
     WRITTEN = ("external_id", *DATA_FIELDS, "upstream_digest")
+    # One a connection (each thread has its own): the statement is built once.
+    _of = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, connection):
+        writer = cls._of.get(connection)
+        if writer is None:
+            writer = cls._of[connection] = cls(connection)
+        return writer
 
     def __init__(self, connection):
         self.connection = connection
@@ -263,43 +309,83 @@ class _ItemWriter:
             [meta.get_field(name).column for name in Item.UPSTREAM_FIELDS],
             [meta.get_field(name).column for name in ("source", "external_id")],
         )
+        self.unnest = connection.vendor == "postgresql"
+        if self.unnest:
+            # Each array of its column's type without length (no truncation, as bulk_create
+            # does), the constants once.
+            types = [f.db_type(connection).split("(")[0] for f in fields]
+            arrays = ", ".join(f"(%b)::{t}[]" for t in types[: len(written)])
+            scalars = "".join(f", (%s)::{t}" for t in types[len(written) :])
+            values = f"SELECT *{scalars} FROM UNNEST({arrays})"  # noqa: S608 (the model's types)
+        else:
+            values = f"VALUES ({', '.join(['%s'] * len(fields))})"
         self.sql = (
             f"{ops.insert_statement(on_conflict=OnConflict.UPDATE)} "
             f"{ops.quote_name(meta.db_table)} "
-            f"({', '.join(ops.quote_name(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) {conflict}"
+            f"({', '.join(ops.quote_name(f.column) for f in fields)}) {values} {conflict}"
         )
 
     def _adapter(self, field):
-        """The field's own adaptation, short-cut for the values a backend gives (text,
-        numbers, aware datetimes, JSON): the field's checks are for anything else."""
-        ops = self.connection.ops
+        """The field's own adaptation, and the types of the values it leaves as they are:
+        text and numbers as a backend gives them (JSON comes as its text), for a column at a
+        time; every datetime adapted. The field's checks are for anything else."""
         prepare = functools.partial(field.get_db_prep_save, connection=self.connection)
-        if isinstance(field, models.JSONField):
-            encoder = field.encoder
-            return lambda value: ops.adapt_json_value(value, encoder) if value is not None else None
-        if isinstance(field, models.DateTimeField):
-            adapt = ops.adapt_datetimefield_value
-            return lambda value: (
+        if not isinstance(field, models.DateTimeField):
+            return frozenset((str, int)), prepare
+        adapt = self.connection.ops.adapt_datetimefield_value
+        if self.connection.vendor == "sqlite":
+            # SQLite's adaptation (naive text in the connection's time zone) without re-reading
+            # the settings for every value: half the CPU of the row's values.
+            zone = self.connection.timezone
+
+            def adapt(value):
+                return str(value.astimezone(zone).replace(tzinfo=None))
+
+        return (
+            frozenset(),
+            lambda value: (
                 adapt(value)
                 if type(value) is datetime and value.tzinfo is not None
                 else prepare(value)
-            )
-        return lambda value: value if type(value) in (str, int) else prepare(value)
+            ),
+        )
 
     def write(self, source, rows):
-        """`rows`: the WRITTEN values of each item."""
+        """`rows`: the WRITTEN values of each item, JSON fields as text (_upstream_row)."""
         template = Item(source=source)
-        constants = [
-            f.get_db_prep_save(f.pre_save(template, add=True), self.connection)
-            for f in self.constant
-        ]
-        adapters = self.adapters
-        params = [
-            [adapt(v) for adapt, v in zip(adapters, row, strict=True)] + constants for row in rows
-        ]
-        with self.connection.cursor() as cursor:
-            cursor.executemany(self.sql, params)
+        constants = [self._constant(f, f.pre_save(template, add=True)) for f in self.constant]
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        for i, (kept, adapt) in enumerate(self.adapters):
+            if not kept.issuperset(map(type, columns[i])):
+                columns[i] = list(map(adapt, columns[i]))
+        with self._cursor() as cursor:
+            if self.unnest:
+                cursor.execute(self.sql, constants + columns)
+            else:
+                cursor.executemany(
+                    self.sql, [(*row, *constants) for row in zip(*columns, strict=True)]
+                )
+
+    def _constant(self, field, value):
+        """JSON as text, like the upstream JSON: adapted as a JSONField adapts it, it would be
+        serialised again for every row."""
+        if isinstance(field, models.JSONField) and value is not None:
+            return _json_text(value)
+        return field.get_db_prep_save(value, self.connection)
+
+    def _cursor(self):
+        """Django's cursor, but on PostgreSQL one that binds the parameters on the server
+        (Django's renders them into the SQL text, on the client), on the same connection and
+        transaction, wrapped as Django wraps its own (query logging, database errors)."""
+        connection = self.connection
+        if connection.vendor != "postgresql":
+            return connection.cursor()
+        connection.ensure_connection()
+        connection.validate_thread_sharing()
+        cursor = psycopg.Cursor(connection.connection)
+        if connection.queries_logged:
+            return connection.make_debug_cursor(cursor)
+        return connection.make_cursor(cursor)
 
 
 def _came_back(data, *, qualification, qualified_at):

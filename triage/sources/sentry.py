@@ -270,11 +270,10 @@ class SentryBackend(SourceBackend):
             last_seen = parse_datetime(issue["lastSeen"])
             if last_seen is None:
                 raise ValueError("no lastSeen")
-            stats = (issue.get("stats") or {}).get(STATS_PERIOD) or []
+            # The stats are kept once, as recent_counts: taken out of the decoded issue, which
+            # becomes the payload (a copy would be one more object a sync keeps per issue).
+            stats = (issue.pop("stats", None) or {}).get(STATS_PERIOD) or []
             assigned = issue.get("assignedTo") or {}
-            # The stats are kept once, as recent_counts.
-            payload = dict(issue)
-            payload.pop("stats", None)
             return ItemData(
                 external_id=str(external_id),
                 title=title,
@@ -290,7 +289,7 @@ class SentryBackend(SourceBackend):
                 short_id=issue.get("shortId") or "",
                 assignee=_assignee_name(assigned),
                 recent_counts=[int(count) for _ts, count in stats],
-                payload=payload,
+                payload=issue,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             self.skipped += 1

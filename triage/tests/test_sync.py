@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,12 +16,12 @@ from triage.sync import RECONCILE_EVERY, sync_source
 pytestmark = pytest.mark.django_db
 
 
+# An executemany is logged as "N times: INSERT …"; triage_itemcount is another table.
+ITEM_WRITE = re.compile(r'(\d+ times: )?\s*(INSERT INTO|UPDATE) "triage_item" ', re.IGNORECASE)
+
+
 def writes_to_items(queries):
-    return [
-        q["sql"]
-        for q in queries
-        if "triage_item" in q["sql"] and q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))
-    ]
+    return [q["sql"] for q in queries if ITEM_WRITE.match(q["sql"])]
 
 
 def test_first_sync_mirrors_every_unresolved_issue_of_the_environment(fake_sentry, sentry_source):
@@ -240,11 +241,18 @@ def test_the_sync_writes_every_upstream_field_and_keeps_stored_digests_valid():
     model_fields = {f.name for f in Item._meta.get_fields()}
     assert set(DATA_FIELDS) <= model_fields
     assert [*DATA_FIELDS, "upstream_digest"] == Item.UPSTREAM_FIELDS
-    # Computed before the field list was derived: items synced earlier are not rewritten.
+    # Pinned: a change of the digest rewrites every item once, at its next sync (the move from
+    # a repr to the JSON of the written values did, once).
     data = ItemData(
-        external_id="1", title="TypeError", level="error", tally=3, recent_counts=[1, 2]
+        external_id="1",
+        title="TypeError",
+        level="error",
+        last_seen=datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC),
+        tally=3,
+        recent_counts=[1, 2],
+        payload={"title": "TypeError: café", "z": None, "a": [1.5, True]},
     )
-    assert digest(data) == "01047990ebf06633e1373efc99429a0d386a1e88"
+    assert digest(data) == "2b9d1a47bfe173844252631de72ea4be9843cf64"
 
 
 def test_an_upsert_stores_what_the_backend_gave_and_rewrites_only_upstream_fields(source, user):
@@ -297,3 +305,68 @@ def test_an_upsert_stores_what_the_backend_gave_and_rewrites_only_upstream_field
     )
     assert after.mirrored_at == item.mirrored_at
     assert upsert(source, [changed]) == (0, 0, 1)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {
+            "title": "KeyError: 'né' — 日本 🐛",
+            "z": {"nested": [{"b": 1, "a": None}, [True, False, 0.1]]},
+            "a": "",
+            "metadata": {"value": '<script>"\\u0000', "empty": {}},
+        },
+        {"count": 2**70, "id": "beyond 64 bits"},  # what orjson refuses, json writes
+    ],
+    ids=["unicode and nesting", "big integer"],
+)
+def test_an_upsert_writes_the_row_django_would_and_reads_back_the_same_json(source, payload):
+    import json
+
+    from triage.sources.base import DATA_FIELDS, ItemData
+    from triage.sync import upsert
+
+    seen = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
+    values = {
+        "title": "KeyError: 'né'",
+        "level": "error",
+        "first_seen": seen - timedelta(days=2),
+        "last_seen": seen,
+        "tally": 4,
+        "recent_counts": [0, 3, 1],
+        "payload": payload,
+    }
+    # In the same batch: an item with none of the optional values.
+    batch = [ItemData(external_id="7", **values), ItemData(external_id="8", title="t")]
+    assert upsert(source, batch) == (2, 0, 0)
+    by_django = Item.objects.create(source=source, external_id="9", **values)
+    mirrored = Item.objects.get(source=source, external_id="7")
+    by_django.refresh_from_db()
+
+    local = [f.attname for f in Item._meta.concrete_fields if f.name not in DATA_FIELDS]
+    ignored = {"id", "external_id", "mirrored_at", "upstream_digest"}
+    for name in [*DATA_FIELDS, *local]:
+        if name not in ignored:
+            assert getattr(mirrored, name) == getattr(by_django, name), name
+    # The same values, keys in the same order at every depth (as given on SQLite; jsonb's own
+    # order on PostgreSQL, whoever writes).
+    assert json.dumps(mirrored.payload) == json.dumps(by_django.payload)
+    assert mirrored.payload == payload
+    bare = Item.objects.get(source=source, external_id="8")
+    assert (bare.first_seen, bare.last_seen, bare.recent_counts, bare.payload) == (
+        None,
+        None,
+        [],
+        {},
+    )
+
+
+def test_an_upsert_is_one_logged_insert_per_batch(source):
+    from triage.sources.base import ItemData
+    from triage.sync import upsert
+
+    batch = [ItemData(external_id=str(n), title=f"t{n}", tally=n) for n in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        assert upsert(source, batch) == (3, 0, 0)
+    assert len(writes_to_items(queries.captured_queries)) == 1
+    assert list(Item.objects.order_by("external_id").values_list("tally", flat=True)) == [0, 1, 2]

@@ -68,24 +68,44 @@ def test_a_killed_workers_claim_is_freed_once_its_heartbeat_stops():
     assert (source.sync_started_at, check_sync_claims().params["stuck"]) == (None, 0)
 
 
-@pytest.mark.django_db
-def test_each_batch_renews_the_claim(monkeypatch):
-    source = SourceFactory(name="prod")
+def sync_in_batches(monkeypatch, source, count, *, each):
+    """Sync `count` items one a batch, each batch taking `each`; returns the claim's heartbeat
+    as each batch began, the sync's start and its run."""
     beats = []
     real_upsert = sync.upsert
 
     def upsert(source, batch, **kwargs):
         beats.append(Source.objects.get(pk=source.pk).sync_heartbeat_at)
-        traveller.shift(timedelta(minutes=4))  # a slow page, shorter than the lease
+        traveller.shift(each)
         return real_upsert(source, batch, **kwargs)
 
-    items = [ItemData(external_id=str(n), title=f"t{n}") for n in range(3)]
+    items = [ItemData(external_id=str(n), title=f"t{n}") for n in range(count)]
     monkeypatch.setattr(sync, "BATCH_SIZE", 1)
     monkeypatch.setattr(sync, "upsert", upsert)
     monkeypatch.setattr(DemoBackend, "fetch", lambda self, since=None: iter(items))
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         start = timezone.now()
         run = sync_source(source.pk)
+    return beats, start, run
+
+
+@pytest.mark.django_db
+def test_each_batch_renews_the_claim(monkeypatch):
+    # Slow pages, each shorter than the lease.
+    beats, start, run = sync_in_batches(
+        monkeypatch, SourceFactory(name="prod"), 3, each=timedelta(minutes=4)
+    )
     # Twelve minutes in all, never five without a beat: nobody could take the source over.
     assert beats == [start + timedelta(minutes=4 * n) for n in range(3)]
     assert run.created == 3
+
+
+@pytest.mark.django_db
+def test_quick_batches_renew_the_claim_only_once_a_tenth_of_the_lease_has_passed(monkeypatch):
+    source = SourceFactory(name="prod")
+    lease = Source.CLAIM_LEASE
+    beats, start, run = sync_in_batches(monkeypatch, source, 4, each=lease / 20)
+    assert beats == [start, start, start + lease / 10, start + lease / 10]
+    source.refresh_from_db()
+    assert source.sync_heartbeat_at == start + lease / 5
+    assert run.created == 4
