@@ -60,7 +60,7 @@ def test_all_is_well_in_french(staff_client):
         "Migrations": "en ordre",
         "Exécuteur des tâches de fond": "en ordre",
         "File des notifications": "en ordre",
-        "Sources": "0 en ordre, 0 en échec",
+        "Sources": "aucune source surveillée",
         "Synchronisations en cours": "aucune bloquée",
         "Planificateur des sondes": "en ordre",
     }
