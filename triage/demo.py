@@ -621,6 +621,16 @@ REQUESTS = [
     ),
 ]
 DEMO_REPOSITORY = "demo/rdv-solidarites"
+# What the team answers on a request, in order: a request with N comments has the first N.
+REQUEST_COMMENTS = [
+    ("camille", "Merci, bien reçu : c’est pour la vigie de cette semaine."),
+    ("{author}", "Merci ! Pour info, c’est **bloquant** pour notre bilan du mois."),
+    ("dominique", "Je regarde. Est-ce que cela concerne toutes les organisations ?"),
+    ("{author}", "Oui, toutes celles du département."),
+    ("camille", "Reproduit en recette, correctif en cours."),
+    ("{author}", "Super, merci pour la réactivité."),
+    ("yanis", "À cadrer en atelier produit : trop gros pour la vigie."),
+]
 
 
 def _requests(source, existing, now):
@@ -650,6 +660,17 @@ def _requests(source, existing, now):
                 "body": body,
                 "labels": ["vigie"],
                 "assignees": [taken_by] if taken_by else [],
+                "comments": [
+                    {
+                        "author": who.format(author=author),
+                        # Between the request and its last activity, oldest first.
+                        "created_at": (
+                            now - timedelta(days=days) + (position + 1) * timedelta(hours=3)
+                        ).isoformat(),
+                        "body": text,
+                    }
+                    for position, (who, text) in enumerate(REQUEST_COMMENTS[:comments])
+                ],
             },
             qualification=Item.Qualification.TAKEN if taken_by else Item.Qualification.UNQUALIFIED,
             qualification_params={"assignee": taken_by} if taken_by else {},

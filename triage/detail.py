@@ -101,6 +101,9 @@ def mirrored(item):
             "body": payload.get("body") or "",
             "author": payload.get("author") or "",
             "labels": payload.get("labels") or [],
+            # A source that keeps its comments in the mirror (the demo's); GitHub's are read
+            # when the detail opens.
+            "comments": payload.get("comments") or [],
         }
     if item.kind == item.Kind.JOB:
         # GoodJob stores a Ruby backtrace, django-q2 a Python traceback.

@@ -194,6 +194,10 @@ def test_demo_items_link_nowhere_outside_and_requests_have_a_body(admin_client):
     request = items.get(title__startswith="Ajouter la colonne")
     detail = admin_client.get(f"/board/items/{request.pk}").content.decode()
     assert "<strong>motif</strong>" in detail and "<em>Agenda → Exporter</em>" in detail
+    # Its comments, as many as the board counts, kept in the mirror (nothing to read upstream).
+    assert request.tally == len(request.payload["comments"]) == 2
+    assert "<strong>bloquant</strong>" in detail and "@conseillere-64" in detail
+    assert "not read this time" not in detail
     job = items.filter(kind=Item.Kind.JOB).first()
     detail = admin_client.get(f"/board/items/{job.pk}").content.decode()
     assert "app/jobs/send_rdv_reminder_job.rb" in detail
