@@ -71,7 +71,7 @@ class DemoBackend(SourceBackend):
     issue_label = _("Demo issue")
     link_label = _("Existing demo issue (number)")
     request_comment_label = _("Comment kept with Done or Too big (demo: sent nowhere, optional)")
-    confirmed_label = _("done (demo)")
+    confirmed_label = _("recorded (demo)")  # not "done": the Done button is an action
     upstream_labels = SourceBackend.upstream_labels | {"closed": _("closed (demo)")}
 
     @property

@@ -167,7 +167,7 @@ def test_the_demo_board_and_detail_name_the_demo_never_github(loaded, admin_clie
     detail = admin_client.get(f"/board/items/{request.pk}").content.decode()
     # Demo items have no page upstream: no link that would lead nowhere.
     assert "Page d’exemple" not in detail and "Ouvrir à la source" not in detail
-    assert '<span class="ok">fait (démo)</span>' in detail  # its action log
+    assert '<span class="ok">enregistré (démo)</span>' in detail  # its action log
     bug = admin_client.get(f"/board/items/{loaded.get(qualification='bug').pk}").content.decode()
     for page in (board, qualified, detail, bug):
         for claim in ("sur GitHub", "on GitHub", "Issue GitHub", "dans Sentry", "confirmé"):
