@@ -361,6 +361,14 @@ def test_an_upsert_writes_the_row_django_would_and_reads_back_the_same_json(sour
     )
 
 
+def test_an_empty_batch_is_upserted_without_a_query(source):
+    from triage.sync import upsert
+
+    with CaptureQueriesContext(connection) as queries:
+        assert upsert(source, []) == (0, 0, 0)
+    assert queries.captured_queries == []
+
+
 def test_an_upsert_is_one_logged_insert_per_batch(source):
     from triage.sources.base import ItemData
     from triage.sync import upsert
