@@ -1,14 +1,22 @@
 """Django for a bench: production settings (DEBUG would keep every query in memory) on a
 scratch database, migrated. Not a bench itself: `make bench` skips files starting with _."""
 
+import atexit
 import os
+import shutil
 import tempfile
+
+
+def scratch_dir(prefix="vigie-bench-"):
+    """A directory for one run's files, removed when the bench exits however it ends."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def setup(database_url=None):
     if database_url is None:
-        workdir = tempfile.mkdtemp(prefix="vigie-bench-")
-        database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir}/bench.sqlite3"
+        database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{scratch_dir()}/bench.sqlite3"
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)

@@ -14,17 +14,19 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._django import scratch_dir
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigie.settings")
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("VIGIE_DATA_DIR", tempfile.mkdtemp(prefix="vigie-bench-"))
+if "VIGIE_DATA_DIR" not in os.environ:
+    os.environ["VIGIE_DATA_DIR"] = scratch_dir()
 
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 

@@ -22,7 +22,6 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -104,7 +103,7 @@ def p50(times):
 
 
 def main():
-    bugsink = Bugsink(tempfile.mkdtemp(prefix="vigie-bench-bugsink-"))
+    bugsink = Bugsink(_django.scratch_dir("vigie-bench-bugsink-"))
     started = time.perf_counter()
     bugsink.start()
     try:

@@ -20,14 +20,11 @@ the load average printed beside the figures.
 
 import argparse
 import asyncio
-import functools
 import multiprocessing
 import os
 import resource
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import urllib.parse
 import uuid
@@ -514,9 +511,7 @@ def main():
     if args.pg:
         url, drop = scratch_postgres()
     else:
-        workdir = tempfile.mkdtemp(prefix="vigie-bench-monitors-")
-        url = f"sqlite:///{workdir}/bench.sqlite3"
-        drop = functools.partial(shutil.rmtree, workdir)
+        url = f"sqlite:///{_django.scratch_dir('vigie-bench-monitors-')}/bench.sqlite3"
     try:
         _django.setup(url)
         from django.db import connection
