@@ -94,8 +94,11 @@ class BugsinkBackend(SourceBackend):
     cli_help = "A Bugsink project (its production one: Bugsink has a project per environment)."
     qualifications = ("temporary", "bug", "expected", "resolved")
     max_ignore_window = None  # mute-until takes any number of minutes
+    open_label = _("Open in Bugsink")
     scopes_label = _("project")
     scopes_help = _("The id of the Bugsink project of the production environment, e.g. 3.")
+
+    cli_flags = {"base_url": "--url", "scopes": "--project"}
 
     @classmethod
     def add_arguments(cls, parser):

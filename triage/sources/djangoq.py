@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import structlog
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django_q.models import Failure, Task
 from django_q.tasks import async_task
 
@@ -97,10 +98,13 @@ class _Sample:
 
 class DjangoQBackend(JobBackend):
     label = "django-q2"
+    open_label = _("Open in the Django admin")
     fields = ("base_url", "secret_env", "secret")
     credential = "dsn"
     secret_required = False  # without one: this Vigie's own tasks
     cli_help = "django-q2 failed tasks: this Vigie's, or another app's (--dsn-env)."
+
+    cli_flags = {"base_url": "--admin-url"}
 
     @classmethod
     def add_arguments(cls, parser):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import structlog
+from django.utils.translation import gettext_lazy as _
 
 from triage.sources.base import ItemData, SourceError
 from triage.sources.jobs import (
@@ -139,9 +140,12 @@ class GoodJobBackend(JobBackend):
     (https://app.example.org/good_job) that items link to."""
 
     label = "GoodJob"
+    open_label = _("Open in GoodJob's dashboard")
     fields = ("base_url", "secret_env", "secret")
     credential = "dsn"
     cli_help = "GoodJob's discarded jobs (read-only DSN)."
+
+    cli_flags = {"base_url": "--dashboard-url"}
 
     @classmethod
     def add_arguments(cls, parser):

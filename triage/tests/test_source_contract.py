@@ -146,3 +146,24 @@ def test_every_board_action_is_in_one_registry():
         "link", "assign", "comment", "undo",
     }  # fmt: skip
     assert all(ACTIONS[name].undo for name in ACTIONS if ACTIONS[name].qualification)
+
+
+@pytest.mark.parametrize(
+    ("kind", "label"),
+    [
+        ("sentry", "Ouvrir dans Sentry"),
+        ("bugsink", "Ouvrir dans Bugsink"),
+        ("goodjob", "Ouvrir dans le tableau de bord de GoodJob"),
+        ("djangoq", "Ouvrir dans l’admin Django"),
+        ("github", "Ouvrir sur GitHub"),
+    ],
+)
+def test_an_items_upstream_link_says_where_it_leads(kind, label, client, user):
+    item = ItemFactory(
+        source__kind=kind, source__name=f"{kind}-source", permalink="https://tracker.example/1"
+    )
+    MembershipFactory(team=item.source.team, user=user)
+    client.force_login(user)
+    page = client.get(f"/board/items/{item.pk}", headers={"accept-language": "fr"}).content
+    assert f'target="_blank">{label}</a>'.encode() in page
+    assert "Ouvrir à la source".encode() not in page
