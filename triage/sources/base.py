@@ -170,6 +170,10 @@ class SourceBackend:
         """The secret used when the source names none (part of its configuration)."""
         return ""
 
+    # Which of the kind's `addsource` options sets each Source field `configure` writes: a
+    # field's error is reported under the option the operator typed.
+    cli_flags = {}
+
     @classmethod
     def add_arguments(cls, parser):
         """The kind's own `addsource` options."""

@@ -66,6 +66,13 @@ class GitHubRequestsBackend(SourceBackend):
     def default_secret(cls):
         return settings.VIGIE_GITHUB_TOKEN
 
+    cli_flags = {
+        "scopes": "--repo",
+        "label": "--label",
+        "roadmap_label": "--roadmap-label",
+        "base_url": "--api-url",
+    }
+
     @classmethod
     def add_arguments(cls, parser):
         parser.add_argument(

@@ -96,6 +96,13 @@ class SentryBackend(SourceBackend):
     scopes_help = _("Sentry project slugs or ids: one per line, or separated by commas.")
     comment_label = _("Comment posted on the Sentry issue")
 
+    cli_flags = {
+        "base_url": "--url",
+        "organization": "--org",
+        "scopes": "--project",
+        "environment": "--environment",
+    }
+
     @classmethod
     def add_arguments(cls, parser):
         parser.add_argument("--url", default=DEFAULT_URL, help="Sentry's base URL.")

@@ -103,7 +103,7 @@ def test_a_kind_that_needs_a_token_is_refused_without_one(admin_client):
 
 def test_addsource_refuses_the_same_project(monkeypatch):
     monkeypatch.setenv("BUGSINK_TOKEN", "t0ken")
-    with pytest.raises(CommandError, match="scopes: Un id de projet Bugsink, un nombre"):
+    with pytest.raises(CommandError, match=r"^--project: One Bugsink project id, a number"):
         call_command(
             "addsource", "bugsink", "--name", "b", "--url", "http://127.0.0.1:9",
             "--project", "not a project!", "--token-env", "BUGSINK_TOKEN",

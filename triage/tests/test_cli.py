@@ -2,7 +2,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rotation.models import Team
 from tests.fakes.fixtures import SENTRY_TOKEN_ENV
@@ -53,7 +53,8 @@ def test_addsource_reads_a_stored_token_from_stdin_and_never_prints_it(monkeypat
         (["--token-env", "sntrys_abc/def+ghi"], "not an environment variable name"),
         (["--token-env", "T", "--github-repo", "not a repo"], "owner/name"),
         (["--token-env", "T", "--team", "nobody"], "no team"),
-        (["--token-env", "T", "--url", "not-a-url"], "base_url"),
+        (["--token-env", "T", "--url", "not-a-url"], r"^--url: Enter a valid URL\.$"),
+        (["--token-env", "T", "--org", "ac me"], r"^--org: The organisation's slug"),
         (["--token-env", "T", "--interval", "0"], "interval"),
     ],
 )
@@ -61,6 +62,20 @@ def test_addsource_bad_input_is_a_clear_error(extra, message):
     with pytest.raises(CommandError, match=message) as error:
         run("addsource", "sentry", "--name", "prod", "--org", "acme", "--project", "1", *extra)
     assert "sntrys_abc" not in str(error.value)
+    assert not Source.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--url", "https://bugsink.example", "--project", "abc"], r"^--project: One Bugsink"),
+        (["--url", "bugsink", "--project", "3"], r"^--url: Enter a valid URL\.$"),
+    ],
+)
+def test_addsource_bugsink_names_the_option_at_fault_in_english(options, message):
+    # The site speaks French; the command, as all it prints, English.
+    with translation.override("fr"), pytest.raises(CommandError, match=message):
+        run("addsource", "bugsink", "--name", "bs", "--token-env", "T", *options)
     assert not Source.objects.exists()
 
 

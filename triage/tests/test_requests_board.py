@@ -149,11 +149,9 @@ def test_addsource_github(capsys):
     assert source.options == {"label": "vigie", "roadmap_label": "roadmap"}
     assert "issues labelled 'vigie' in acme/app, acme/api" in capsys.readouterr().out
 
-    with pytest.raises(
-        CommandError, match="scopes: Des dépôts GitHub, sous la forme propriétaire/nom"
-    ):
+    with pytest.raises(CommandError, match=r"^--repo: GitHub repositories, as owner/name\.$"):
         call_command("addsource", "github", "--name", "bad", "--repo", "not-a-repo")
-    with pytest.raises(CommandError, match="roadmap_label: Deux étiquettes différentes"):
+    with pytest.raises(CommandError, match=r"^--roadmap-label: Two different labels"):
         call_command(
             "addsource", "github", "--name", "same", "--repo", "a/b", "--roadmap-label", "VIGIE"
         )

@@ -3,6 +3,7 @@ import sys
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from rotation.models import Team
 from triage.models import Source
@@ -11,6 +12,13 @@ from triage.sources.base import ConfigurationError
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# The options every kind has, by the Source field each sets.
+_FLAGS = {
+    "name": "--name",
+    "github_repository": "--github-repo",
+    "team": "--team",
+    "sync_interval_minutes": "--interval",
+}
 
 
 class Command(BaseCommand):
@@ -79,11 +87,15 @@ class Command(BaseCommand):
         try:
             source.full_clean()
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{field}: {' '.join(str(m) for m in messages)}"
-                for field, messages in exc.message_dict.items()
-                if field != "secret"
-            )
+            flags = {**_FLAGS, f"{secret}_env": f"--{secret}-env", **backend.cli_flags}
+            # In English, as everything else this command says (the models' messages would
+            # come in the site's language).
+            with translation.override(None):
+                problems = "; ".join(
+                    f"{flags.get(field, field)}: {' '.join(str(m) for m in messages)}"
+                    for field, messages in exc.message_dict.items()
+                    if field != "secret"
+                )
             raise CommandError(problems or "invalid source") from None
         source.save()
         description = f"{backend.describe(source)}, synced every {source.sync_interval_minutes} min"
