@@ -58,11 +58,16 @@ MEASURE = """() => {
 
 @pytest.fixture
 def board(db):
-    """More than a page of Sentry-like titles and culprits."""
+    """More than a page of Sentry-like titles, culprits and short ids (a project's slug and a
+    number: long ones too)."""
     source = SourceFactory(name="prod")
     MembershipFactory(team=source.team, user=UserFactory(username="vigie"))
-    for title, culprit, level in ISSUES * 2:
-        ItemFactory(source=source, title=title, origin=culprit, level=level, tally=123_456)
+    for i, (title, culprit, level) in enumerate(ISSUES * 2):
+        short_id = f"RDV-SOLIDARITES-API-{0x1A2B + i:X}" if i % 2 else f"APP-{0x1F4 + i:X}"
+        ItemFactory(
+            source=source, title=title, origin=culprit, level=level, tally=123_456,
+            short_id=short_id,
+        )  # fmt: skip
     return source
 
 
