@@ -319,6 +319,9 @@ class Item(models.Model):
         verbose_name=_("pre-qualified by rule"),
         db_index=False,  # indexed where set only (Meta.indexes)
     )
+    # A tag a rule needed could not be read when it was new (past a sync's reads, or the read
+    # failed): the next syncs try the rules on it again (triage.rules).
+    rules_pending = models.BooleanField(_("rules to try again"), default=False, editable=False)
     # When Vigie first mirrored it (a sync never writes it again): what "new" means for alerts.
     mirrored_at = models.DateTimeField(
         _("first mirrored at"), default=timezone.now, db_index=True, editable=False
@@ -380,6 +383,9 @@ class Item(models.Model):
                 name="item_qualified_by",
             ),
             models.Index(fields=["rule"], condition=models.Q(rule__isnull=False), name="item_rule"),
+            models.Index(
+                fields=["source"], condition=models.Q(rules_pending=True), name="item_rules_pending"
+            ),
         ]
 
     def __str__(self):

@@ -7,8 +7,10 @@ Where an item's tags come from: first its source's list payload (`listed_tags`: 
 transaction; the demo's payload tags), read at no cost. A tag rule naming a key the list
 does not give (Sentry's `transaction`, `url`, `browser`…) makes the sync ask the upstream
 (`tag_values`, Sentry's issue tag details), for new items only, when that rule is tried on
-the item, and at most TAG_LOOKUPS times a sync; past that, or for a source that cannot read
-tags, the item has no such tag and the rule does not take it.
+the item, and at most TAG_LOOKUPS times a sync. An item whose read was refused (past the cap)
+or failed is left unqualified and marked (`Item.rules_pending`): the next syncs try the rules
+on it again, with the reads they have left, until every tag they needed was read. A source
+that cannot read tags gives none: the rule does not take its items.
 """
 
 import structlog
@@ -37,6 +39,8 @@ class SyncRules:
         # item is being tried on this one.
         self.rules = tuple(QualificationRule.objects.applying_to(source))
         self.lookups_left = TAG_LOOKUPS
+        # The items a tag read was refused or failed for, in this sync: to be tried again.
+        self.unread = set()
 
     def _lookup(self, external_id):
         if not self.backend.can_read_tags:
@@ -49,6 +53,7 @@ class SyncRules:
                         "rule_tag_lookups_exhausted", source=self.source.name, limit=TAG_LOOKUPS
                     )
                     self.lookups_left = -1  # said once a sync
+                self.unread.add(external_id)
                 return None
             self.lookups_left -= 1
             try:
@@ -61,11 +66,13 @@ class SyncRules:
                     tag=key[:100],
                     error=str(exc)[:200],
                 )
+                self.unread.add(external_id)
                 return None
 
         return read
 
     def subjects(self, data):
+        """`data`: an ItemData, or an Item (the same fields) when tried again."""
         payload = data.payload if isinstance(data.payload, dict) else {}
         return RuleSubjects(
             data.kind,
@@ -108,7 +115,8 @@ class SyncRules:
         `QualificationRuleQuerySet.applying_to` order. Returns how many.
 
         Queries: one read of the batch's new items, then (when some matched) one update per
-        rule that hit and one insert of the hits, in a transaction.
+        rule that hit and one insert of the hits, in a transaction; one more when a tag could
+        not be read for some (marked, to be tried again).
         """
         if not self.rules:
             return 0
@@ -121,14 +129,38 @@ class SyncRules:
                 rule__isnull=True,
             ).values_list("external_id", "pk")
         )
+        tried = [(pk, data) for data in batch if (pk := new.pop(data.external_id, None))]
+        return self._qualify(tried, again=False)
+
+    def retry(self):
+        """Try the rules again on the items an earlier sync could not read a tag of, as many
+        as this sync has tag reads left. Returns how many a rule took."""
+        if not self.rules or self.lookups_left <= 0:
+            return 0
+        pending = (
+            Item.objects.filter(source=self.source, rules_pending=True)
+            .filter(qualification="", rule__isnull=True)
+            .exclude(external_id__in=self.unread)  # a read that failed now: at the next sync
+            .order_by("mirrored_at", "pk")[: self.lookups_left]
+        )
+        return self._qualify([(item.pk, item) for item in pending], again=True)
+
+    def _qualify(self, tried, *, again):
+        """Pre-qualify what a rule takes among `tried` ((pk, ItemData or Item) pairs); mark
+        those a tag read failed for, and (`again`) unmark the others."""
         chosen = {}
-        for data in batch:
-            pk = new.pop(data.external_id, None)  # popped: a batch may repeat an item
-            if pk is None:
-                continue
+        unread = []
+        for pk, data in tried:
             rule = self.first_match(data)
             if rule is not None:
                 chosen.setdefault(rule, []).append(pk)
+            elif data.external_id in self.unread:
+                unread.append(pk)
+        if unread and not again:
+            Item.objects.filter(pk__in=unread).update(rules_pending=True)
+        if again:
+            done = [pk for pk, _data in tried if pk not in unread]
+            Item.objects.filter(pk__in=done).update(rules_pending=False)
         if not chosen:
             return 0
         now = timezone.now()

@@ -121,6 +121,7 @@ def _mirror(source, backend, run):
         if (now := timezone.now()) - beaten >= BEAT_EVERY:
             _beat(source, run, now)
             beaten = now
+    run.prequalified += rules.retry()
     now = timezone.now()
     totals = backend.totals(now - TOTALS_WINDOW)
     if totals is not None:

@@ -118,6 +118,21 @@ def test_tag_reads_are_bounded_per_sync(fake_sentry, team, monkeypatch):
     assert (run.created, run.error) == (5, "")
     assert len(tag_requests(fake_sentry)) == 2
     assert Item.objects.filter(rule__isnull=False).count() == 2
+    # The three left unread are tried again by the next syncs, two reads a sync, oldest first;
+    # one the vigie qualified in between is not.
+    assert Item.objects.filter(rules_pending=True).count() == 3
+    by_hand = Item.objects.filter(rules_pending=True).order_by("-mirrored_at", "-pk").first()
+    Item.objects.filter(pk=by_hand.pk).update(qualification=Item.Qualification.TEMPORARY)
+    fake_sentry.requests.clear()
+
+    assert sync_source(team.sources.get().pk).prequalified == 2
+
+    assert len(tag_requests(fake_sentry)) == 2
+    assert Item.objects.filter(rule__isnull=False).count() == 4
+    assert Item.objects.get(pk=by_hand.pk).rule is None
+    fake_sentry.requests.clear()
+    assert sync_source(team.sources.get().pk).prequalified == 0
+    assert tag_requests(fake_sentry) == []
 
 
 def test_sentry_answers_no_value_for_a_tag_the_issue_does_not_have(fake_sentry, sentry_source):
@@ -249,3 +264,17 @@ def test_a_tag_read_that_fails_leaves_that_item_untaken_and_the_sync_goes_on(fak
     assert Item.objects.filter(rule=rule).count() == 1
     failed = [log for log in logs if log["event"] == "rule_tag_lookup_failed"]
     assert [log["tag"] for log in failed] == ["transaction"]
+    # Read again at the next sync, which the rule takes it at; one the rule does not take is
+    # tried once, then left alone.
+    [unread] = Item.objects.filter(rules_pending=True)
+    other = fake_sentry.add_issue(title="Boom: y", _tags={"transaction": ["Other#x"]})
+    fake_sentry.script = [None, (403, {}, {"detail": "You do not have permission."})]
+    sync_source(team.sources.get().pk)
+    assert Item.objects.get(external_id=other["id"]).rules_pending
+    assert Item.objects.get(pk=unread.pk).rule == rule
+    assert not Item.objects.get(pk=unread.pk).rules_pending
+
+    sync_source(team.sources.get().pk)
+
+    assert not Item.objects.filter(rules_pending=True).exists()
+    assert Item.objects.get(external_id=other["id"]).rule is None

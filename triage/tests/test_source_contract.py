@@ -10,7 +10,7 @@ from rotation.tests.factories import MembershipFactory
 from triage.actions import ACTIONS
 from triage.models import Action, Item, Source
 from triage.qualify import offered_actions
-from triage.sources import REGISTRY
+from triage.sources import REGISTRY, backend_class
 from triage.sources.base import Account, SourceBackend, UpstreamState
 from triage.tests.factories import ItemFactory
 
@@ -146,6 +146,27 @@ def test_every_board_action_is_in_one_registry():
         "link", "assign", "comment", "undo",
     }  # fmt: skip
     assert all(ACTIONS[name].undo for name in ACTIONS if ACTIONS[name].qualification)
+
+
+@pytest.mark.parametrize("kind", list(REGISTRY))
+def test_a_backend_declares_only_actions_and_capabilities_the_registry_knows(kind):
+    backend = backend_class(kind)
+    # A typo here would silently offer nothing.
+    assert set(backend.qualifications) <= set(ACTIONS), kind
+    for action in ACTIONS.values():
+        if action.needs:
+            # Declared on the base class (an attribute or a property of the configuration),
+            # so a backend that says nothing offers nothing, and a misspelt one is caught.
+            assert hasattr(SourceBackend, action.needs), action.needs
+            assert hasattr(backend, action.needs), (kind, action.needs)
+
+
+def test_every_qualification_an_item_can_have_is_set_by_an_action_that_undoes():
+    set_by = {action.qualification: action for action in ACTIONS.values() if action.qualification}
+    for value, _label in Item.Qualification.choices:
+        if value:
+            assert value in set_by, value
+            assert set_by[value].undo is not None, value
 
 
 @pytest.mark.parametrize(
