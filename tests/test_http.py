@@ -99,3 +99,52 @@ def test_errors_never_carry_a_token(upstream):
         http.request("GET", f"{url}/x?token=s3cr3tvalue", sleep=lambda s: None)
     assert "s3cr3tvalue" not in str(error.value)
     assert "abcdefghijkl0123" not in str(error.value)
+
+
+@pytest.fixture
+def hanging():
+    """A loopback server that takes connections and never answers; counts them."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def accept():
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield accepted, f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+    for connection in accepted:
+        connection.close()
+
+
+def test_within_a_budget_an_upstream_that_hangs_is_given_up_on_after_one_try(hanging):
+    accepted, url = hanging
+    waits = []
+    with http.budget(0.5), pytest.raises(http.UpstreamError) as error:
+        http.request("GET", f"{url}/x", sleep=waits.append)
+    # The read waited for what was left of the budget, not 30 s; no retry after it.
+    assert error.value.reason == "ReadTimeout"
+    assert len(accepted) == 1 and waits == []
+
+
+def test_a_spent_budget_sends_nothing_and_an_inner_one_does_not_extend_it(upstream):
+    _script, seen, url = upstream
+    with http.budget(0), http.budget(3600), pytest.raises(http.UpstreamError) as error:
+        http.request("GET", f"{url}/x")
+    assert error.value.reason == "Timeout" and "no time left" in str(error.value)
+    assert seen == []
+
+
+def test_a_budget_leaves_room_for_the_usual_retries(upstream):
+    script, seen, url = upstream
+    script += [(502, {}, b"bad gateway")]
+    waits = []
+    with http.budget(3600):
+        assert http.request("GET", f"{url}/x", sleep=waits.append).status_code == 200
+    assert len(seen) == 2 and len(waits) == 1

@@ -15,7 +15,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 
 from triage.sources import backend_for
-from triage.sources.base import SourceError
+from triage.sources.base import SourceError, render_facts
+from vigie import http
 from vigie.logging import redact_mapping
 from vigie.markdown import safe_markdown
 
@@ -36,13 +37,19 @@ class Detail:
         return self.fetched_at is not None
 
 
+READ_BUDGET = 10  # seconds
+
+
 def cache_key(item):
     return f"triage:detail:{item.pk}"
 
 
 def load(item, now=None):
-    """The item's Detail. Never raises for a source that fails: the error is part of it."""
-    loaded = _load(item, now or timezone.now())
+    """The item's Detail. Never raises for a source that fails: the error is part of it. The
+    source is given READ_BUDGET to answer, retries included: a page opened while it hangs
+    shows what was mirrored rather than waiting for it."""
+    with http.budget(READ_BUDGET):
+        loaded = _load(item, now or timezone.now())
     loaded.facts = _presented(item, loaded.facts)
     return loaded
 
@@ -60,9 +67,10 @@ def _load(item, now):
     try:
         facts = backend.detail(item)
     except SourceError as exc:
+        error = render_facts(exc.facts())  # in the reader's language, as the board's banner
         if cached:
-            return Detail(facts=cached["facts"], fetched_at=cached["fetched_at"], error=str(exc))
-        return Detail(facts=mirrored(item), error=str(exc))
+            return Detail(facts=cached["facts"], fetched_at=cached["fetched_at"], error=error)
+        return Detail(facts=mirrored(item), error=error)
     cache.set(cache_key(item), {"facts": facts, "fetched_at": now}, DETAIL_KEPT.total_seconds())
     return Detail(facts=facts, fetched_at=now)
 
@@ -139,7 +147,7 @@ def mirrored(item):
         "tags": tags,
         "breadcrumbs": [c for c in payload.get("breadcrumbs") or [] if isinstance(c, dict)][-10:],
         "last_release": payload.get("release") or "",
-        "user_count": item.user_count,
+        "user_count": item.users,
     }
 
 

@@ -56,7 +56,7 @@ def issue_body(item, report, marker):
         "",
         f"- **Title:** {md_code(item.title)}",
         f"- **Culprit:** {md_code(item.origin)}",
-        f"- **Events:** {item.tally} · **Users:** {item.user_count}",
+        f"- **Events:** {item.tally} · **Users:** {'—' if item.users is None else item.users}",
         f"- **First seen:** {_when(item.first_seen)} · **Last seen:** {_when(item.last_seen)}",
         f"- **Environment:** {md_code(item.environment)}",
         f"- **Release:** {md_code(report.get('release') or '')}",

@@ -392,6 +392,18 @@ class Item(models.Model):
         return self.short_id or self.title[:80]
 
     @property
+    def users(self):
+        """How many users it touched, or None where its source does not count them (a job, a
+        request, a Bugsink issue): shown as "—", never as a 0 nobody counted."""
+        if self.kind == self.Kind.REQUEST:
+            return None
+        try:
+            counts = self.source.backend.counts_users
+        except LookupError:
+            return None
+        return self.user_count if counts else None
+
+    @property
     def writeback_error(self):
         if not self.writeback_failure or "text" in self.writeback_failure:
             # Nothing failed, or a failure stored before facts were (worded when it happened).
@@ -435,6 +447,11 @@ class Item(models.Model):
         if "has_undoable" in self.__dict__:
             return self.has_undoable
         return self.actions.undoable().exists()
+
+    @property
+    def is_gone(self):
+        """Deleted upstream since it was mirrored (kept here): nothing can be written there."""
+        return self.upstream_status == "gone"
 
     @property
     def upstream_status_label(self):

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from rotation.models import Membership
 from triage import github
@@ -80,6 +80,13 @@ def offered_actions(source, kind=Item.Kind.ISSUE):
     return (*offered, "undo")
 
 
+# Seconds a click (or the bulk bar) has for its calls upstream, retries included: within the
+# web worker's timeout (gunicorn's 30 s), a hanging upstream fails the click rather than the
+# worker, and the row offers Réessayer.
+WEB_BUDGET = 20
+GONE = gettext_lazy("Deleted upstream: there is nothing left to write there.")
+
+
 def qualify_item(item, user, action, params=None, idempotency_key="", *, team_ids=None):
     """Apply one board action to `item` and write it back upstream. Returns an Outcome.
 
@@ -91,6 +98,8 @@ def qualify_item(item, user, action, params=None, idempotency_key="", *, team_id
         raise PermissionDenied(_("Only members of the source's team can qualify its items."))
     if action not in (*ACTIONS, "retry"):
         raise QualifyError(_("Unknown action."))
+    if item.is_gone:
+        raise QualifyError(GONE)
     if action not in ("undo", "retry") and action not in offered_actions(item.source, item.kind):
         raise QualifyError(_("This source does not offer that qualification."))
     params = params or {}

@@ -19,6 +19,7 @@ from rotation.context_processors import current_watch
 from triage import charts, detail, qualify
 from triage.actions import ACTIONS, BULK_ACTIONS, window_choices
 from triage.models import DemoIssue, Item, ItemQuerySet, Source
+from vigie import http
 from vigie.markdown import safe_markdown
 
 # Sentry's own page size: three screens at 1366x768, and the board stays under 80 KiB of HTML
@@ -146,7 +147,8 @@ def _prepare_rows(items, user, team_ids):
     ]
     rendered = {}
     for item in items:
-        item.can_qualify = qualify.can_qualify(user, item.source, team_ids)
+        # A deleted item keeps its history, but takes no action any more: it would fail.
+        item.can_qualify = not item.is_gone and qualify.can_qualify(user, item.source, team_ids)
         key = (item.source_id, item.kind)
         if key not in rendered:
             offered = qualify.offered_actions(item.source, item.kind)
@@ -203,7 +205,8 @@ def _detail_context(request, item, team_ids):
         "last_seen": detail.moment(facts.get("last_seen")) or item.last_seen,
         "charts": charts.charts_for(item, facts),
         "actions": item.actions.select_related("user").order_by("-created_at", "-pk")[:50],
-        "can_qualify": qualify.can_qualify(request.user, item.source, team_ids),
+        "can_qualify": not item.is_gone
+        and qualify.can_qualify(request.user, item.source, team_ids),
         "offered": qualify.offered_actions(item.source, item.kind),
         "key": secrets.token_urlsafe(16),
     }
@@ -262,9 +265,10 @@ def qualify_item(request, pk):
     status = 200
     confirm = False
     try:
-        outcome = qualify.qualify_item(
-            item, request.user, action, params, request.POST.get("key", "")
-        )
+        with http.budget(qualify.WEB_BUDGET):
+            outcome = qualify.qualify_item(
+                item, request.user, action, params, request.POST.get("key", "")
+            )
     except PermissionDenied as exc:
         if not request.htmx:
             return HttpResponseForbidden(str(exc))
@@ -327,9 +331,11 @@ def qualify_items(request):
         "ignoreCount": request.POST.get("ignore_count"),
         "ignoreWindow": request.POST.get("ignore_window"),
     }
-    outcomes = qualify.qualify_items(
-        items, request.user, action, params, request.POST.get("key", "")
-    )
+    # One budget for them all: the items of a source that hangs fail fast, not one by one.
+    with http.budget(qualify.WEB_BUDGET):
+        outcomes = qualify.qualify_items(
+            items, request.user, action, params, request.POST.get("key", "")
+        )
     summary = _bulk_summary(ACTIONS[action].label, outcomes)
     if not request.htmx:
         messages.add_message(

@@ -5,6 +5,7 @@ one thing, and no call can hang a worker or hammer a struggling upstream.
 """
 
 import contextlib
+import contextvars
 import email.utils
 import functools
 import http.client
@@ -73,6 +74,29 @@ def retry_after_seconds(response):
 
 
 _session = None
+# When the calls of the current context must be over (time.monotonic()), or None: see budget().
+_deadline = contextvars.ContextVar("vigie_http_deadline", default=None)
+
+
+@contextlib.contextmanager
+def budget(seconds):
+    """Every call made inside, its retries and waits included, is over within `seconds` (an
+    enclosing budget that ends sooner still holds): a click written upstream from a web
+    request answers before the web worker's timeout, whatever the upstream does. A call past
+    it fails as a timeout would, without being sent."""
+    end = time.monotonic() + seconds
+    outer = _deadline.get()
+    token = _deadline.set(end if outer is None else min(outer, end))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _within(timeout, left):
+    if isinstance(timeout, tuple):
+        return tuple(min(part, left) for part in timeout)
+    return min(timeout, left)
 
 
 def session():
@@ -105,9 +129,18 @@ def request(
     """
     target = name or url
     last_error = None
+    deadline = _deadline.get()
     for attempt in range(1, policy.attempts + 1):
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            last_error = last_error or UpstreamError(
+                f"{method} {target}: no time left for it", reason="Timeout"
+            )
+            break
         try:
-            response = session().request(method, url, timeout=timeout, **kwargs)
+            response = session().request(
+                method, url, timeout=timeout if left is None else _within(timeout, left), **kwargs
+            )
         except (requests.ConnectionError, requests.Timeout) as exc:
             last_error = UpstreamError(
                 f"{method} {target}: {exc.__class__.__name__}", reason=exc.__class__.__name__
@@ -132,6 +165,8 @@ def request(
             # Waiting that long inside one task would block the worker: give up now, the next
             # scheduled run comes back after the upstream's delay.
             break
+        if deadline is not None and time.monotonic() + wait >= deadline:
+            break  # the budget would be spent waiting
         logger.warning("upstream_retry", url=target, attempt=attempt, wait=round(wait, 2))
         sleep(wait)
     raise last_error

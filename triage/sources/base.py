@@ -19,11 +19,22 @@ class SourceError(Exception):
     (the source is marked "auth error" and not retried until its configuration changes).
     `retry_after`: seconds the upstream asked us to wait (429), when it said. With `params`,
     `message` is an untranslated template (marked with gettext_noop) that `facts()` keeps
-    apart from its values, so each reader sees it in their own language.
+    apart from its values, so each reader sees it in their own language; `translated` names
+    the values that are words of ours (marked with gettext_noop), translated with it.
     """
 
-    def __init__(self, message, *, params=None, permanent=False, auth=False, retry_after=None):
+    def __init__(
+        self,
+        message,
+        *,
+        params=None,
+        translated=(),
+        permanent=False,
+        auth=False,
+        retry_after=None,
+    ):
         self.params = {k: redact_text(str(v)) for k, v in params.items()} if params else None
+        self.translated = tuple(translated)
         self.code = str(message) if params is not None else None
         text = self.code % self.params if params is not None else str(message)
         super().__init__(redact_text(text))
@@ -34,15 +45,22 @@ class SourceError(Exception):
     def facts(self):
         """What is stored of it: a template and its values, else the text as it came."""
         if self.code is not None:
-            return {"code": self.code, "params": self.params}
+            facts = {"code": self.code, "params": self.params}
+            if self.translated:
+                facts["translated"] = list(self.translated)
+            return facts
         return {"text": str(self)}
 
 
 def render_facts(facts):
     """A stored error in the reader's language."""
     if "code" in facts:
+        params = dict(facts["params"])
+        for name in facts.get("translated", ()):
+            if name in params:
+                params[name] = gettext(params[name])
         try:
-            return gettext(facts["code"]) % facts["params"]
+            return gettext(facts["code"]) % params
         except (KeyError, TypeError, ValueError):  # a template changed since it was stored
             return facts["code"]
     return facts.get("text", "")
@@ -50,13 +68,15 @@ def render_facts(facts):
 
 def secret_of(source, what, *, required=True, auth=True):
     """The source's secret (token, DSN): from the environment variable it names, else the one
-    stored on it. `what` names it in errors; the value never appears in one."""
+    stored on it. `what` names it in errors (words marked with gettext_noop, shown in the
+    reader's language); the value never appears in one."""
     if source.secret_env:
         value = os.environ.get(source.secret_env, "")
         if not value:
             raise SourceError(
                 gettext_noop("the environment variable %(name)s holding the %(what)s is not set"),
                 params={"name": source.secret_env, "what": what},
+                translated=("what",),
                 auth=auth,
                 permanent=True,
             )
@@ -66,6 +86,7 @@ def secret_of(source, what, *, required=True, auth=True):
     raise SourceError(
         gettext_noop("no %(what)s configured for this source"),
         params={"what": what},
+        translated=("what",),
         auth=auth,
         permanent=True,
     )
@@ -244,6 +265,8 @@ class SourceBackend:
     assign_account = None
     # Commenter: the backend posts a free comment (`comment`) and finds it again on a retry.
     can_comment = False
+    # Whether its items' user_count is the upstream's count of users (else unknown, shown —).
+    counts_users = True
     # A demo backend writes nowhere: its messages say "(demo)", never "on GitHub".
     demo = False
 

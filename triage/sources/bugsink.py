@@ -19,6 +19,7 @@ Facts of the real API (Bugsink 2.6, read from its OpenAPI schema and views):
   what it skips is newer than the high-water mark, so the next sync reads it.
 """
 
+import contextvars
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -95,6 +96,7 @@ class BugsinkBackend(SourceBackend):
     qualifications = ("temporary", "bug", "expected", "resolved")
     max_ignore_window = None  # mute-until takes any number of minutes
     open_label = _("Open in Bugsink")
+    counts_users = False  # Bugsink counts events, not users
     scopes_label = _("project")
     scopes_help = _("The id of the Bugsink project of the production environment, e.g. 3.")
 
@@ -142,7 +144,9 @@ class BugsinkBackend(SourceBackend):
     # Plumbing -----------------------------------------------------------------------------
 
     def _call(self, method, path, *, params=None, json=None):
-        headers = {"Authorization": f"Bearer {secret_of(self.source, 'Bugsink token')}"}
+        headers = {
+            "Authorization": f"Bearer {secret_of(self.source, gettext_noop('Bugsink token'))}"
+        }
         with self._counting:
             self.requests += 1
         try:
@@ -182,11 +186,9 @@ class BugsinkBackend(SourceBackend):
                     retry_after=exc.retry_after,
                 ) from None
             if exc.status is None:  # no answer: down, unreachable or too slow
+                # Not "the next sync tries again": a click's write is not retried by a sync.
                 raise SourceError(
-                    gettext_noop(
-                        "Bugsink does not answer at %(url)s (%(reason)s): nothing is lost, "
-                        "the next sync tries again"
-                    ),
+                    gettext_noop("Bugsink does not answer at %(url)s (%(reason)s)"),
                     params={"url": self.base_url, "reason": exc.reason or "?"},
                 ) from None
             raise SourceError(
@@ -334,7 +336,10 @@ class BugsinkBackend(SourceBackend):
         """The issue (first and last seen, releases) and its latest event (exception, frames
         with their context, tags, breadcrumbs), cut as Sentry's panel is."""
         with ThreadPoolExecutor(max_workers=1) as pool:
-            latest = pool.submit(self._latest_event, item.external_id)
+            # In this context: the caller's time budget (vigie.http.budget) holds for it too.
+            latest = pool.submit(
+                contextvars.copy_context().run, self._latest_event, item.external_id
+            )
             issue = self._issue(item.external_id)
             event = latest.result() or {}
         if not isinstance(issue, dict):

@@ -18,6 +18,7 @@ import structlog
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from triage import github
 from triage.sources.base import (
@@ -154,7 +155,7 @@ class GitHubRequestsBackend(SourceBackend):
     def client(self):
         if self._client is None:
             # Without a token of its own the source uses Vigie's (VIGIE_GITHUB_TOKEN).
-            token = secret_of(self.source, "GitHub token", required=False)
+            token = secret_of(self.source, gettext_noop("GitHub token"), required=False)
             try:
                 self._client = github.Client(
                     token=token or None, api_url=self.source.base_url or None

@@ -7,6 +7,7 @@ import re
 from contextlib import contextmanager
 
 import psycopg
+from django.utils.translation import gettext_noop
 from psycopg.conninfo import conninfo_to_dict
 
 from triage.sources.base import SourceBackend, SourceError, UpstreamState, secret_of
@@ -104,7 +105,7 @@ def read_only_connection(source, *, statement_timeout_ms=STATEMENT_TIMEOUT_MS):
     """
     try:
         # The DSN holds the password: never put it in an error message.
-        params = conninfo_to_dict(secret_of(source, "database DSN", auth=False))
+        params = conninfo_to_dict(secret_of(source, gettext_noop("database DSN"), auth=False))
     except psycopg.ProgrammingError:
         # The parser's message quotes the DSN, password included: never pass it on.
         raise SourceError(
@@ -168,6 +169,7 @@ class JobBackend(SourceBackend):
     qualification is Vigie's own: nothing is called upstream."""
 
     qualifications = ("temporary", "bug", "expected")
+    counts_users = False  # a failed job has no users
 
     def set_status(self, item, status, details=None):
         return UpstreamState(status=status, details=dict(details or {}), raw={"local": True})

@@ -152,7 +152,9 @@ class SentryBackend(SourceBackend):
     def _call(self, method, path, *, params=None, json=None, absent=False):
         """One API call; every failure becomes a SourceError worded without the token.
         `absent`: a 404 means the thing asked is not there, and the answer is None."""
-        headers = {"Authorization": f"Bearer {secret_of(self.source, 'Sentry token')}"}
+        headers = {
+            "Authorization": f"Bearer {secret_of(self.source, gettext_noop('Sentry token'))}"
+        }
         url = f"{self.base_url}/api/0/{path}"
         self.requests += 1
         try:

@@ -105,6 +105,9 @@ def test_sentry_down_shows_the_cached_detail_with_its_age(opened, client, fake_s
     with time_machine.travel(NOW + timedelta(minutes=20), tick=False):
         page = client.get(f"/board/items/{item.pk}").content.decode()
     assert "La source ne peut pas être lue" in page
+    # Why, in French too.
+    assert "Sentry a refusé le jeton (HTTP 401)" in page
+    assert "Sentry refused" not in page
     assert "20\xa0minutes" in page
     assert "@rdv = Rdv.find(params[:id])" in page  # from the cache
 

@@ -7,9 +7,13 @@ import logging
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from triage.models import Item, Source
+from triage.sources.base import SourceError, render_facts, secret_of
 from triage.sync import sync_source
+from triage.tests.factories import SourceFactory
 from vigie.logging import REDACTED, redact_text, register_secret
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +92,19 @@ def test_registered_secrets_are_redacted_from_any_text():
     assert redact_text(text) == f"POST {REDACTED}: HTTP 404 no_service"
     register_secret("abc")  # too short to be a secret: ordinary words are left alone
     assert redact_text("abc def") == "abc def"
+
+
+def test_a_missing_secret_is_named_in_the_readers_language(monkeypatch):
+    monkeypatch.delenv("VIGIE_TEST_BUGSINK_TOKEN", raising=False)
+    source = SourceFactory.build(kind="bugsink", secret_env="VIGIE_TEST_BUGSINK_TOKEN")
+    with pytest.raises(SourceError) as error:
+        secret_of(source, gettext_noop("Bugsink token"))
+    with translation.override("fr"):
+        assert render_facts(error.value.facts()) == (
+            "la variable d'environnement VIGIE_TEST_BUGSINK_TOKEN qui doit contenir le jeton "
+            "Bugsink n'est pas définie"
+        )
+    with translation.override("en"):
+        assert render_facts(error.value.facts()) == (
+            "the environment variable VIGIE_TEST_BUGSINK_TOKEN holding the Bugsink token is not set"
+        )

@@ -4,10 +4,12 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from rotation.models import Profile
 from rotation.tests.factories import MembershipFactory
 from triage.actions import ACTIONS
+from triage.issue_report import issue_body
 from triage.models import Action, Item, Source
 from triage.qualify import offered_actions
 from triage.sources import REGISTRY, backend_class
@@ -188,3 +190,17 @@ def test_an_items_upstream_link_says_where_it_leads(kind, label, client, user):
     page = client.get(f"/board/items/{item.pk}", headers={"accept-language": "fr"}).content
     assert f'target="_blank">{label}</a>'.encode() in page
     assert "Ouvrir à la source".encode() not in page
+
+
+@pytest.mark.parametrize(("kind", "shown"), [("sentry", "56"), ("bugsink", "—"), ("goodjob", "—")])
+def test_users_nobody_counted_are_shown_unknown_not_zero(kind, shown, client, user):
+    item = ItemFactory(
+        source__kind=kind, source__name=f"{kind}-users", user_count=56 * (kind == "sentry")
+    )
+    MembershipFactory(team=item.source.team, user=user)
+    client.force_login(user)
+    board = client.get(reverse("triage:board")).content.decode()
+    assert f'<span id="item-{item.pk}-users">{shown}</span>' in board
+    detail = client.get(f"/board/items/{item.pk}").content.decode()
+    assert f"<dt>utilisateurs</dt><dd>{shown}</dd>" in detail
+    assert f"**Users:** {shown}" in issue_body(item, {}, "<!-- vigie -->")
