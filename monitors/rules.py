@@ -122,10 +122,23 @@ def _window(seconds):
     return timedelta(seconds=seconds)
 
 
-def _duration_words(seconds):
-    from monitors.config import format_duration
+# A window in words, by its largest whole unit ("1 jour", "15 minutes"): the config file's
+# "1d" is not a word for the incident's reader.
+_DURATION_UNITS = (
+    (7 * 86400, gettext_noop("%(count)s week"), gettext_noop("%(count)s weeks")),
+    (86400, gettext_noop("%(count)s day"), gettext_noop("%(count)s days")),
+    (3600, gettext_noop("%(count)s hour"), gettext_noop("%(count)s hours")),
+    (60, gettext_noop("%(count)s minute"), gettext_noop("%(count)s minutes")),
+    (1, gettext_noop("%(count)s second"), gettext_noop("%(count)s seconds")),
+)
 
-    return format_duration(seconds)
+
+def _duration_words(seconds):
+    seconds = int(seconds)
+    for size, one, many in _DURATION_UNITS:
+        if seconds >= size and seconds % size == 0:
+            return Phrase(one, many, count=seconds // size)
+    return Phrase(*_DURATION_UNITS[-1][1:], count=seconds)
 
 
 def _sources(rule):

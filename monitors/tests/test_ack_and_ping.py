@@ -38,6 +38,8 @@ def test_ack_link_without_login_single_use(client, incident):
         assert incident.state == Incident.State.OPEN
         response = client.post(path)
         assert response.status_code == 200
+        # The incident's word, not the handover's ("Lue"): the same English, another sense.
+        assert "<h1>Pris en compte</h1>" in response.content.decode()
         incident.refresh_from_db()
         assert (incident.state, incident.acknowledged_by) == (Incident.State.ACKNOWLEDGED, user)
         assert incident.acknowledged_how == Incident.How.LINK

@@ -105,6 +105,7 @@ def test_incidents_open_first_and_resolved_says_so(user_client, django_assert_ma
     body = response.content.decode()
     assert body.index("second :") < body.index("first :")  # French: a space before the colon
     assert "résolu" in body
+    assert "<th>Ouvert</th>" in body  # an incident, not the triage board's "Ouverte" issue
 
 
 def test_incident_page_timeline_and_hand_acknowledge(user, user_client):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from monitors import rules
 from monitors.models import AlertRule, Channel, Check, Incident
@@ -203,6 +204,10 @@ def test_unqualified_backlog_counts_old_items_and_clears_when_they_are_qualified
     tick_at(T0)
     incident = Incident.objects.get()
     assert incident.title.startswith("3 ")
+    # The window in words of the reader's language, not the config file's "1d".
+    assert incident.title == "3 items unqualified for more than 1 day"
+    with translation.override("fr"):
+        assert incident.spoken_title == "3 éléments non qualifiés depuis plus de 1 jour"
     assert not incident.notifications().exists()  # info is for digests, never a page
     Item.objects.filter(pk__in=[i.pk for i in old]).update(qualification="temporary")
     tick_at(T0 + timedelta(minutes=1))
