@@ -81,7 +81,8 @@ def check_detail(request, pk):
     context = {
         "check": check,
         "bands": charts.bands(results, start, now),
-        "line": charts.sparkline([r.latency for r in results], width=600, height=60),
+        "lines": charts.latency_lines(results, start, now),
+        "ticks": charts.time_ticks(start, now, timedelta(hours=3)),
         "incidents": check.incidents.all()[:20],
         "last_failure": check.results.filter(ok=False).first(),
         "percentiles": latency_percentiles(check.pk, now - timedelta(days=30), now),
