@@ -199,7 +199,9 @@ class Check(models.Model):
 
         if self.kind:
             try:
-                self.config = checks.validate(self.kind, self.config or {})
+                self.config = checks.validate(
+                    self.kind, self.config or {}, allow_private=self.allow_private
+                )
             except ValidationError as exc:
                 raise ValidationError(
                     {"config": [f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()]}

@@ -227,6 +227,19 @@ def _refusal(address):
     return None
 
 
+def literal_refusal(host):
+    """What makes `host` internal when that shows without a DNS lookup (an IP literal,
+    localhost), else None: a target is refused when a config is saved, and still guarded
+    when it is reached (a name's answer can change)."""
+    host = (host or "").strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return Phrase(_ADDRESS_KINDS[0][1])
+    try:
+        return _refusal(host)
+    except ValueError:  # a name, not an address
+        return None
+
+
 def guard_address(host, allow_private):
     """Resolve `host` and return the address to connect to, or raise ProbeError.
 
