@@ -361,7 +361,7 @@ def _check(reader):
             reader.references_set(key, value)
         config[key] = _plain(value)
     try:
-        config = checks.validate(kind, config)
+        config = checks.validate(kind, config, allow_private=common["allow_private"])
     except ValidationError as exc:
         key, message = _first_error(exc)
         reader.fail(message if key is None else f"{key!r}: {message}", key)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vigie.markdown import safe_markdown
+from vigie.validators import receiver_url
 
 # How far ahead the rotation is generated.
 HORIZON = timedelta(days=183)
@@ -208,12 +209,14 @@ class Profile(models.Model):
     ntfy_topic = models.URLField(
         _("ntfy topic"),
         max_length=300,
+        validators=[receiver_url],
         blank=True,
         help_text=_("The server and the topic, e.g. https://ntfy.sh/my-secret-topic."),
     )
     slack_webhook = models.URLField(
         _("Slack or Mattermost webhook"),
         max_length=500,
+        validators=[receiver_url],
         blank=True,
         help_text=_("An incoming webhook posting to you directly."),
     )

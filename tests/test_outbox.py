@@ -280,3 +280,50 @@ def test_the_admin_lists_notifications_read_only(admin_client, webhook_server):
     detail = admin_client.get(f"/admin/vigie/notification/{row.pk}/change/")
     assert detail.status_code == 200
     assert webhook_server.url not in detail.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "url"),
+    [
+        ("vigie.notify.ntfy", "http://169.254.169.254/latest/meta-data"),
+        ("vigie.notify.slack", "http://127.0.0.1:5432/x"),
+    ],
+)
+def test_a_receiver_inside_the_network_fails_at_delivery_without_saying_where(
+    settings, webhook_server, path, url
+):
+    # Saved before the form refused it, or a public name whose DNS answer changed since.
+    settings.VIGIE_NOTIFY_ALLOW_PRIVATE = False  # as in production
+    kind = path.rsplit(".", 1)[1]
+    row = enqueue(Destination(kind, {"url": url}, label="Camille"), MESSAGE, key="k")
+    assert deliver_due() == 0
+    row.refresh_from_db()
+    assert row.state == "failed" and row.attempts == 1
+    assert "refused, the receiver's address is not public" in row.last_error
+    assert url not in row.last_error
+    assert "169.254" not in row.last_error and "127.0.0.1" not in row.last_error
+
+
+def test_a_receiver_whose_name_resolves_inside_is_refused(settings, webhook_server):
+    settings.VIGIE_NOTIFY_ALLOW_PRIVATE = False
+    # localhost is a name: only resolving it, at delivery, tells where it leads.
+    url = webhook_server.url.replace("127.0.0.1", "localhost") + "/hook"
+    with pytest.raises(notify.TransportError) as refused:
+        notify.send(Destination("slack", {"url": url}), MESSAGE, key="k")
+    assert refused.value.permanent
+    assert str(refused.value) == (
+        "Slack webhook: refused, the receiver's address is not public (a loopback address)"
+    )
+    assert webhook_server.posts == []
+
+
+def test_a_redirect_from_a_receiver_is_not_followed(webhook_server):
+    webhook_server.answers["/hook"] = (302, "", {"Location": f"{webhook_server.url}/elsewhere"})
+    row = enqueue(slack(webhook_server), MESSAGE, key="k")
+    assert deliver_due() == 0
+    row.refresh_from_db()
+    assert row.state == "failed"
+    assert row.last_error == (
+        "Slack webhook: the receiver answered with a redirect (HTTP 302), not followed"
+    )
+    assert [post["path"] for post in webhook_server.posts] == ["/hook"]

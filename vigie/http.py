@@ -227,6 +227,19 @@ def _refusal(address):
     return None
 
 
+def literal_refusal(host):
+    """What makes `host` internal when that shows without a DNS lookup (an IP literal,
+    localhost), else None: a target is refused when a config is saved, and still guarded
+    when it is reached (a name's answer can change)."""
+    host = (host or "").strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return Phrase(_ADDRESS_KINDS[0][1])
+    try:
+        return _refusal(host)
+    except ValueError:  # a name, not an address
+        return None
+
+
 def guard_address(host, allow_private):
     """Resolve `host` and return the address to connect to, or raise ProbeError.
 
@@ -235,15 +248,7 @@ def guard_address(host, allow_private):
     must not become a way to read the inside of the network Vigie runs in. Every address the
     name resolves to is checked, so a name cannot mix a public and an internal answer.
     (getaddrinfo has no timeout of its own; the system resolver's bounds it.)"""
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
-            raise ProbeError(Phrase(gettext_noop("DNS: name does not resolve"))) from None
-        raise ProbeError(Phrase(gettext_noop("DNS: %(error)s"), error=exc.strerror)) from None
-    except UnicodeError:
-        raise ProbeError(Phrase(gettext_noop("DNS: invalid host name"))) from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = resolve(host)
     if not allow_private:
         for address in addresses:
             refusal = _refusal(address)
@@ -259,6 +264,29 @@ def guard_address(host, allow_private):
                     )
                 )
     return addresses[0]
+
+
+def internal_kind(host):
+    """What makes `host` internal (a Phrase: "a loopback address"…) when any of the addresses
+    it resolves to is not public, else None; ProbeError when it does not resolve."""
+    for address in resolve(host):
+        refusal = _refusal(address)
+        if refusal:
+            return refusal
+    return None
+
+
+def resolve(host):
+    """Every address `host` resolves to, or ProbeError saying why none."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
+            raise ProbeError(Phrase(gettext_noop("DNS: name does not resolve"))) from None
+        raise ProbeError(Phrase(gettext_noop("DNS: %(error)s"), error=exc.strerror)) from None
+    except UnicodeError:
+        raise ProbeError(Phrase(gettext_noop("DNS: invalid host name"))) from None
+    return list(dict.fromkeys(info[4][0] for info in infos))
 
 
 def ca_bundle():

@@ -287,6 +287,9 @@ if SENTRY_DSN:
 # task runs every minute and keeps delivering for this many seconds of it.
 VIGIE_NOTIFY_GIVE_UP_HOURS = env.get_int("VIGIE_NOTIFY_GIVE_UP_HOURS", 24)
 VIGIE_NOTIFY_WINDOW = env.get_float("VIGIE_NOTIFY_WINDOW", 55.0, minimum=0, maximum=58)
+# Notifications reach public https:// receivers only; development (DEBUG) and the tests post
+# to receivers on this machine or its network.
+VIGIE_NOTIFY_ALLOW_PRIVATE = env.get_bool("VIGIE_NOTIFY_ALLOW_PRIVATE", DEBUG)
 
 # Escalation: the delays (minutes after an incident opens) of the tech lead and CTO levels a
 # new team starts with (seed 004); each team's managers change theirs in the admin.

@@ -33,3 +33,6 @@ PUBLIC_ALLOWED_HOSTS = [*PUBLIC_ALLOWED_HOSTS, "localhost", "127.0.0.1"]
 # A real password hash costs about a second of CPU by design, and the tests make hundreds of
 # users; the processes the tests start (serve, demo) keep the real hasher.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The notification transports' receivers are fakes on loopback (tests.fakes.webhook); a test
+# of the guard turns this off.
+VIGIE_NOTIFY_ALLOW_PRIVATE = True

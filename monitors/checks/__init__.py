@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from vigie.http import ProbeError
+from vigie.http import ProbeError, literal_refusal
 from vigie.phrases import Phrase
 
 from . import heartbeat, http, sql, statuspage, tls
@@ -27,9 +27,12 @@ KINDS = {
 RUNNABLE = ("http", "tls", "statuspage", "sql")
 
 
-def validate(kind, config):
+def validate(kind, config, *, allow_private=True):
     """The cleaned config of a check of `kind` (defaults filled), or ValidationError naming
-    each bad key."""
+    each bad key. Unless `allow_private`, a target that is plainly internal (127.0.0.1,
+    10.0.0.5, localhost) is refused too: saved, it would only fail its every run, paging
+    for an outage that is a mistake in its config. Names are not resolved here: the run
+    guards the address it reaches."""
     try:
         module = KINDS[kind]
     except KeyError:
@@ -39,7 +42,19 @@ def validate(kind, config):
                 % {"kind": kind, "kinds": ", ".join(KINDS)}
             }
         ) from None
-    return module.validate(config)
+    cleaned = module.validate(config)
+    if not allow_private and hasattr(module, "targets"):
+        errors = {}
+        for key, host in module.targets(cleaned).items():
+            refusal = literal_refusal(host) if host else None
+            if refusal:
+                errors[key] = _(
+                    "%(host)s is %(kind)s: a check reaches private addresses only when it "
+                    "allows them (allow_private)"
+                ) % {"host": host, "kind": _(refusal.msgid)}
+        if errors:
+            raise ValidationError(errors)
+    return cleaned
 
 
 def run(kind, config, *, timeout, allow_private):

@@ -1,6 +1,7 @@
 """What every check runner shares: the Outcome it returns and the way its config is checked."""
 
 import copy
+import urllib.parse
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -121,3 +122,13 @@ def http_url(value):
     if not value.lower().startswith(("http://", "https://", "${")):
         raise ValueError(_("expected an http:// or https:// URL"))
     return value
+
+
+def url_host(url):
+    """The host of a URL as saved, or None when it is not known before the run (`${VAR}`)."""
+    if "${" in url:
+        return None
+    try:
+        return urllib.parse.urlsplit(url).hostname
+    except ValueError:
+        return None

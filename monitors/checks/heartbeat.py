@@ -1,7 +1,8 @@
 """Heartbeat: a job pings Vigie; silence past its period and grace is a failure."""
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from vigie.phrases import Phrase
@@ -19,7 +20,9 @@ def validate(config):
 
 
 def moment(value):
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    # In the site's time zone, as every other time on the pages that show it.
+    local = timezone.localtime(value, timezone.get_default_timezone())
+    return local.strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def evaluate(config, *, last_ping_at, last_ping_kind, since, now):

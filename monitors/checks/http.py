@@ -6,7 +6,18 @@ from django.utils.translation import gettext_noop
 from vigie.http import format_seconds, probe
 from vigie.phrases import Phrase
 
-from .base import REQUIRED, Key, Outcome, clean_config, expand, http_url, number, string_map, text
+from .base import (
+    REQUIRED,
+    Key,
+    Outcome,
+    clean_config,
+    expand,
+    http_url,
+    number,
+    string_map,
+    text,
+    url_host,
+)
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -41,6 +52,10 @@ SCHEMA = {
 
 def validate(config):
     return clean_config(SCHEMA, config)
+
+
+def targets(config):
+    return {"url": url_host(config["url"])}
 
 
 def run(config, *, timeout, allow_private):

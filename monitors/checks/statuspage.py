@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 from vigie.http import ProbeError, probe
 from vigie.phrases import Phrase
 
-from .base import REQUIRED, Key, Outcome, clean_config, http_url
+from .base import REQUIRED, Key, Outcome, clean_config, http_url, url_host
 
 SCHEMA = {"url": Key(http_url, REQUIRED)}  # the status page, e.g. https://status.sentry.io
 SEVERITY = "warning"
@@ -18,6 +18,10 @@ SEVERITY = "warning"
 
 def validate(config):
     return clean_config(SCHEMA, config)
+
+
+def targets(config):
+    return {"url": url_host(config["url"])}
 
 
 def summary_url(url):

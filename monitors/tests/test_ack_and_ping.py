@@ -101,3 +101,28 @@ def test_ping_endpoints(client, suffix, kind, method):
 
 def test_ping_unknown_token(client):
     assert client.get("/ping/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_a_fail_ping_takes_the_check_down_at_once(client, monkeypatch, outbox):
+    monkeypatch.setattr("rotation.models.Team.escalation_chain", lambda team, at: [])
+    with time_machine.travel(T0, tick=False):  # 09:00 UTC, 10:00 in Paris
+        check = make_check(
+            kind=Check.Kind.HEARTBEAT, config={"period": 3600, "grace": 60}, alert_after=2
+        )
+        assert client.post(f"/ping/{check.ping_token}/fail").status_code == 200
+    check.refresh_from_db()
+    assert (check.state, check.consecutive_failures) == (Check.State.DOWN, 1)
+    result = check.results.get()
+    assert not result.ok
+    assert result.message == "the job reported a failure at 2026-03-02 10:00:00 CET"
+    incident = Incident.objects.get()
+    assert incident.title == "site: the job reported a failure at 2026-03-02 10:00:00 CET"
+    assert incident.opened_at == T0
+
+
+def test_a_fail_ping_of_a_disabled_check_only_records_the_ping(client):
+    check = make_check(kind=Check.Kind.HEARTBEAT, config={"period": 3600}, enabled=False)
+    assert client.post(f"/ping/{check.ping_token}/fail").status_code == 200
+    check.refresh_from_db()
+    assert check.last_ping_kind == "fail" and check.state == Check.State.UNKNOWN
+    assert not check.results.exists() and not Incident.objects.exists()

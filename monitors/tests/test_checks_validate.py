@@ -134,3 +134,29 @@ def test_messages_are_translated():
             "x": ["clé inconnue"],
             "query": ["seul un SELECT est autorisé, pas DELETE"],
         }
+
+
+@pytest.mark.parametrize(
+    ("kind", "config", "key", "kind_said"),
+    [
+        ("http", {"url": "http://127.0.0.1:8000/health"}, "url", "a loopback address"),
+        ("http", {"url": "http://localhost/health"}, "url", "a loopback address"),
+        ("http", {"url": "http://169.254.169.254/latest"}, "url", "a link-local address"),
+        ("statuspage", {"url": "https://10.0.0.5"}, "url", "a private address"),
+        ("tls", {"host": "[::1]"}, "host", "a loopback address"),
+    ],
+)
+def test_a_plainly_internal_target_is_refused_unless_the_check_allows_it(
+    kind, config, key, kind_said
+):
+    with pytest.raises(ValidationError) as caught:
+        checks.validate(kind, config, allow_private=False)
+    (message,) = caught.value.message_dict[key]
+    assert kind_said in message and "allow_private" in message
+    assert checks.validate(kind, config, allow_private=True)
+
+
+def test_names_and_variables_are_left_to_the_run_guard():
+    # No DNS lookup when saving: the run resolves and guards what it reaches.
+    for url in ("https://app.example.org/health", "${SITE_URL}", "http://93.184.216.34/"):
+        assert checks.validate("http", {"url": url}, allow_private=False)["url"] == url

@@ -152,6 +152,11 @@ def test_prune_deletes_what_the_file_no_longer_names(demo_team, secrets_env, mon
         (("window: 5m,", "window: 2d,"), 29, "at most one day"),
         (("count: 20,", "count: 20, rate_critical: 150%,"), 30, "a percentage above 0"),
         (("team: demo, type: source_stale", "team: nowhere, type: source_stale"), 32, "nowhere"),
+        (
+            ("https://app.example.org/health", "http://127.0.0.1:8000/health"),
+            8,
+            "'url': 127.0.0.1 is a loopback address",
+        ),
     ],
 )
 def test_a_bad_file_is_refused_whole(demo_team, secrets_env, monitors_file, change, line, named):
@@ -182,3 +187,17 @@ def test_durations():
     assert config.format_duration(90) == "90s"
     with pytest.raises(ValueError):
         config.parse_duration("-1s")
+
+
+def test_an_internal_target_is_refused_by_a_dry_run_and_saved_once_allowed(
+    demo_team, secrets_env, monitors_file
+):
+    internal = EXAMPLE.replace("https://app.example.org/health", "http://127.0.0.1:8000/health")
+    monitors_file.write_text(internal)
+    with pytest.raises(
+        CommandError, match=r":8: check 'site': 'url': 127.0.0.1 is a loopback address"
+    ):
+        apply_file(monitors_file, "--dry-run")
+    monitors_file.write_text(internal.replace("allow_private: false", "allow_private: true"))
+    assert "+ create check demo/site" in apply_file(monitors_file)
+    assert Check.objects.get(name="site").allow_private

@@ -51,3 +51,31 @@ def test_allow_private_is_for_superusers_only(client, django_user_model):
     body = client.get(reverse("admin:monitors_check_change", args=[check.pk])).content.decode()
     assert 'name="allow_private"' in body
     assert Check.objects.count() == 1
+
+
+def test_the_admin_refuses_an_internal_target_unless_allowed(client, django_user_model):
+    team = make_check().team
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.org", "x"))
+    form = {
+        "team": team.pk,
+        "name": "api",
+        "kind": "http",
+        "config": '{"url": "http://127.0.0.1:8000/health"}',
+        "interval": 60,
+        "timeout": 10,
+        "alert_after": 2,
+        "recover_after": 1,
+        "severity": "critical",
+        "category": "technical",
+        "enabled": "on",
+    }
+    response = client.post(reverse("admin:monitors_check_add"), form)
+    assert response.status_code == 200  # the form again, with its error
+    assert (  # the admin speaks French
+        "url: 127.0.0.1 est une adresse de bouclage : une sonde n’atteint les adresses privées"
+        in response.content.decode()
+    )
+    assert not Check.objects.filter(name="api").exists()
+    response = client.post(reverse("admin:monitors_check_add"), {**form, "allow_private": "on"})
+    assert response.status_code == 302
+    assert Check.objects.get(name="api").allow_private

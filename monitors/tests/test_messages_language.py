@@ -74,7 +74,7 @@ def test_heartbeat_silence_in_french(user_client):
     )
     check.record(outcome, T0 + timedelta(hours=1))
     body = user_client.get(reverse("monitors:overview"), HTTP_ACCEPT_LANGUAGE="fr").content
-    assert "aucun ping depuis 2026-03-02 09:00:00 UTC" in body.decode()
+    assert "aucun ping depuis 2026-03-02 10:00:00 CET" in body.decode()
 
 
 def test_a_message_stored_before_phrases_is_shown_as_it_is(user_client):

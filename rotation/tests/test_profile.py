@@ -134,3 +134,41 @@ def test_the_admin_shows_the_secrets_masked_and_the_team_with_its_members(client
     response = client.get(reverse("admin:rotation_team_change", args=[team.pk]))
     assert response.status_code == 200
     assert 'name="memberships-0-left_on"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "url", "said"),
+    [
+        (
+            "ntfy_topic",
+            "http://169.254.169.254/latest/meta-data",
+            "Utilisez une adresse https:// : les notifications ne partent que chiffrées.",
+        ),
+        (
+            "ntfy_topic",
+            "https://169.254.169.254/latest/meta-data",
+            "169.254.169.254 est une adresse lien-local : les notifications ne partent que",
+        ),
+        (
+            "slack_webhook",
+            "https://127.0.0.1:5432/x",
+            "127.0.0.1 est une adresse de bouclage : les notifications ne partent que",
+        ),
+        ("slack_webhook", "https://localhost/x", "localhost est une adresse de bouclage"),
+    ],
+)
+def test_a_contact_url_inside_the_network_is_refused(client, camille, settings, field, url, said):
+    settings.VIGIE_NOTIFY_ALLOW_PRIVATE = False  # as in production
+    response = _save(client, **{field: url})
+    assert response.status_code == 400
+    assert said in response.content.decode()
+    assert getattr(Profile.objects.get(user=camille), field) == ""
+
+
+def test_a_public_https_contact_url_is_saved_in_production(client, camille, settings):
+    settings.VIGIE_NOTIFY_ALLOW_PRIVATE = False
+    assert (
+        _save(client, ntfy_topic="https://ntfy.sh/camille", slack_webhook=WEBHOOK).status_code
+        == 302
+    )
+    assert Profile.objects.get(user=camille).ntfy_topic == "https://ntfy.sh/camille"
