@@ -257,6 +257,8 @@ class Check(models.Model):
         details = outcome.details or {}
         if said(outcome.message):  # what a page needs to say it in its reader's language
             details = {**details, "said": said(outcome.message)}
+        if outcome.severity:  # what a down check without an incident is worth on /status
+            details = {**details, "severity": outcome.severity}
         with transaction.atomic():
             result = CheckResult.objects.create(
                 monitor=self,
@@ -308,14 +310,37 @@ class Check(models.Model):
                     "recent_latencies",
                 ]
             )
-            if self.state == self.State.DOWN and previous != self.State.DOWN:
-                if not MaintenanceWindow.objects.covering(self, at):
-                    Incident.objects.open_for_check(self, outcome, at)
+            if self.state == self.State.DOWN and not outcome.ok:
+                self._alert(outcome, at)
             elif self.state == self.State.UP and previous == self.State.DOWN:
                 incident = Incident.objects.open_for(self.incident_key)
                 if incident is not None:
                     incident.resolve(None, Incident.How.AUTO, at)
         return result
+
+    def _alert(self, outcome, at):
+        """Open the incident of a failing result while down, unless one is unresolved or a
+        maintenance window covers `at`. Every failing result, not only the one that took the
+        check down: an outage that began inside a window alerts once the window ends, and a
+        check still failing after its incident was resolved by hand opens a new one."""
+        if Incident.objects.open_for(self.incident_key) is not None:
+            return
+        if not MaintenanceWindow.objects.covering(self, at):
+            Incident.objects.open_for_check(self, outcome, at)
+
+    def severity_of(self, outcome_severity=None):
+        """What an incident of this check is worth: the result's own severity (a TLS
+        certificate in its warning window) else the check's; a third party's status page never
+        counts as critical (its outage is not ours to page for)."""
+        severity = outcome_severity or self.severity
+        if self.kind == self.Kind.STATUSPAGE and severity == self.Severity.CRITICAL:
+            return self.Severity.WARNING
+        return severity
+
+    @property
+    def down_severity(self):
+        """`severity_of` its latest result, as record() kept it."""
+        return self.severity_of((self.last_details or {}).get("severity"))
 
     def ping(self, kind, at):
         """A heartbeat ping: "success", "fail" or "start".
@@ -597,9 +622,7 @@ class IncidentQuerySet(models.QuerySet):
 
     def open_for_check(self, check, outcome, at):
         """Open the incident of a check going down, or return the open one with its key."""
-        severity = outcome.severity or check.severity
-        if check.kind == Check.Kind.STATUSPAGE and severity == Check.Severity.CRITICAL:
-            severity = Check.Severity.WARNING  # a third party never pages as critical
+        severity = check.severity_of(outcome.severity)
         title = Phrase(
             gettext_noop("%(name)s: %(message)s"), name=check.name, message=outcome.message
         )

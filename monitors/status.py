@@ -3,13 +3,17 @@ technical or business, who acts. Computed from stored rows only (incidents, chec
 mirrored releases): no upstream call, and "since" comes from stored instants, so a clock skew
 between the web and the worker never moves it.
 
+The verdict counts the open incidents and the checks down with none open (an outage begun
+inside a maintenance window, an incident resolved by hand while its check still fails): a
+critical check down is an outage whether or not someone was paged, as the public page says.
+
 Queries, whatever the number of checks and incidents: the open incidents with their checks
-and acknowledgers, the team's runbooks (when one is named), the release before the oldest
-incident, who is on watch (two, or none when the caller already has it), the failing checks
-not yet alerting, the team's sources, the backlog count.
+and acknowledgers, the checks down without one, the team's runbooks (when one is named), the
+release before "since", who is on watch (two, or none when the caller already has it), the
+failing checks not yet alerting, the team's sources, the backlog count.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +23,7 @@ from monitors.runbooks import RunbookLink, resolve
 from monitors.templatetags.monitors import since
 from rotation.schedule import Segment, on_watch
 from triage.models import Item, Release, Source
+from vigie.phrases import spoken
 
 OPERATIONAL, DEGRADED, OUTAGE = "operational", "degraded", "outage"
 VERDICT_LABELS = {
@@ -34,6 +39,18 @@ CATEGORY_LABELS = {
 PENDING_SHOWN = 20
 CAUSES_SHOWN = 6
 SEVERITY_RANK = {Check.Severity.CRITICAL: 0, Check.Severity.WARNING: 1, Check.Severity.INFO: 2}
+# The severity whose problems make each verdict (and whose oldest start is its "since").
+VERDICT_SEVERITY = {OUTAGE: Check.Severity.CRITICAL, DEGRADED: Check.Severity.WARNING}
+
+
+def judge(problems):
+    """(verdict, since) of the problems open, each a (severity, start Moment or None): since
+    is the start of the oldest problem of the verdict's severity, None when operational (an
+    info incident open is not what the verdict says)."""
+    verdict = verdict_of(severity for severity, _start in problems)
+    wanted = VERDICT_SEVERITY.get(verdict)
+    starts = [start for severity, start in problems if severity == wanted and start]
+    return verdict, min(starts, key=lambda moment: moment.at) if starts else None
 
 
 def verdict_of(severities):
@@ -66,6 +83,9 @@ class Cause:
     """One open incident, as "why" and "who acts" read it."""
 
     incident: Incident
+    # When its problem began: the opening, or earlier when its check went down before it
+    # (inside a maintenance window, or before a resolve by hand and a new incident).
+    started: Moment
     origin: str
     message: str
     status_code: int | None
@@ -90,28 +110,41 @@ class Cause:
 
 
 @dataclass
+class DownCheck:
+    """A check down with no incident open: a cause nobody is paged for."""
+
+    check: Check
+    severity: str
+    message: str
+    down: Moment | None
+
+    @property
+    def severity_label(self):
+        return Check.Severity(self.severity).label
+
+    @property
+    def category_label(self):
+        return CATEGORY_LABELS.get(self.check.category, self.check.category)
+
+
+@dataclass
 class TeamStatus:
     team: object
     now: datetime
     causes: list
+    down_checks: list
+    verdict: str
+    since: Moment | None
     vigie: Segment | None
     release: Release | None
     pending: list
     pending_more: int
     stale_sources: list
     backlog: int
-    verdict: str = field(init=False)
-
-    def __post_init__(self):
-        self.verdict = verdict_of(c.incident.severity for c in self.causes)
 
     @property
     def verdict_label(self):
         return VERDICT_LABELS[self.verdict]
-
-    @property
-    def since(self):
-        return self.causes[0].opened if self.causes else None
 
     @property
     def worst_first(self):
@@ -129,9 +162,18 @@ class TeamStatus:
         return max(0, len(self.causes) - CAUSES_SHOWN)
 
     @property
+    def shown_down_checks(self):
+        return self.down_checks[:CAUSES_SHOWN]
+
+    @property
+    def more_down_checks(self):
+        return max(0, len(self.down_checks) - CAUSES_SHOWN)
+
+    @property
     def categories(self):
-        """The kinds of incident open, technical first."""
+        """The kinds of problem open (incidents, checks down without one), technical first."""
         open_ = {c.incident.category for c in self.causes}
+        open_ |= {d.check.category for d in self.down_checks}
         return [cat for cat in CATEGORY_LABELS if cat in open_]
 
     @property
@@ -143,8 +185,12 @@ def _cause(team, incident, runbooks, now):
     check = incident.monitor
     acknowledger = incident.acknowledged_by
     level = incident.next_level
+    started = incident.opened_at
+    if check is not None and check.state == Check.State.DOWN and check.state_changed_at:
+        started = min(started, check.state_changed_at)
     return Cause(
         incident=incident,
+        started=Moment.of(team, started, now),
         origin=check.name if check else "",
         message=incident.last_message,
         status_code=check.last_status_code if check else None,
@@ -175,7 +221,17 @@ def team_status(team, now, watch=None):
         Runbook.objects.by_slug(team.pk) if any(not is_external_link(ref) for ref in refs) else {}
     )
     causes = [_cause(team, incident, runbooks, now) for incident in incidents]
-    release = Release.objects.latest_before(team, incidents[0].opened_at) if incidents else None
+    unalerted = (
+        Check.objects.filter(team=team, enabled=True, state=Check.State.DOWN)
+        .exclude(incidents__state__in=[Incident.State.OPEN, Incident.State.ACKNOWLEDGED])
+        .order_by("state_changed_at", "name")
+    )
+    down_checks = [_down_check(team, check, now) for check in unalerted]
+    verdict, start = judge(
+        [(c.incident.severity, c.started) for c in causes]
+        + [(d.severity, d.down) for d in down_checks]
+    )
+    release = Release.objects.latest_before(team, start.at) if start else None
     watch = watch if watch is not None else on_watch(team, now)
     failing = (
         Check.objects.filter(team=team, enabled=True, consecutive_failures__gt=0, last_ok=False)
@@ -194,12 +250,25 @@ def team_status(team, now, watch=None):
         team=team,
         now=now,
         causes=causes,
+        down_checks=down_checks,
+        verdict=verdict,
+        since=start,
         vigie=watch.now,
         release=release,
         pending=pending[:PENDING_SHOWN],
         pending_more=max(0, len(pending) - PENDING_SHOWN),
         stale_sources=stale,
         backlog=backlog,
+    )
+
+
+def _down_check(team, check, now):
+    down = check.state_changed_at or check.last_checked_at
+    return DownCheck(
+        check=check,
+        severity=check.down_severity,
+        message=spoken(check.last_details.get("said"), check.last_message),
+        down=Moment.of(team, down, now) if down else None,
     )
 
 
@@ -256,6 +325,16 @@ def as_json(status):
                 ),
             }
             for c in status.causes
+        ],
+        "down_checks": [
+            {
+                "check": d.check.name,
+                "severity": d.severity,
+                "category": d.check.category,
+                "message": d.message,
+                "down": _moment(d.down),
+            }
+            for d in status.down_checks
         ],
         "vigie": (
             {

@@ -130,6 +130,16 @@ def act_on_incident(request, pk, action):
         done = incident.acknowledge(request.user, Incident.How.HAND)
     elif action == "resolve":
         done = incident.resolve(request.user, Incident.How.HAND)
+        check = incident.monitor if done else None
+        if check is not None and check.state == Check.State.DOWN:
+            messages.warning(
+                request,
+                _(
+                    "Incident resolved, but its check %(name)s is still down: its next failure "
+                    "opens a new incident."
+                )
+                % {"name": check.name},
+            )
     else:
         text = request.POST.get("text", "").strip()[:5000]
         done = bool(text) and incident.add_note(request.user, text) is not None

@@ -181,3 +181,24 @@ def test_overview_in_french_says_durations_and_why_a_latency_is_missing(user_cli
         assert since(T0, T0 + timedelta(minutes=1)) == "1\xa0minute"
         assert since(T0, T0 + timedelta(minutes=2, seconds=5)) == "2\xa0minutes"
         assert since(T0, T0 + timedelta(hours=3, minutes=1)) == "3\xa0heures, 1\xa0minute"
+
+
+def test_resolving_by_hand_a_check_still_down_says_it_will_open_again(user, user_client):
+    from rotation.models import Membership
+
+    check = make_check(name="site", alert_after=1)
+    check.record(FAIL, T0)
+    incident = Incident.objects.get()
+    Membership.objects.create(team=check.team, user=user)
+    response = user_client.post(reverse("monitors:resolve", args=[incident.pk]), follow=True)
+    body = response.content.decode()
+    assert "sa sonde site est toujours en panne : son prochain échec ouvrira" in body
+    check.record(FAIL, T0 + timedelta(minutes=1))
+    assert Incident.objects.unresolved().get() != incident
+    recovering = make_check(check.team, name="api", alert_after=1, recover_after=1)
+    recovering.record(FAIL, T0)
+    other = Incident.objects.get(monitor=recovering)
+    recovering.state = recovering.State.UP  # up again, its incident left open
+    recovering.save(update_fields=["state"])
+    response = user_client.post(reverse("monitors:resolve", args=[other.pk]), follow=True)
+    assert "toujours en panne" not in response.content.decode()

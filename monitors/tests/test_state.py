@@ -71,3 +71,50 @@ def test_in_maintenance_results_are_recorded_but_no_incident_opens():
     assert check.state == Check.State.DOWN
     assert CheckResult.objects.count() == 1
     assert not Incident.objects.exists()
+
+
+def test_an_outage_begun_in_maintenance_alerts_once_the_window_ends():
+    check = make_check(alert_after=1)
+    window = MaintenanceWindow.objects.create(
+        team=check.team, name="deploy", start=T0 - timedelta(minutes=5), end=T0 + timedelta(hours=1)
+    )
+    window.checks.add(check)
+    check.record(FAIL, T0)
+    check.record(FAIL, T0 + timedelta(minutes=59))
+    assert not Incident.objects.exists()
+    check.record(FAIL, T0 + timedelta(hours=1))  # the window is half-open: it has ended
+    incident = Incident.objects.get()
+    assert (incident.state, incident.opened_at) == (Incident.State.OPEN, T0 + timedelta(hours=1))
+    assert [e.kind for e in incident.events.all()] == ["opened"]
+    check.record(FAIL, T0 + timedelta(hours=1, minutes=1))
+    assert Incident.objects.get() == incident  # joined, not opened twice
+
+
+def test_a_check_still_failing_after_a_resolve_by_hand_opens_a_new_incident():
+    check = make_check(alert_after=2, recover_after=2)
+    check.record(FAIL, T0)
+    check.record(FAIL, T0 + timedelta(minutes=1))
+    first = Incident.objects.get()
+    assert first.resolve(None, Incident.How.HAND, T0 + timedelta(minutes=2))
+    check.record(OK, T0 + timedelta(minutes=3))  # one success of two: still down, no alert
+    assert check.state == Check.State.DOWN
+    assert not Incident.objects.unresolved().exists()
+    check.record(FAIL, T0 + timedelta(minutes=4))
+    second = Incident.objects.unresolved().get()
+    assert second != first and second.opened_at == T0 + timedelta(minutes=4)
+    assert second.key == first.key == check.incident_key
+    first.refresh_from_db()
+    assert first.state == Incident.State.RESOLVED
+
+
+def test_a_result_s_own_severity_is_kept_for_a_down_check():
+    check = make_check(alert_after=1)
+    check.record(FAIL, T0)
+    assert check.down_severity == Check.Severity.CRITICAL
+    from monitors.checks import Outcome
+
+    check.record(Outcome(ok=False, message="expires in 9 days", severity="warning"), T0)
+    check.refresh_from_db()
+    assert check.down_severity == Check.Severity.WARNING
+    statuspage = make_check(check.team, name="stripe", kind=Check.Kind.STATUSPAGE)
+    assert statuspage.down_severity == Check.Severity.WARNING

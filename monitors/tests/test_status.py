@@ -99,8 +99,9 @@ def test_answers_come_from_stored_rows(team, member):
     status = team_status(team, T0)
 
     assert status.verdict == OUTAGE
-    assert status.since.at == T0 - timedelta(minutes=40)
-    assert status.since.local == "09:20"  # Paris, winter time
+    # The outage began with the critical incident, not with the older warning one.
+    assert status.since.at == T0 - timedelta(minutes=10)
+    assert status.since.local == "09:50"  # Paris, winter time
     assert status.release.short_version == "2.14.0"  # the last one before it started
     assert status.categories == ["technical", "business"]
     why = {c.origin: c for c in status.causes}
@@ -187,18 +188,23 @@ def test_the_page_costs_the_same_with_many_checks_and_incidents(
     Check.objects.filter(pk__in=[c.pk for c in checks[50:80]]).update(
         consecutive_failures=1, last_ok=False
     )
+    Check.objects.filter(pk__in=[c.pk for c in checks[80:120]]).update(
+        state=Check.State.DOWN, state_changed_at=T0, last_ok=False
+    )
     SourceFactory.create_batch(5, team=team, last_success_at=T0)
     release_source = Source.objects.filter(team=team).first()
     Release.objects.create(
         source=release_source, version="2.14.0", deployed_at=T0 - timedelta(days=1)
     )
     # session, user, memberships (+ badge: watches, overrides), incidents with checks and
-    # acknowledgers, runbooks, release, pending checks, sources, backlog count
-    with time_machine.travel(T0, tick=False), django_assert_max_num_queries(12):
+    # acknowledgers, checks down without one, runbooks, release, pending checks, sources,
+    # backlog count
+    with time_machine.travel(T0, tick=False), django_assert_max_num_queries(13):
         response = member_client.get(reverse("monitors:status"))
     assert response.status_code == 200
     assert "et 44 autres incidents ouverts" in response.content.decode()
-    with django_assert_max_num_queries(12):
+    assert "et 34 autres sondes en panne" in response.content.decode()
+    with django_assert_max_num_queries(13):
         member_client.get(reverse("monitors:status"), headers={"HX-Request": "true"})
 
 
@@ -273,3 +279,114 @@ def test_a_user_without_a_team_is_told_so(user_client):
     assert response.status_code == 200
     assert 'id="verdict"' not in response.content.decode()
     assert user_client.get(reverse("monitors:status-json")).status_code == 404
+
+
+def down_check(team, name, *, at, **fields):
+    fields.setdefault("last_message", "connection refused")
+    return make_check(
+        team, name=name, state=Check.State.DOWN, state_changed_at=at, last_ok=False, **fields
+    )
+
+
+def test_a_critical_check_down_with_its_incident_resolved_by_hand_is_an_outage(team):
+    check = down_check(team, "api", at=T0 - timedelta(minutes=30), category="business")
+    open_incident(team, check, at=T0 - timedelta(minutes=30)).resolve(
+        None, Incident.How.HAND, T0 - timedelta(minutes=20)
+    )
+    open_incident(team, severity="info", at=T0 - timedelta(hours=3))
+    make_check(team, name="site", state=Check.State.UP)
+    down_check(team, "old", at=T0 - timedelta(days=1), enabled=False)  # watched no more
+
+    status = team_status(team, T0)
+
+    assert status.verdict == OUTAGE
+    assert [d.check.name for d in status.down_checks] == ["api"]
+    assert status.down_checks[0].message == "connection refused"
+    assert status.since.at == T0 - timedelta(minutes=30)  # not the info incident's 3 hours
+    assert status.categories == ["technical", "business"]  # the info incident is technical
+
+
+def test_since_is_the_oldest_problem_of_the_verdict_s_severity(team):
+    source = SourceFactory(team=team, name="prod")
+    Release.objects.create(source=source, version="1.0", deployed_at=T0 - timedelta(days=1))
+    open_incident(team, severity="info", at=T0 - timedelta(hours=5))
+    status = team_status(team, T0)
+    assert (status.verdict, status.since, status.release) == (OPERATIONAL, None, None)
+    open_incident(team, severity="warning", at=T0 - timedelta(hours=2))
+    down_check(team, "cert", at=T0 - timedelta(hours=1), last_details={"severity": "warning"})
+    status = team_status(team, T0)
+    assert (status.verdict, status.since.at) == (DEGRADED, T0 - timedelta(hours=2))
+    down_check(team, "api", at=T0 - timedelta(minutes=20))
+    open_incident(team, severity="critical", at=T0 - timedelta(minutes=10))
+    status = team_status(team, T0)
+    assert (status.verdict, status.since.at) == (OUTAGE, T0 - timedelta(minutes=20))
+    assert status.release.version == "1.0"
+
+
+def test_a_third_party_down_degrades_only(team):
+    down_check(team, "stripe", at=T0, kind=Check.Kind.STATUSPAGE)
+    assert team_status(team, T0).verdict == DEGRADED
+
+
+def test_an_outage_begun_in_maintenance_is_an_outage_since_it_began(team, outbox):
+    from monitors.models import MaintenanceWindow
+    from monitors.tests.helpers import FAIL
+
+    check = make_check(team, name="api", alert_after=1)
+    window = MaintenanceWindow.objects.create(
+        team=team, name="deploy", start=T0 - timedelta(hours=1), end=T0
+    )
+    window.checks.add(check)
+    check.record(FAIL, T0 - timedelta(minutes=30))
+    status = team_status(team, T0 - timedelta(minutes=10))
+    assert status.verdict == OUTAGE and [d.check for d in status.down_checks] == [check]
+    check.record(FAIL, T0)  # the window has ended: the incident opens
+    status = team_status(team, T0 + timedelta(minutes=1))
+    assert status.down_checks == [] and [c.origin for c in status.causes] == ["api"]
+    assert status.causes[0].opened.at == T0
+    assert status.since.at == T0 - timedelta(minutes=30)
+
+
+def test_page_and_json_say_outage_for_a_check_down_without_an_incident(
+    member_client, client, team, member
+):
+    check = down_check(team, "<b>api</b>", at=T0 - timedelta(minutes=30), last_message="<i>x</i>")
+    open_incident(team, check, at=T0 - timedelta(minutes=30)).resolve(
+        None, Incident.How.HAND, T0 - timedelta(minutes=20)
+    )
+    with time_machine.travel(T0, tick=False):
+        body = member_client.get(reverse("monitors:status")).content.decode()
+    assert '<strong id="verdict" class="verdict verdict-outage">PANNE</strong>' in body
+    assert "OPÉRATIONNEL" not in body
+    assert "09:30" in body and "(il y a 30" in body
+    assert "En panne, sans incident ouvert" in body and "1 sonde en panne sans incident" in body
+    assert "&lt;b&gt;api&lt;/b&gt;" in body and "&lt;i&gt;x&lt;/i&gt;" in body
+    assert "contrôles et règles sont au calme" not in body
+    _token, secret = ApiToken.objects.issue(member.user, "wall screen")
+    with time_machine.travel(T0, tick=False):
+        url = reverse("monitors:status-json")
+        data = client.get(url, HTTP_AUTHORIZATION=f"Bearer {secret}").json()
+    assert data["verdict"] == "outage" and data["since"]["local"] == "09:30"
+    assert data["incidents"] == []
+    assert data["down_checks"] == [
+        {
+            "check": "<b>api</b>",
+            "severity": "critical",
+            "category": "technical",
+            "message": "<i>x</i>",
+            "down": {"at": (T0 - timedelta(minutes=30)).isoformat(), "local": "09:30"},
+        }
+    ]
+
+
+def test_page_says_nothing_started_when_only_info_is_open(member_client, client, team, member):
+    open_incident(team, severity="info", at=T0 - timedelta(hours=3))
+    with time_machine.travel(T0, tick=False):
+        body = member_client.get(reverse("monitors:status")).content.decode()
+    assert 'verdict-operational">OPÉRATIONNEL<' in body
+    assert "Seuls des problèmes de niveau information sont ouverts." in body
+    assert "08:00" not in body.split('data-answer="since"')[1].split('data-answer="kind"')[0]
+    _token, secret = ApiToken.objects.issue(member.user, "wall screen")
+    url = reverse("monitors:status-json")
+    data = client.get(url, HTTP_AUTHORIZATION=f"Bearer {secret}").json()
+    assert (data["verdict"], data["since"]) == ("operational", None)
