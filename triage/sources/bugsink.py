@@ -269,7 +269,8 @@ class BugsinkBackend(SourceBackend):
                 external_id=external_id,
                 title=(f"{kind}: {value}" if kind and value else kind or value or "?")[:500],
                 origin=issue.get("transaction") or "",
-                # Read from the latest event by `_read_levels`: the issue has neither.
+                # Read from the latest event by `_read_levels`: the issue has neither, and a
+                # transaction only for a web request.
                 level="",
                 environment="",
                 upstream_status=status_of(issue),
@@ -291,20 +292,22 @@ class BugsinkBackend(SourceBackend):
             return None
 
     def _read_levels(self, items):
-        """Each item's level and environment, from its latest event. The mirror already has
+        """Each item's level, environment and (without a transaction) culprit, from its latest
+        event. The mirror already has
         them for an issue whose event count has not moved since: only new or changed issues
         cost a read (a first mirror reads them all)."""
         known = {
-            external_id: (tally, level, environment)
-            for external_id, tally, level, environment in self.source.items.filter(
+            external_id: (tally, level, environment, origin)
+            for external_id, tally, level, environment, origin in self.source.items.filter(
                 external_id__in=[item.external_id for item in items]
-            ).values_list("external_id", "tally", "level", "environment")
+            ).values_list("external_id", "tally", "level", "environment", "origin")
         }
         stale = []
         for item in items:
-            tally, level, environment = known.get(item.external_id, (None, "", ""))
+            tally, level, environment, origin = known.get(item.external_id, (None, "", "", ""))
             if tally == item.tally and level:
                 item.level, item.environment = level, environment
+                item.origin = item.origin or origin
             else:
                 stale.append(item)
         with ThreadPoolExecutor(max_workers=EVENT_READERS) as pool:
@@ -316,6 +319,9 @@ class BugsinkBackend(SourceBackend):
                 data = (event or {}).get("data") or {}
                 item.level = _text(data.get("level"), 20) or "error"  # the protocol's default
                 item.environment = _text(data.get("environment"), 100)
+                # Outside a web request there is no transaction: the frame that raised is the
+                # culprit, as Bugsink and Sentry show it.
+                item.origin = item.origin or culprit_of(data)
 
     def _latest_event(self, external_id):
         """The issue's latest event with its `data`, or None when it has none stored (Bugsink
@@ -452,6 +458,22 @@ def _mute_until(details):
     if window is None:
         return {**NEXT_OCCURRENCE, "gte_threshold": count}
     return {"period_name": "minute", "nr_of_periods": int(window), "gte_threshold": count}
+
+
+def culprit_of(data):
+    """ "module in function" of the innermost application frame of the event's last exception
+    (its innermost frame when none is the application's), as Sentry names a culprit."""
+    values = _values(data.get("exception"))
+    stacktrace = values[-1].get("stacktrace") if values else None
+    frames = stacktrace.get("frames") if isinstance(stacktrace, dict) else None
+    frames = [f for f in frames if isinstance(f, dict)] if isinstance(frames, list) else []
+    in_app = [frame for frame in frames if frame.get("in_app")]
+    for frame in reversed(in_app or frames):
+        where = frame.get("module") or frame.get("filename") or frame.get("abs_path")
+        function = frame.get("function")
+        if where or function:
+            return _text(" in ".join(str(part) for part in (where, function) if part), 200)
+    return ""
 
 
 def _text(value, limit):

@@ -320,6 +320,25 @@ def test_levels_and_environment_come_from_the_latest_event(board):
     }
 
 
+def test_outside_a_web_request_the_culprit_is_the_frame_that_raised(board, client, fake_github):
+    """The script sends its errors outside any web request: Bugsink has no transaction for
+    them, and the culprit is the innermost application frame, "module in function"."""
+    source, click = board
+    item = Item.objects.get(source=source, title__startswith="ValueError")
+    assert item.payload.get("transaction") in (None, "")
+    assert item.origin == "__main__ in charge"
+    assert Item.objects.get(source=source, title__contains="no stack trace").origin == ""
+    row = client.get("/board").content.decode().split(f'id="item-{item.pk}-title"', 1)[1]
+    assert "__main__ in charge" in row.split("</tr>", 1)[0]
+    # Known to the mirror, the culprit stays when the issue's latest event is not read again.
+    run = sync_source(source.pk)
+    assert run.updated == 0
+    item.refresh_from_db()
+    assert item.origin == "__main__ in charge"
+    click(item, "bug", "culprit1")
+    assert "**Culprit:** `__main__ in charge`" in fake_github.issues("acme/app")[0]["body"]
+
+
 @pytest.fixture
 def proxied(bugsink, monkeypatch):
     """A source reading the module's Bugsink through a Proxy, and the sleeps of its retries."""
