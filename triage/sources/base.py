@@ -207,6 +207,9 @@ class SourceBackend:
     # What `scopes` holds for this kind, as the admin names it (when "scopes" is in `fields`).
     scopes_label = _("projects or repositories")
     scopes_help = _("One per line, or separated by commas.")
+    # What the kind does with `environment` (when it is in `fields`), when the field's own
+    # words do not say it.
+    environment_help = ""
 
     @classmethod
     def validate(cls, source):

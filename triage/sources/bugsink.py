@@ -11,7 +11,8 @@ Facts of the real API (Bugsink 2.6, read from its OpenAPI schema and views):
   which is what Attendu means, and with one event what Temporaire means;
 - comments are posted to `issue-comments/` and read back from `issue-history/`;
 - there are no environments to filter on: Bugsink's convention is one project per environment,
-  so the source names the production project (an event still says its own `environment`);
+  so the source names the production project (an event still says its own `environment`, and
+  an issue whose latest event is of another one is left out);
 - an issue has no level: only its events do, in their `data` (the event as the Sentry SDK sent
   it), which the list of an issue's events leaves out: the latest event is two requests (its
   id from `events/?issue=ID`, then `events/ID/`);
@@ -91,7 +92,7 @@ def next_cursor(page):
 class BugsinkBackend(SourceBackend):
     label = "Bugsink"
     can_detail = True
-    fields = ("base_url", "scopes", "secret_env", "secret")
+    fields = ("base_url", "scopes", "environment", "secret_env", "secret")
     cli_help = "A Bugsink project (its production one: Bugsink has a project per environment)."
     qualifications = ("temporary", "bug", "expected", "resolved")
     max_ignore_window = None  # mute-until takes any number of minutes
@@ -99,8 +100,11 @@ class BugsinkBackend(SourceBackend):
     counts_users = False  # Bugsink counts events, not users
     scopes_label = _("project")
     scopes_help = _("The id of the Bugsink project of the production environment, e.g. 3.")
+    environment_help = _(
+        "Issues whose latest event names another environment are left out; empty keeps them all."
+    )
 
-    cli_flags = {"base_url": "--url", "scopes": "--project"}
+    cli_flags = {"base_url": "--url", "scopes": "--project", "environment": "--environment"}
 
     @classmethod
     def add_arguments(cls, parser):
@@ -110,11 +114,17 @@ class BugsinkBackend(SourceBackend):
             required=True,
             help="Id of the Bugsink project of the production environment.",
         )
+        parser.add_argument(
+            "--environment",
+            default="production",
+            help="Issues whose latest event is of another environment are left out ('' keeps all).",
+        )
 
     @classmethod
     def configure(cls, source, options):
         source.base_url = options["url"].rstrip("/")
         source.scopes = [str(options["project"]).strip()]
+        source.environment = options["environment"]
 
     @classmethod
     def configuration_errors(cls, source):
@@ -131,7 +141,10 @@ class BugsinkBackend(SourceBackend):
 
     @classmethod
     def describe(cls, source):
-        return f"{source.base_url}, project {', '.join(map(str, source.scopes))}"
+        return (
+            f"{source.base_url}, project {', '.join(map(str, source.scopes))}, "
+            f"environment {source.environment or '(all)'}"
+        )
 
     def __init__(self, source, *, sleep=None, timeout=http.DEFAULT_TIMEOUT):
         super().__init__(source)
@@ -244,7 +257,7 @@ class BugsinkBackend(SourceBackend):
             items = list(filter(None, map(self._to_item, issues)))
             fresh = [item for item in items if since is None or item.last_seen >= since]
             self._read_levels(fresh)
-            yield from fresh
+            yield from filter(self._of_the_environment, fresh)
             if len(fresh) < len(items):
                 return
             cursor = next_cursor(page)
@@ -322,6 +335,24 @@ class BugsinkBackend(SourceBackend):
                 # Outside a web request there is no transaction: the frame that raised is the
                 # culprit, as Bugsink and Sentry show it.
                 item.origin = item.origin or culprit_of(data)
+
+    def _of_the_environment(self, item):
+        """Whether the item belongs to the source's environment. A project is one environment by
+        Bugsink's convention, but nothing stops an SDK of staging from using its DSN: an issue
+        whose latest event says another environment is left out (an event that names none is
+        kept: it says nothing against it)."""
+        wanted = self.source.environment
+        if not wanted or not item.environment or item.environment == wanted:
+            return True
+        self.skipped += 1
+        logger.info(
+            "bugsink_issue_of_another_environment",
+            source=self.source.name,
+            issue_id=item.external_id[:50],
+            environment=item.environment,
+            wanted=wanted,
+        )
+        return False
 
     def _latest_event(self, external_id):
         """The issue's latest event with its `data`, or None when it has none stored (Bugsink

@@ -36,8 +36,9 @@ def test_a_new_source_asks_for_its_kind_first(admin_client):
 def test_the_chosen_kind_brings_its_fields_and_its_help(admin_client):
     page = admin_client.get(f"{ADD}?kind=bugsink").content.decode()
     assert 'name="base_url"' in page and 'name="scopes"' in page
-    assert 'name="organization"' not in page and 'name="environment"' not in page
+    assert 'name="organization"' not in page and 'name="environment"' in page
     assert "L’id du projet Bugsink de l’environnement de production" in page
+    assert "Les issues dont le dernier événement nomme un autre environnement sont écartées" in page
     sentry = admin_client.get(f"{ADD}?kind=sentry").content.decode()
     assert 'name="organization"' in sentry
     assert "Slugs ou ids de projets Sentry" in sentry and "Bugsink" not in sentry.split("<form")[1]

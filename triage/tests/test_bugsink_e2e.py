@@ -246,7 +246,63 @@ def test_the_admin_shows_the_fields_bugsink_is_configured_with(board, admin_clie
     source, _click = board
     page = admin_client.get(f"/admin/triage/source/{source.pk}/change/").content.decode()
     assert 'name="scopes"' in page and 'name="base_url"' in page
-    assert 'name="organization"' not in page and 'name="environment"' not in page
+    assert 'name="environment"' in page  # the events of another one are left out
+    assert 'name="organization"' not in page
+
+
+# One error raised and sent from the environment named on the command line.
+SEND_FROM = textwrap.dedent(
+    """
+    import sys, sentry_sdk
+    sentry_sdk.init(sys.argv[1], environment=sys.argv[2])
+    error = type(sys.argv[3], (Exception,), {})
+    try:
+        raise error("sent from " + sys.argv[2])
+    except Exception as exc:
+        sentry_sdk.capture_exception(exc)
+    sentry_sdk.flush()
+    """
+)
+
+
+def test_an_issue_whose_latest_event_is_of_another_environment_is_left_out(bugsink, monkeypatch):
+    """Bugsink's convention is a project per environment, but a staging SDK may use the
+    production DSN: its issue is not the vigie's to qualify."""
+    project, dsn = bugsink.create_project("mixed")
+    script = bugsink.home / "send_from.py"
+    script.write_text(SEND_FROM)
+    for environment, error in (("production", "ProdError"), ("staging", "StagingError")):
+        subprocess.run(
+            [sys.executable, str(script), dsn, environment, error],
+            check=True,
+            timeout=60,
+            env=bugsink.env,
+            cwd=bugsink.home,
+        )
+    monkeypatch.setenv(TOKEN_ENV, bugsink.token)
+    source = Source.objects.create(
+        kind="bugsink",
+        name="bugsink-mixed",
+        team=Team.objects.create(slug="mixed-team", name="Mixed"),
+        base_url=bugsink.url,
+        scopes=[project],
+        secret_env=TOKEN_ENV,
+        environment="production",
+    )
+    run = sync_source(source.pk)
+    assert run.error == "" and (run.created, run.skipped) == (1, 1)
+    assert list(Item.objects.filter(source=source).values_list("title", "environment")) == [
+        ("ProdError: sent from production", "production")
+    ]
+    # No environment named: every issue of the project is mirrored.
+    source.environment = ""
+    source.save()
+    Source.objects.filter(pk=source.pk).update(high_water_mark=None)
+    run = sync_source(source.pk)
+    assert (run.created, run.skipped) == (1, 0)
+    assert Item.objects.get(source=source, title__startswith="StagingError").environment == (
+        "staging"
+    )
 
 
 def test_bugsink_down_is_recorded_and_nothing_is_lost(board, client, monkeypatch):
