@@ -212,6 +212,11 @@ class SourceBackend:
     environment_help = ""
 
     @classmethod
+    def normalize(cls, source):
+        """Put the kind's fields in the form it works with (Source.clean() calls it first, so
+        the admin and `addsource` store the same)."""
+
+    @classmethod
     def validate(cls, source):
         """Refuse a configuration this kind cannot work with: a ValidationError keyed by the
         faulty Source fields. Source.clean() calls it, so the admin and `addsource` refuse the

@@ -52,6 +52,16 @@ NEXT_OCCURRENCE = {"period_name": "year", "nr_of_periods": 1, "gte_threshold": 1
 MINUTES = {"minute": 1, "hour": 60, "day": 1440, "week": 10080}
 
 
+API_PATH = "/api/canonical/0"
+
+
+def base_url_of(url):
+    """Bugsink's own address from what an operator typed: the API's address, which the README
+    names, is an easy mistake."""
+    url = (url or "").strip().rstrip("/")
+    return url.removesuffix(API_PATH).rstrip("/") if url.endswith(API_PATH) else url
+
+
 def parse_datetime(value):
     if not isinstance(value, str) or not value:
         return None
@@ -122,9 +132,13 @@ class BugsinkBackend(SourceBackend):
 
     @classmethod
     def configure(cls, source, options):
-        source.base_url = options["url"].rstrip("/")
+        source.base_url = base_url_of(options["url"])
         source.scopes = [str(options["project"]).strip()]
         source.environment = options["environment"]
+
+    @classmethod
+    def normalize(cls, source):
+        source.base_url = base_url_of(source.base_url)
 
     @classmethod
     def configuration_errors(cls, source):
@@ -149,7 +163,7 @@ class BugsinkBackend(SourceBackend):
     def __init__(self, source, *, sleep=None, timeout=http.DEFAULT_TIMEOUT):
         super().__init__(source)
         self.timeout = timeout
-        self.base_url = (source.base_url or "").rstrip("/")
+        self.base_url = base_url_of(source.base_url)
         self.project = str((source.scopes or [""])[0])
         self._sleep = sleep
         self._counting = threading.Lock()  # requests are counted from the event readers too
@@ -165,7 +179,7 @@ class BugsinkBackend(SourceBackend):
         try:
             response = http.request(
                 method,
-                f"{self.base_url}/api/canonical/0/{path}",
+                f"{self.base_url}{API_PATH}/{path}",
                 params=params,
                 json=json,
                 headers=headers,
@@ -183,11 +197,15 @@ class BugsinkBackend(SourceBackend):
                     auth=True,
                 ) from None
             if exc.status == 404:
+                # Bugsink's 404s are JSON ({"detail": …}); a page is another server's, whose
+                # 404 says nothing of a project or an issue (not "gone": nothing is deleted).
+                if "json" not in exc.headers.get("Content-Type", ""):
+                    raise self._not_the_api(404, path) from None
                 missing = SourceError(
                     gettext_noop(
                         "Bugsink answered 404 for %(path)s: unknown project or issue, or deleted"
                     ),
-                    params={"path": f"/api/canonical/0/{path}"},
+                    params={"path": f"{API_PATH}/{path}"},
                     permanent=True,
                 )
                 missing.not_found = True
@@ -208,7 +226,7 @@ class BugsinkBackend(SourceBackend):
                 gettext_noop("Bugsink answered HTTP %(status)s for %(path)s: %(answer)s"),
                 params={
                     "status": exc.status,
-                    "path": f"/api/canonical/0/{path}",
+                    "path": f"{API_PATH}/{path}",
                     "answer": exc.body[:200],
                 },
                 permanent=exc.permanent,
@@ -216,10 +234,18 @@ class BugsinkBackend(SourceBackend):
         try:
             return response.json()
         except ValueError:
-            raise SourceError(
-                gettext_noop("Bugsink answered something that is not JSON (HTTP %(status)s)"),
-                params={"status": response.status_code},
-            ) from None
+            raise self._not_the_api(response.status_code, path) from None
+
+    def _not_the_api(self, status, path):
+        return SourceError(
+            gettext_noop(
+                "%(url)s does not answer as Bugsink's API (HTTP %(status)s for %(path)s, not "
+                "Bugsink's JSON): check the source's address, Bugsink's own, e.g. "
+                "https://bugsink.example.org"
+            ),
+            params={"url": self.base_url, "status": status, "path": f"{API_PATH}/{path}"},
+            permanent=True,
+        )
 
     def _issue_path(self, external_id):
         return f"issues/{quote(str(external_id), safe='')}/"
@@ -242,7 +268,7 @@ class BugsinkBackend(SourceBackend):
             except SourceError as exc:
                 if not getattr(exc, "not_found", False):
                     raise
-                # The list answers 404 for one thing only: a project id it does not know.
+                # Bugsink's list answers 404 for one thing only: a project id it does not know.
                 raise SourceError(
                     gettext_noop(
                         "Bugsink knows no project %(project)s (HTTP 404): check the source's "

@@ -64,6 +64,14 @@ def test_a_bugsink_source_needs_its_address(admin_client):
     assert Source.objects.get().scopes == ["3"]
 
 
+def test_a_bugsink_source_given_the_api_s_address_keeps_bugsink_s(admin_client):
+    response, _errors = post(
+        admin_client, "bugsink", base_url="http://127.0.0.1:9/api/canonical/0/", scopes="3"
+    )
+    assert response.status_code == 302
+    assert Source.objects.get().base_url == "http://127.0.0.1:9"
+
+
 def test_a_sentry_source_needs_its_organisation_and_project_slugs(admin_client):
     _response, errors = post(admin_client, "sentry", organization="", scopes="my project")
     assert errors["organization"] == [

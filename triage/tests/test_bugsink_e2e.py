@@ -7,7 +7,10 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import timedelta
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -17,6 +20,7 @@ from rotation.models import Team
 from rotation.tests.factories import MembershipFactory
 from tests.bugsink import Bugsink, Proxy, Unavailable, free_port
 from triage.models import Item, Source
+from triage.sources.base import SourceError
 from triage.sources.bugsink import BugsinkBackend
 from triage.sync import sync_source
 
@@ -201,6 +205,65 @@ def test_an_unknown_project_is_an_error_not_an_empty_board(board, client):
     run = sync_source(source.pk)
     assert run.error.startswith("Bugsink knows no project 999 (HTTP 404)")
     assert "Bugsink ne connaît aucun projet 999 (HTTP 404)" in _source_error_on_board(client)
+
+
+def test_the_api_s_address_given_as_bugsink_s_is_bugsink_s(bugsink, monkeypatch):
+    """The README names `/api/canonical/0/`: typed as the source's address, it is Bugsink's."""
+    monkeypatch.setenv(TOKEN_ENV, bugsink.token)
+    Team.objects.create(slug="prod-team", name="Prod")
+    call_command(
+        "addsource",
+        "bugsink",
+        *("--name", "bs-api", "--url", f"{bugsink.url}/api/canonical/0/"),
+        *("--project", bugsink.project, "--token-env", TOKEN_ENV, "--team", "prod-team"),
+    )
+    source = Source.objects.get(name="bs-api")
+    assert source.base_url == bugsink.url
+    assert sync_source(source.pk).created == len(bugsink.issues(bugsink.project))
+    # A row stored so before: read at Bugsink's address too.
+    Source.objects.filter(pk=source.pk).update(base_url=f"{bugsink.url}/api/canonical/0")
+    assert sync_source(source.pk).error == ""
+
+
+def test_an_address_that_is_not_bugsink_s_api_is_not_an_unknown_project(
+    board, bugsink, client, tmp_path
+):
+    source, _click = board
+
+    def mirrored():
+        return set(Item.objects.filter(source=source).values_list("external_id", "upstream_status"))
+
+    kept = mirrored()
+    # Bugsink itself, one API path too deep: its 404 page, not its API's JSON.
+    Source.objects.filter(pk=source.pk).update(
+        base_url=f"{bugsink.url}/api/canonical/0/api/canonical/0", last_reconciled_at=None
+    )
+    run = sync_source(source.pk)
+    assert run.error.startswith(
+        f"{bugsink.url}/api/canonical/0 does not answer as Bugsink's API (HTTP 404 for "
+        "/api/canonical/0/issues/, not Bugsink's JSON)"
+    )
+    # Another web server on loopback: every path is its 404 page.
+    other = ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    )
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        address = f"http://127.0.0.1:{other.server_port}"
+        Source.objects.filter(pk=source.pk).update(base_url=address, next_sync_at=None)
+        run = sync_source(source.pk)
+        # Nothing read there is taken for a deleted issue either.
+        backend = BugsinkBackend(Source.objects.get(pk=source.pk))
+        with pytest.raises(SourceError, match="does not answer as Bugsink's API"):
+            backend.reconcile([next(iter(kept))[0]])
+    finally:
+        other.shutdown()
+        other.server_close()
+    assert "aucun projet" not in run.error
+    shown = _source_error_on_board(client)
+    assert f"{address} ne répond pas comme l’API de Bugsink (HTTP 404 pour " in shown
+    assert "aucun projet" not in shown
+    assert mirrored() == kept
 
 
 def test_addsource_bugsink_then_sync(bugsink, monkeypatch, capsys):
