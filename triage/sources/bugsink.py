@@ -8,7 +8,9 @@ Facts of the real API (Bugsink 2.6, read from its OpenAPI schema and views):
 - state changes are one POST each (`resolve`, `reopen`, `mute`, `mute-for`, `mute-until`,
   `unmute`) and answer 400 when the issue is not in the state they start from;
 - Bugsink's mute is Sentry's ignore; `mute-until` unmutes on "at least N events in P periods",
-  which is what Attendu means, and with one event what Temporaire means;
+  counting the events before the mute too (Sentry counts those after it): Attendu is N plus
+  the events already in the window (`issues/ID/event-counts/`, hourly), and Temporaire one
+  event;
 - comments are posted to `issue-comments/` and read back from `issue-history/`;
 - there are no environments to filter on: Bugsink's convention is one project per environment,
   so the source names the production project (an event still says its own `environment`, and
@@ -24,10 +26,11 @@ import contextvars
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, quote, urlsplit
 
 import structlog
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -50,6 +53,8 @@ DETAIL_TAGS = 20
 # Temporaire: unmuted by the next event, whenever it comes (a year stands for "ever").
 NEXT_OCCURRENCE = {"period_name": "year", "nr_of_periods": 1, "gte_threshold": 1}
 MINUTES = {"minute": 1, "hour": 60, "day": 1440, "week": 10080}
+# How far back Bugsink keeps an issue's hourly event counts (events.usage).
+COUNTS_KEPT = timedelta(days=90)
 
 
 API_PATH = "/api/canonical/0"
@@ -90,6 +95,17 @@ def mute_details(issue):
                 "ignoreWindow": minutes * int(condition.get("nr_of_periods") or 0),
             }
     return {}
+
+
+def mute_condition(issue):
+    """The mute read back as mute-until's body, or None."""
+    for condition in issue.get("unmute_on_volume_based_conditions") or []:
+        return {
+            "period_name": condition.get("period"),
+            "nr_of_periods": condition.get("nr_of_periods"),
+            "gte_threshold": condition.get("volume"),
+        }
+    return None
 
 
 def next_cursor(page):
@@ -447,11 +463,11 @@ class BugsinkBackend(SourceBackend):
         path = self._issue_path(item.external_id)
         before = self._issue(item.external_id)
         current = status_of(before)
+        details = dict(details or {})
+        body = self._mute_until(item, details) if status == "ignored" else None
         # Each verb starts from one state (Bugsink answers 400 otherwise): leave the current
         # one first, and write nothing when a retry finds the first attempt applied.
-        applied = current == status and (
-            status != "ignored" or mute_details(before) == dict(details or {})
-        )
+        applied = current == status and (status != "ignored" or mute_condition(before) == body)
         if not applied:
             if current == "resolved":
                 self._call("POST", path + "reopen/")
@@ -460,11 +476,16 @@ class BugsinkBackend(SourceBackend):
             if status == "resolved":
                 self._call("POST", path + "resolve/")
             elif status == "ignored":
-                self._call("POST", path + "mute-until/", json=_mute_until(details or {}))
+                self._call("POST", path + "mute-until/", json=body)
         issue = self._issue(item.external_id)
+        confirmed = {}
+        if status_of(issue) == "ignored":
+            # Bugsink holds the threshold with the events already counted: what was asked is
+            # what it holds, worded as asked (N more in the window).
+            confirmed = details if mute_condition(issue) == body else mute_details(issue)
         return UpstreamState(
             status=status_of(issue),
-            details=mute_details(issue) if status_of(issue) == "ignored" else {},
+            details=confirmed,
             raw={
                 key: issue.get(key)
                 for key in (
@@ -477,6 +498,42 @@ class BugsinkBackend(SourceBackend):
                 )
             },
         )
+
+    def _mute_until(self, item, details):
+        """statusDetails as mute-until's body. Bugsink's threshold counts every event in its
+        rolling window, those before the mute too; Sentry's and the vigie's, the events after
+        it: Attendu's N is given on top of the issue's events already in the window."""
+        count = int(details.get("ignoreCount") or 1)
+        window = details.get("ignoreWindow")
+        if window is None:
+            return {**NEXT_OCCURRENCE, "gte_threshold": count}
+        already = self._events_in_window(item.external_id, int(window))
+        return {
+            "period_name": "minute",
+            "nr_of_periods": int(window),
+            "gte_threshold": count + already,
+        }
+
+    def _events_in_window(self, external_id, minutes):
+        """The issue's events digested in the last `minutes`, from Bugsink's hourly counts
+        (evicted events included, as its threshold counts them): from the hour the window
+        starts in, so up to an hour's events before it are counted too (never fewer than the
+        window holds), and at most Bugsink's 90 days of counts."""
+        now = timezone.now().astimezone(UTC)
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        start = max(
+            (now - timedelta(minutes=minutes)).replace(minute=0, second=0, microsecond=0),
+            hour - COUNTS_KEPT + timedelta(hours=1),
+        )
+        counts = self._call(
+            "GET",
+            self._issue_path(external_id) + "event-counts/",
+            params={"start": start.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        )
+        buckets = counts.get("buckets") if isinstance(counts, dict) else None
+        if not isinstance(buckets, list):
+            raise SourceError("Bugsink's event counts are not a list")
+        return sum(int(b.get("count") or 0) for b in buckets if isinstance(b, dict))
 
     def comment(self, item, text, *, retrying=False):
         """Post `text` once. The issue's history is read first whether `retrying` or not: it is
@@ -506,15 +563,6 @@ class BugsinkBackend(SourceBackend):
             "event_id": event.get("event_id", ""),
             "message": str(data.get("message") or ""),
         }
-
-
-def _mute_until(details):
-    """statusDetails as mute-until's body."""
-    count = int(details.get("ignoreCount") or 1)
-    window = details.get("ignoreWindow")
-    if window is None:
-        return {**NEXT_OCCURRENCE, "gte_threshold": count}
-    return {"period_name": "minute", "nr_of_periods": int(window), "gte_threshold": count}
 
 
 def culprit_of(data):

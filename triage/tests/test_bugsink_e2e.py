@@ -132,14 +132,17 @@ def test_sync_mirrors_the_project_and_the_board_escapes_titles(board, bugsink, c
 def test_attendu_then_undo_are_read_back_from_bugsink(board, bugsink):
     source, click = board
     item = Item.objects.filter(source=source).order_by("title").last()
+    # Every event of the module's issues is of the last hour: in the window.
+    already = _upstream(bugsink, item)["digested_event_count"]
     assert click(item, "expected", "e1").status_code == 200
     issue = _upstream(bugsink, item)
     assert issue["is_muted"] is True
     assert issue["unmute_on_volume_based_conditions"] == [
-        {"period": "minute", "nr_of_periods": 10080, "volume": 10}
+        {"period": "minute", "nr_of_periods": 10080, "volume": 10 + already}
     ]
     item.refresh_from_db()
     assert item.qualification == Item.Qualification.EXPECTED
+    assert item.qualification_params == {"ignoreCount": 10, "ignoreWindow": 10080}
     click(item, "undo", "e2")
     assert _upstream(bugsink, item)["is_muted"] is False
     item.refresh_from_db()
@@ -313,35 +316,41 @@ def test_the_admin_shows_the_fields_bugsink_is_configured_with(board, admin_clie
     assert 'name="organization"' not in page
 
 
-# One error raised and sent from the environment named on the command line.
+# One error raised and sent from the environment named on the command line, as many times as
+# its fourth argument says (one issue).
 SEND_FROM = textwrap.dedent(
     """
     import sys, sentry_sdk
     sentry_sdk.init(sys.argv[1], environment=sys.argv[2])
     error = type(sys.argv[3], (Exception,), {})
-    try:
-        raise error("sent from " + sys.argv[2])
-    except Exception as exc:
-        sentry_sdk.capture_exception(exc)
+    for _ in range(int(sys.argv[4]) if len(sys.argv) > 4 else 1):
+        try:
+            raise error("sent from " + sys.argv[2])
+        except Exception as exc:
+            sentry_sdk.capture_exception(exc)
     sentry_sdk.flush()
     """
 )
+
+
+def _send_from(bugsink, dsn, environment, error, times=1):
+    script = bugsink.home / "send_from.py"
+    script.write_text(SEND_FROM)
+    subprocess.run(
+        [sys.executable, str(script), dsn, environment, error, str(times)],
+        check=True,
+        timeout=60,
+        env=bugsink.env,
+        cwd=bugsink.home,
+    )
 
 
 def test_an_issue_whose_latest_event_is_of_another_environment_is_left_out(bugsink, monkeypatch):
     """Bugsink's convention is a project per environment, but a staging SDK may use the
     production DSN: its issue is not the vigie's to qualify."""
     project, dsn = bugsink.create_project("mixed")
-    script = bugsink.home / "send_from.py"
-    script.write_text(SEND_FROM)
     for environment, error in (("production", "ProdError"), ("staging", "StagingError")):
-        subprocess.run(
-            [sys.executable, str(script), dsn, environment, error],
-            check=True,
-            timeout=60,
-            env=bugsink.env,
-            cwd=bugsink.home,
-        )
+        _send_from(bugsink, dsn, environment, error)
     monkeypatch.setenv(TOKEN_ENV, bugsink.token)
     source = Source.objects.create(
         kind="bugsink",
@@ -571,3 +580,41 @@ def test_an_issue_deleted_in_bugsink_is_kept_and_marked_gone(board, bugsink, cli
     page = client.get("/board?state=all").content.decode()
     row = page.split(f'id="item-{item.pk}-title"', 1)[1].split("</td>", 1)[0]
     assert "supprimée à la source" in row
+
+
+def test_attendu_on_an_issue_already_noisy_waits_for_n_more_events(
+    bugsink, client, user, monkeypatch
+):
+    """Bugsink's threshold counts the events before the mute too: an issue that already had
+    N events in the window came back with the next one. Attendu is "N more"."""
+    project, dsn = bugsink.create_project("noisy")
+    _send_from(bugsink, dsn, "production", "NoisyError", times=3)
+    source = Source.objects.create(
+        kind="bugsink",
+        name="bugsink-noisy",
+        team=Team.objects.create(slug="noisy-team", name="Noisy"),
+        base_url=bugsink.url,
+        scopes=[project],
+        secret_env=TOKEN_ENV,
+    )
+    monkeypatch.setenv(TOKEN_ENV, bugsink.token)
+    MembershipFactory(team=source.team, user=user)
+    client.force_login(user)
+    assert sync_source(source.pk).error == ""
+    item = Item.objects.get(source=source)
+    assert _upstream(bugsink, item)["digested_event_count"] == 3
+    response = client.post(
+        f"/board/items/{item.pk}/qualify",
+        {"action": "expected", "key": "n1", "ignore_count": "2", "ignore_window": "60"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert _upstream(bugsink, item)["unmute_on_volume_based_conditions"] == [
+        {"period": "minute", "nr_of_periods": 60, "volume": 3 + 2}
+    ]
+    item.refresh_from_db()
+    assert item.qualification_params == {"ignoreCount": 2, "ignoreWindow": 60}
+    _send_from(bugsink, dsn, "production", "NoisyError")  # one more
+    assert _upstream(bugsink, item)["is_muted"] is True
+    _send_from(bugsink, dsn, "production", "NoisyError")  # two more: the threshold
+    assert _upstream(bugsink, item)["is_muted"] is False
