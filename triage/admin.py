@@ -175,6 +175,8 @@ class SourceAdmin(admin.ModelAdmin):
         if "scopes" in form.base_fields:
             form.base_fields["scopes"].label = capfirst(backend.scopes_label)
             form.base_fields["scopes"].help_text = backend.scopes_help
+        if "environment" in form.base_fields and backend.environment_help:
+            form.base_fields["environment"].help_text = backend.environment_help
         options = backend.option_fields()
         form.base_fields.update(options)
         form.option_names = tuple(options)

@@ -149,6 +149,7 @@ class Source(models.Model):
 
     def clean(self):
         if self.kind in REGISTRY:
+            backend_class(self.kind).normalize(self)
             backend_class(self.kind).validate(self)
 
     def config_fingerprint(self):

@@ -207,6 +207,14 @@ class SourceBackend:
     # What `scopes` holds for this kind, as the admin names it (when "scopes" is in `fields`).
     scopes_label = _("projects or repositories")
     scopes_help = _("One per line, or separated by commas.")
+    # What the kind does with `environment` (when it is in `fields`), when the field's own
+    # words do not say it.
+    environment_help = ""
+
+    @classmethod
+    def normalize(cls, source):
+        """Put the kind's fields in the form it works with (Source.clean() calls it first, so
+        the admin and `addsource` store the same)."""
 
     @classmethod
     def validate(cls, source):

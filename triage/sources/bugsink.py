@@ -8,10 +8,13 @@ Facts of the real API (Bugsink 2.6, read from its OpenAPI schema and views):
 - state changes are one POST each (`resolve`, `reopen`, `mute`, `mute-for`, `mute-until`,
   `unmute`) and answer 400 when the issue is not in the state they start from;
 - Bugsink's mute is Sentry's ignore; `mute-until` unmutes on "at least N events in P periods",
-  which is what Attendu means, and with one event what Temporaire means;
+  counting the events before the mute too (Sentry counts those after it): Attendu is N plus
+  the events already in the window (`issues/ID/event-counts/`, hourly), and Temporaire one
+  event;
 - comments are posted to `issue-comments/` and read back from `issue-history/`;
 - there are no environments to filter on: Bugsink's convention is one project per environment,
-  so the source names the production project (an event still says its own `environment`);
+  so the source names the production project (an event still says its own `environment`, and
+  an issue whose latest event is of another one is left out);
 - an issue has no level: only its events do, in their `data` (the event as the Sentry SDK sent
   it), which the list of an issue's events leaves out: the latest event is two requests (its
   id from `events/?issue=ID`, then `events/ID/`);
@@ -23,10 +26,11 @@ import contextvars
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, quote, urlsplit
 
 import structlog
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -49,6 +53,18 @@ DETAIL_TAGS = 20
 # Temporaire: unmuted by the next event, whenever it comes (a year stands for "ever").
 NEXT_OCCURRENCE = {"period_name": "year", "nr_of_periods": 1, "gte_threshold": 1}
 MINUTES = {"minute": 1, "hour": 60, "day": 1440, "week": 10080}
+# How far back Bugsink keeps an issue's hourly event counts (events.usage).
+COUNTS_KEPT = timedelta(days=90)
+
+
+API_PATH = "/api/canonical/0"
+
+
+def base_url_of(url):
+    """Bugsink's own address from what an operator typed: the API's address, which the README
+    names, is an easy mistake."""
+    url = (url or "").strip().rstrip("/")
+    return url.removesuffix(API_PATH).rstrip("/") if url.endswith(API_PATH) else url
 
 
 def parse_datetime(value):
@@ -81,6 +97,17 @@ def mute_details(issue):
     return {}
 
 
+def mute_condition(issue):
+    """The mute read back as mute-until's body, or None."""
+    for condition in issue.get("unmute_on_volume_based_conditions") or []:
+        return {
+            "period_name": condition.get("period"),
+            "nr_of_periods": condition.get("nr_of_periods"),
+            "gte_threshold": condition.get("volume"),
+        }
+    return None
+
+
 def next_cursor(page):
     following = page.get("next") if isinstance(page, dict) else None
     if not following:
@@ -91,7 +118,7 @@ def next_cursor(page):
 class BugsinkBackend(SourceBackend):
     label = "Bugsink"
     can_detail = True
-    fields = ("base_url", "scopes", "secret_env", "secret")
+    fields = ("base_url", "scopes", "environment", "secret_env", "secret")
     cli_help = "A Bugsink project (its production one: Bugsink has a project per environment)."
     qualifications = ("temporary", "bug", "expected", "resolved")
     max_ignore_window = None  # mute-until takes any number of minutes
@@ -99,8 +126,11 @@ class BugsinkBackend(SourceBackend):
     counts_users = False  # Bugsink counts events, not users
     scopes_label = _("project")
     scopes_help = _("The id of the Bugsink project of the production environment, e.g. 3.")
+    environment_help = _(
+        "Issues whose latest event names another environment are left out; empty keeps them all."
+    )
 
-    cli_flags = {"base_url": "--url", "scopes": "--project"}
+    cli_flags = {"base_url": "--url", "scopes": "--project", "environment": "--environment"}
 
     @classmethod
     def add_arguments(cls, parser):
@@ -110,11 +140,21 @@ class BugsinkBackend(SourceBackend):
             required=True,
             help="Id of the Bugsink project of the production environment.",
         )
+        parser.add_argument(
+            "--environment",
+            default="production",
+            help="Issues whose latest event is of another environment are left out ('' keeps all).",
+        )
 
     @classmethod
     def configure(cls, source, options):
-        source.base_url = options["url"].rstrip("/")
+        source.base_url = base_url_of(options["url"])
         source.scopes = [str(options["project"]).strip()]
+        source.environment = options["environment"]
+
+    @classmethod
+    def normalize(cls, source):
+        source.base_url = base_url_of(source.base_url)
 
     @classmethod
     def configuration_errors(cls, source):
@@ -131,12 +171,15 @@ class BugsinkBackend(SourceBackend):
 
     @classmethod
     def describe(cls, source):
-        return f"{source.base_url}, project {', '.join(map(str, source.scopes))}"
+        return (
+            f"{source.base_url}, project {', '.join(map(str, source.scopes))}, "
+            f"environment {source.environment or '(all)'}"
+        )
 
     def __init__(self, source, *, sleep=None, timeout=http.DEFAULT_TIMEOUT):
         super().__init__(source)
         self.timeout = timeout
-        self.base_url = (source.base_url or "").rstrip("/")
+        self.base_url = base_url_of(source.base_url)
         self.project = str((source.scopes or [""])[0])
         self._sleep = sleep
         self._counting = threading.Lock()  # requests are counted from the event readers too
@@ -152,7 +195,7 @@ class BugsinkBackend(SourceBackend):
         try:
             response = http.request(
                 method,
-                f"{self.base_url}/api/canonical/0/{path}",
+                f"{self.base_url}{API_PATH}/{path}",
                 params=params,
                 json=json,
                 headers=headers,
@@ -170,11 +213,15 @@ class BugsinkBackend(SourceBackend):
                     auth=True,
                 ) from None
             if exc.status == 404:
+                # Bugsink's 404s are JSON ({"detail": …}); a page is another server's, whose
+                # 404 says nothing of a project or an issue (not "gone": nothing is deleted).
+                if "json" not in exc.headers.get("Content-Type", ""):
+                    raise self._not_the_api(404, path) from None
                 missing = SourceError(
                     gettext_noop(
                         "Bugsink answered 404 for %(path)s: unknown project or issue, or deleted"
                     ),
-                    params={"path": f"/api/canonical/0/{path}"},
+                    params={"path": f"{API_PATH}/{path}"},
                     permanent=True,
                 )
                 missing.not_found = True
@@ -195,7 +242,7 @@ class BugsinkBackend(SourceBackend):
                 gettext_noop("Bugsink answered HTTP %(status)s for %(path)s: %(answer)s"),
                 params={
                     "status": exc.status,
-                    "path": f"/api/canonical/0/{path}",
+                    "path": f"{API_PATH}/{path}",
                     "answer": exc.body[:200],
                 },
                 permanent=exc.permanent,
@@ -203,10 +250,18 @@ class BugsinkBackend(SourceBackend):
         try:
             return response.json()
         except ValueError:
-            raise SourceError(
-                gettext_noop("Bugsink answered something that is not JSON (HTTP %(status)s)"),
-                params={"status": response.status_code},
-            ) from None
+            raise self._not_the_api(response.status_code, path) from None
+
+    def _not_the_api(self, status, path):
+        return SourceError(
+            gettext_noop(
+                "%(url)s does not answer as Bugsink's API (HTTP %(status)s for %(path)s, not "
+                "Bugsink's JSON): check the source's address, Bugsink's own, e.g. "
+                "https://bugsink.example.org"
+            ),
+            params={"url": self.base_url, "status": status, "path": f"{API_PATH}/{path}"},
+            permanent=True,
+        )
 
     def _issue_path(self, external_id):
         return f"issues/{quote(str(external_id), safe='')}/"
@@ -229,7 +284,7 @@ class BugsinkBackend(SourceBackend):
             except SourceError as exc:
                 if not getattr(exc, "not_found", False):
                     raise
-                # The list answers 404 for one thing only: a project id it does not know.
+                # Bugsink's list answers 404 for one thing only: a project id it does not know.
                 raise SourceError(
                     gettext_noop(
                         "Bugsink knows no project %(project)s (HTTP 404): check the source's "
@@ -244,7 +299,7 @@ class BugsinkBackend(SourceBackend):
             items = list(filter(None, map(self._to_item, issues)))
             fresh = [item for item in items if since is None or item.last_seen >= since]
             self._read_levels(fresh)
-            yield from fresh
+            yield from filter(self._of_the_environment, fresh)
             if len(fresh) < len(items):
                 return
             cursor = next_cursor(page)
@@ -269,7 +324,8 @@ class BugsinkBackend(SourceBackend):
                 external_id=external_id,
                 title=(f"{kind}: {value}" if kind and value else kind or value or "?")[:500],
                 origin=issue.get("transaction") or "",
-                # Read from the latest event by `_read_levels`: the issue has neither.
+                # Read from the latest event by `_read_levels`: the issue has neither, and a
+                # transaction only for a web request.
                 level="",
                 environment="",
                 upstream_status=status_of(issue),
@@ -291,20 +347,22 @@ class BugsinkBackend(SourceBackend):
             return None
 
     def _read_levels(self, items):
-        """Each item's level and environment, from its latest event. The mirror already has
+        """Each item's level, environment and (without a transaction) culprit, from its latest
+        event. The mirror already has
         them for an issue whose event count has not moved since: only new or changed issues
         cost a read (a first mirror reads them all)."""
         known = {
-            external_id: (tally, level, environment)
-            for external_id, tally, level, environment in self.source.items.filter(
+            external_id: (tally, level, environment, origin)
+            for external_id, tally, level, environment, origin in self.source.items.filter(
                 external_id__in=[item.external_id for item in items]
-            ).values_list("external_id", "tally", "level", "environment")
+            ).values_list("external_id", "tally", "level", "environment", "origin")
         }
         stale = []
         for item in items:
-            tally, level, environment = known.get(item.external_id, (None, "", ""))
+            tally, level, environment, origin = known.get(item.external_id, (None, "", "", ""))
             if tally == item.tally and level:
                 item.level, item.environment = level, environment
+                item.origin = item.origin or origin
             else:
                 stale.append(item)
         with ThreadPoolExecutor(max_workers=EVENT_READERS) as pool:
@@ -316,6 +374,27 @@ class BugsinkBackend(SourceBackend):
                 data = (event or {}).get("data") or {}
                 item.level = _text(data.get("level"), 20) or "error"  # the protocol's default
                 item.environment = _text(data.get("environment"), 100)
+                # Outside a web request there is no transaction: the frame that raised is the
+                # culprit, as Bugsink and Sentry show it.
+                item.origin = item.origin or culprit_of(data)
+
+    def _of_the_environment(self, item):
+        """Whether the item belongs to the source's environment. A project is one environment by
+        Bugsink's convention, but nothing stops an SDK of staging from using its DSN: an issue
+        whose latest event says another environment is left out (an event that names none is
+        kept: it says nothing against it)."""
+        wanted = self.source.environment
+        if not wanted or not item.environment or item.environment == wanted:
+            return True
+        self.skipped += 1
+        logger.info(
+            "bugsink_issue_of_another_environment",
+            source=self.source.name,
+            issue_id=item.external_id[:50],
+            environment=item.environment,
+            wanted=wanted,
+        )
+        return False
 
     def _latest_event(self, external_id):
         """The issue's latest event with its `data`, or None when it has none stored (Bugsink
@@ -384,11 +463,11 @@ class BugsinkBackend(SourceBackend):
         path = self._issue_path(item.external_id)
         before = self._issue(item.external_id)
         current = status_of(before)
+        details = dict(details or {})
+        body = self._mute_until(item, details) if status == "ignored" else None
         # Each verb starts from one state (Bugsink answers 400 otherwise): leave the current
         # one first, and write nothing when a retry finds the first attempt applied.
-        applied = current == status and (
-            status != "ignored" or mute_details(before) == dict(details or {})
-        )
+        applied = current == status and (status != "ignored" or mute_condition(before) == body)
         if not applied:
             if current == "resolved":
                 self._call("POST", path + "reopen/")
@@ -397,11 +476,16 @@ class BugsinkBackend(SourceBackend):
             if status == "resolved":
                 self._call("POST", path + "resolve/")
             elif status == "ignored":
-                self._call("POST", path + "mute-until/", json=_mute_until(details or {}))
+                self._call("POST", path + "mute-until/", json=body)
         issue = self._issue(item.external_id)
+        confirmed = {}
+        if status_of(issue) == "ignored":
+            # Bugsink holds the threshold with the events already counted: what was asked is
+            # what it holds, worded as asked (N more in the window).
+            confirmed = details if mute_condition(issue) == body else mute_details(issue)
         return UpstreamState(
             status=status_of(issue),
-            details=mute_details(issue) if status_of(issue) == "ignored" else {},
+            details=confirmed,
             raw={
                 key: issue.get(key)
                 for key in (
@@ -414,6 +498,42 @@ class BugsinkBackend(SourceBackend):
                 )
             },
         )
+
+    def _mute_until(self, item, details):
+        """statusDetails as mute-until's body. Bugsink's threshold counts every event in its
+        rolling window, those before the mute too; Sentry's and the vigie's, the events after
+        it: Attendu's N is given on top of the issue's events already in the window."""
+        count = int(details.get("ignoreCount") or 1)
+        window = details.get("ignoreWindow")
+        if window is None:
+            return {**NEXT_OCCURRENCE, "gte_threshold": count}
+        already = self._events_in_window(item.external_id, int(window))
+        return {
+            "period_name": "minute",
+            "nr_of_periods": int(window),
+            "gte_threshold": count + already,
+        }
+
+    def _events_in_window(self, external_id, minutes):
+        """The issue's events digested in the last `minutes`, from Bugsink's hourly counts
+        (evicted events included, as its threshold counts them): from the hour the window
+        starts in, so up to an hour's events before it are counted too (never fewer than the
+        window holds), and at most Bugsink's 90 days of counts."""
+        now = timezone.now().astimezone(UTC)
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        start = max(
+            (now - timedelta(minutes=minutes)).replace(minute=0, second=0, microsecond=0),
+            hour - COUNTS_KEPT + timedelta(hours=1),
+        )
+        counts = self._call(
+            "GET",
+            self._issue_path(external_id) + "event-counts/",
+            params={"start": start.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        )
+        buckets = counts.get("buckets") if isinstance(counts, dict) else None
+        if not isinstance(buckets, list):
+            raise SourceError("Bugsink's event counts are not a list")
+        return sum(int(b.get("count") or 0) for b in buckets if isinstance(b, dict))
 
     def comment(self, item, text, *, retrying=False):
         """Post `text` once. The issue's history is read first whether `retrying` or not: it is
@@ -445,13 +565,20 @@ class BugsinkBackend(SourceBackend):
         }
 
 
-def _mute_until(details):
-    """statusDetails as mute-until's body."""
-    count = int(details.get("ignoreCount") or 1)
-    window = details.get("ignoreWindow")
-    if window is None:
-        return {**NEXT_OCCURRENCE, "gte_threshold": count}
-    return {"period_name": "minute", "nr_of_periods": int(window), "gte_threshold": count}
+def culprit_of(data):
+    """ "module in function" of the innermost application frame of the event's last exception
+    (its innermost frame when none is the application's), as Sentry names a culprit."""
+    values = _values(data.get("exception"))
+    stacktrace = values[-1].get("stacktrace") if values else None
+    frames = stacktrace.get("frames") if isinstance(stacktrace, dict) else None
+    frames = [f for f in frames if isinstance(f, dict)] if isinstance(frames, list) else []
+    in_app = [frame for frame in frames if frame.get("in_app")]
+    for frame in reversed(in_app or frames):
+        where = frame.get("module") or frame.get("filename") or frame.get("abs_path")
+        function = frame.get("function")
+        if where or function:
+            return _text(" in ".join(str(part) for part in (where, function) if part), 200)
+    return ""
 
 
 def _text(value, limit):

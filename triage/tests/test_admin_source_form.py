@@ -36,8 +36,9 @@ def test_a_new_source_asks_for_its_kind_first(admin_client):
 def test_the_chosen_kind_brings_its_fields_and_its_help(admin_client):
     page = admin_client.get(f"{ADD}?kind=bugsink").content.decode()
     assert 'name="base_url"' in page and 'name="scopes"' in page
-    assert 'name="organization"' not in page and 'name="environment"' not in page
+    assert 'name="organization"' not in page and 'name="environment"' in page
     assert "L’id du projet Bugsink de l’environnement de production" in page
+    assert "Les issues dont le dernier événement nomme un autre environnement sont écartées" in page
     sentry = admin_client.get(f"{ADD}?kind=sentry").content.decode()
     assert 'name="organization"' in sentry
     assert "Slugs ou ids de projets Sentry" in sentry and "Bugsink" not in sentry.split("<form")[1]
@@ -61,6 +62,14 @@ def test_a_bugsink_source_needs_its_address(admin_client):
     response, errors = post(admin_client, "bugsink", base_url="http://127.0.0.1:9", scopes="3")
     assert response.status_code == 302
     assert Source.objects.get().scopes == ["3"]
+
+
+def test_a_bugsink_source_given_the_api_s_address_keeps_bugsink_s(admin_client):
+    response, _errors = post(
+        admin_client, "bugsink", base_url="http://127.0.0.1:9/api/canonical/0/", scopes="3"
+    )
+    assert response.status_code == 302
+    assert Source.objects.get().base_url == "http://127.0.0.1:9"
 
 
 def test_a_sentry_source_needs_its_organisation_and_project_slugs(admin_client):

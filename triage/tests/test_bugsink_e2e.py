@@ -7,7 +7,10 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import timedelta
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -17,6 +20,7 @@ from rotation.models import Team
 from rotation.tests.factories import MembershipFactory
 from tests.bugsink import Bugsink, Proxy, Unavailable, free_port
 from triage.models import Item, Source
+from triage.sources.base import SourceError
 from triage.sources.bugsink import BugsinkBackend
 from triage.sync import sync_source
 
@@ -128,14 +132,17 @@ def test_sync_mirrors_the_project_and_the_board_escapes_titles(board, bugsink, c
 def test_attendu_then_undo_are_read_back_from_bugsink(board, bugsink):
     source, click = board
     item = Item.objects.filter(source=source).order_by("title").last()
+    # Every event of the module's issues is of the last hour: in the window.
+    already = _upstream(bugsink, item)["digested_event_count"]
     assert click(item, "expected", "e1").status_code == 200
     issue = _upstream(bugsink, item)
     assert issue["is_muted"] is True
     assert issue["unmute_on_volume_based_conditions"] == [
-        {"period": "minute", "nr_of_periods": 10080, "volume": 10}
+        {"period": "minute", "nr_of_periods": 10080, "volume": 10 + already}
     ]
     item.refresh_from_db()
     assert item.qualification == Item.Qualification.EXPECTED
+    assert item.qualification_params == {"ignoreCount": 10, "ignoreWindow": 10080}
     click(item, "undo", "e2")
     assert _upstream(bugsink, item)["is_muted"] is False
     item.refresh_from_db()
@@ -203,6 +210,65 @@ def test_an_unknown_project_is_an_error_not_an_empty_board(board, client):
     assert "Bugsink ne connaît aucun projet 999 (HTTP 404)" in _source_error_on_board(client)
 
 
+def test_the_api_s_address_given_as_bugsink_s_is_bugsink_s(bugsink, monkeypatch):
+    """The README names `/api/canonical/0/`: typed as the source's address, it is Bugsink's."""
+    monkeypatch.setenv(TOKEN_ENV, bugsink.token)
+    Team.objects.create(slug="prod-team", name="Prod")
+    call_command(
+        "addsource",
+        "bugsink",
+        *("--name", "bs-api", "--url", f"{bugsink.url}/api/canonical/0/"),
+        *("--project", bugsink.project, "--token-env", TOKEN_ENV, "--team", "prod-team"),
+    )
+    source = Source.objects.get(name="bs-api")
+    assert source.base_url == bugsink.url
+    assert sync_source(source.pk).created == len(bugsink.issues(bugsink.project))
+    # A row stored so before: read at Bugsink's address too.
+    Source.objects.filter(pk=source.pk).update(base_url=f"{bugsink.url}/api/canonical/0")
+    assert sync_source(source.pk).error == ""
+
+
+def test_an_address_that_is_not_bugsink_s_api_is_not_an_unknown_project(
+    board, bugsink, client, tmp_path
+):
+    source, _click = board
+
+    def mirrored():
+        return set(Item.objects.filter(source=source).values_list("external_id", "upstream_status"))
+
+    kept = mirrored()
+    # Bugsink itself, one API path too deep: its 404 page, not its API's JSON.
+    Source.objects.filter(pk=source.pk).update(
+        base_url=f"{bugsink.url}/api/canonical/0/api/canonical/0", last_reconciled_at=None
+    )
+    run = sync_source(source.pk)
+    assert run.error.startswith(
+        f"{bugsink.url}/api/canonical/0 does not answer as Bugsink's API (HTTP 404 for "
+        "/api/canonical/0/issues/, not Bugsink's JSON)"
+    )
+    # Another web server on loopback: every path is its 404 page.
+    other = ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    )
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        address = f"http://127.0.0.1:{other.server_port}"
+        Source.objects.filter(pk=source.pk).update(base_url=address, next_sync_at=None)
+        run = sync_source(source.pk)
+        # Nothing read there is taken for a deleted issue either.
+        backend = BugsinkBackend(Source.objects.get(pk=source.pk))
+        with pytest.raises(SourceError, match="does not answer as Bugsink's API"):
+            backend.reconcile([next(iter(kept))[0]])
+    finally:
+        other.shutdown()
+        other.server_close()
+    assert "aucun projet" not in run.error
+    shown = _source_error_on_board(client)
+    assert f"{address} ne répond pas comme l’API de Bugsink (HTTP 404 pour " in shown
+    assert "aucun projet" not in shown
+    assert mirrored() == kept
+
+
 def test_addsource_bugsink_then_sync(bugsink, monkeypatch, capsys):
     monkeypatch.setenv(TOKEN_ENV, bugsink.token)
     Team.objects.create(slug="prod-team", name="Prod")
@@ -246,7 +312,69 @@ def test_the_admin_shows_the_fields_bugsink_is_configured_with(board, admin_clie
     source, _click = board
     page = admin_client.get(f"/admin/triage/source/{source.pk}/change/").content.decode()
     assert 'name="scopes"' in page and 'name="base_url"' in page
-    assert 'name="organization"' not in page and 'name="environment"' not in page
+    assert 'name="environment"' in page  # the events of another one are left out
+    assert 'name="organization"' not in page
+
+
+# One error raised and sent from the environment named on the command line, as many times as
+# its fourth argument says (one issue).
+SEND_FROM = textwrap.dedent(
+    """
+    import sys, sentry_sdk
+    sentry_sdk.init(sys.argv[1], environment=sys.argv[2])
+    error = type(sys.argv[3], (Exception,), {})
+    for _ in range(int(sys.argv[4]) if len(sys.argv) > 4 else 1):
+        try:
+            raise error("sent from " + sys.argv[2])
+        except Exception as exc:
+            sentry_sdk.capture_exception(exc)
+    sentry_sdk.flush()
+    """
+)
+
+
+def _send_from(bugsink, dsn, environment, error, times=1):
+    script = bugsink.home / "send_from.py"
+    script.write_text(SEND_FROM)
+    subprocess.run(
+        [sys.executable, str(script), dsn, environment, error, str(times)],
+        check=True,
+        timeout=60,
+        env=bugsink.env,
+        cwd=bugsink.home,
+    )
+
+
+def test_an_issue_whose_latest_event_is_of_another_environment_is_left_out(bugsink, monkeypatch):
+    """Bugsink's convention is a project per environment, but a staging SDK may use the
+    production DSN: its issue is not the vigie's to qualify."""
+    project, dsn = bugsink.create_project("mixed")
+    for environment, error in (("production", "ProdError"), ("staging", "StagingError")):
+        _send_from(bugsink, dsn, environment, error)
+    monkeypatch.setenv(TOKEN_ENV, bugsink.token)
+    source = Source.objects.create(
+        kind="bugsink",
+        name="bugsink-mixed",
+        team=Team.objects.create(slug="mixed-team", name="Mixed"),
+        base_url=bugsink.url,
+        scopes=[project],
+        secret_env=TOKEN_ENV,
+        environment="production",
+    )
+    run = sync_source(source.pk)
+    assert run.error == "" and (run.created, run.skipped) == (1, 1)
+    assert list(Item.objects.filter(source=source).values_list("title", "environment")) == [
+        ("ProdError: sent from production", "production")
+    ]
+    # No environment named: every issue of the project is mirrored.
+    source.environment = ""
+    source.save()
+    Source.objects.filter(pk=source.pk).update(high_water_mark=None)
+    run = sync_source(source.pk)
+    assert (run.created, run.skipped) == (1, 0)
+    assert Item.objects.get(source=source, title__startswith="StagingError").environment == (
+        "staging"
+    )
 
 
 def test_bugsink_down_is_recorded_and_nothing_is_lost(board, client, monkeypatch):
@@ -318,6 +446,25 @@ def test_levels_and_environment_come_from_the_latest_event(board):
     assert set(Item.objects.filter(source=source).values_list("environment", flat=True)) == {
         "production"
     }
+
+
+def test_outside_a_web_request_the_culprit_is_the_frame_that_raised(board, client, fake_github):
+    """The script sends its errors outside any web request: Bugsink has no transaction for
+    them, and the culprit is the innermost application frame, "module in function"."""
+    source, click = board
+    item = Item.objects.get(source=source, title__startswith="ValueError")
+    assert item.payload.get("transaction") in (None, "")
+    assert item.origin == "__main__ in charge"
+    assert Item.objects.get(source=source, title__contains="no stack trace").origin == ""
+    row = client.get("/board").content.decode().split(f'id="item-{item.pk}-title"', 1)[1]
+    assert "__main__ in charge" in row.split("</tr>", 1)[0]
+    # Known to the mirror, the culprit stays when the issue's latest event is not read again.
+    run = sync_source(source.pk)
+    assert run.updated == 0
+    item.refresh_from_db()
+    assert item.origin == "__main__ in charge"
+    click(item, "bug", "culprit1")
+    assert "**Culprit:** `__main__ in charge`" in fake_github.issues("acme/app")[0]["body"]
 
 
 @pytest.fixture
@@ -433,3 +580,41 @@ def test_an_issue_deleted_in_bugsink_is_kept_and_marked_gone(board, bugsink, cli
     page = client.get("/board?state=all").content.decode()
     row = page.split(f'id="item-{item.pk}-title"', 1)[1].split("</td>", 1)[0]
     assert "supprimée à la source" in row
+
+
+def test_attendu_on_an_issue_already_noisy_waits_for_n_more_events(
+    bugsink, client, user, monkeypatch
+):
+    """Bugsink's threshold counts the events before the mute too: an issue that already had
+    N events in the window came back with the next one. Attendu is "N more"."""
+    project, dsn = bugsink.create_project("noisy")
+    _send_from(bugsink, dsn, "production", "NoisyError", times=3)
+    source = Source.objects.create(
+        kind="bugsink",
+        name="bugsink-noisy",
+        team=Team.objects.create(slug="noisy-team", name="Noisy"),
+        base_url=bugsink.url,
+        scopes=[project],
+        secret_env=TOKEN_ENV,
+    )
+    monkeypatch.setenv(TOKEN_ENV, bugsink.token)
+    MembershipFactory(team=source.team, user=user)
+    client.force_login(user)
+    assert sync_source(source.pk).error == ""
+    item = Item.objects.get(source=source)
+    assert _upstream(bugsink, item)["digested_event_count"] == 3
+    response = client.post(
+        f"/board/items/{item.pk}/qualify",
+        {"action": "expected", "key": "n1", "ignore_count": "2", "ignore_window": "60"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert _upstream(bugsink, item)["unmute_on_volume_based_conditions"] == [
+        {"period": "minute", "nr_of_periods": 60, "volume": 3 + 2}
+    ]
+    item.refresh_from_db()
+    assert item.qualification_params == {"ignoreCount": 2, "ignoreWindow": 60}
+    _send_from(bugsink, dsn, "production", "NoisyError")  # one more
+    assert _upstream(bugsink, item)["is_muted"] is True
+    _send_from(bugsink, dsn, "production", "NoisyError")  # two more: the threshold
+    assert _upstream(bugsink, item)["is_muted"] is False
