@@ -12,7 +12,9 @@ from django.core.validators import MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q, Sum
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.timesince import timesince
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -799,18 +801,68 @@ class Incident(models.Model):
         path = reverse("monitors:runbook", args=[self.team.slug, ref])
         return settings.VIGIE_BASE_URL.rstrip("/") + path
 
-    def _message(self, event="trigger", text=""):
-        if self.runbook_url and event == "trigger":
-            line = gettext("Runbook: %(url)s") % {"url": self.runbook_url}
-            text = f"{text}\n{line}" if text else line
+    def _opened_event(self):
+        return self.events.filter(kind=IncidentEvent.Kind.OPENED).first()
+
+    def _message(self, event="trigger", text="", lead="", subject=""):
+        """A trigger says what failed, for which team and since when, with the runbook; then
+        `text` (an acknowledge link). `lead` goes first (why an escalation pages). Words in the
+        active language; `details` in English for JSON receivers."""
+        opened = self._opened_event()
+        cause = ""
+        if opened is not None and opened.text:
+            cause = spoken(opened.data.get("said"), opened.text)
+        lines = [lead] if lead else []
+        if event == "trigger":
+            opened_line = gettext("Team %(team)s, opened %(at)s") % {
+                "team": self.team.name,
+                "at": date_format(self.team.local(self.opened_at), "DATETIME_FORMAT"),
+            }
+            lines += [cause or self.spoken_title, opened_line]
+            if self.runbook_url:
+                lines.append(gettext("Runbook: %(url)s") % {"url": self.runbook_url})
+        if text:
+            lines.append(text)
         return Message(
-            subject=f"[{self.get_severity_display()}] {self.spoken_title}",
-            text=text,
+            subject=subject or f"[{self.get_severity_display()}] {self.spoken_title}",
+            text="\n".join(lines),
             url=self.url(),
             severity=self.severity,
             event=event,
             dedup_key=self.key,
+            details=self._details(opened),
         )
+
+    def _details(self, opened):
+        details = {
+            "incident": self.pk,
+            "state": self.state,
+            "team": self.team.name,
+            "team_slug": self.team.slug,
+            "check": self.monitor.name if self.monitor_id else "",
+            "rule": self.rule.name if self.rule_id else "",
+            "title": self.title,
+            "message": opened.text if opened is not None and opened.text else self.title,
+            "opened_at": self.opened_at.isoformat(),
+        }
+        if self.acknowledged_at is not None:
+            details["acknowledged_at"] = self.acknowledged_at.isoformat()
+            details["acknowledged_by"] = self._name_of(self.acknowledged_by)
+        if self.resolved_at is not None:
+            details["resolved_at"] = self.resolved_at.isoformat()
+            details["duration_seconds"] = int((self.resolved_at - self.opened_at).total_seconds())
+        return details
+
+    @staticmethod
+    def _name_of(user):
+        from rotation.models import display_name
+
+        return display_name(user) if user is not None else ""
+
+    def _lasted(self, at):
+        if at - self.opened_at < timedelta(minutes=1):
+            return gettext("less than a minute")
+        return timesince(self.opened_at, at, depth=2)
 
     def _send(self, destination, message, key, at, data):
         notification = enqueue(destination, message, key=key, group=self.group)
@@ -822,27 +874,60 @@ class Incident(models.Model):
             data=data,
         )
 
+    def _already_paged(self, user_id, before):
+        """The earlier level (order up to `before`) that paged `user_id` for this incident."""
+        for earlier in self.escalation:
+            if earlier["order"] > before or earlier.get("user_id") != user_id:
+                continue
+            if self.events.filter(data__level=earlier["order"], data__notification__isnull=False):
+                return earlier
+        return None
+
     def _notify_level(self, level, at, kind):
-        """Page the people of `level` (critical only), email carrying an ack link."""
+        """Page the people of `level` (critical only), email carrying an ack link. An
+        escalation to someone an earlier level paged already pages nobody (they have had the
+        page; paging them twice tells them nothing) and says so on the timeline."""
         from rotation.models import Profile
 
+        previous = self.current_level
         self.current_level = level["order"]
         self.last_notified_at = at
-        if self.pages_people and level.get("user_id"):
-            user = get_user_model().objects.filter(pk=level["user_id"]).first()
-            if user is not None:
-                text = gettext("Acknowledge: %(url)s") % {"url": self.ack_url(user.pk)}
-                for dest in Profile.of(user).destinations():
-                    key = destination_key(
-                        f"incident:{self.pk}:L{level['order']}:{self.notify_round}", dest
-                    )
-                    self._send(
-                        dest,
-                        self._message(text=text),
-                        key,
-                        at,
-                        {"kind": kind, "level": level["order"], "round": self.notify_round},
-                    )
+        if not (self.pages_people and level.get("user_id")):
+            return
+        user = get_user_model().objects.filter(pk=level["user_id"]).first()
+        if user is None:
+            return
+        lead = ""
+        if kind == IncidentEvent.Kind.ESCALATED:
+            earlier = self._already_paged(user.pk, previous)
+            if earlier is not None:
+                text = Phrase(
+                    gettext_noop(
+                        "%(level)s: %(name)s already got the page (%(earlier)s), not paged twice"
+                    ),
+                    level=level.get("label") or f"L{level['order']}",
+                    name=self._name_of(user),
+                    earlier=earlier.get("label") or f"L{earlier['order']}",
+                )
+                self.events.create(
+                    at=at,
+                    kind=IncidentEvent.Kind.ESCALATED,
+                    text=text,
+                    data={"said": text.said(), "level": level["order"], "skipped": True},
+                )
+                return
+            minutes = int((at - (self.paging_started_at or self.opened_at)).total_seconds() // 60)
+            lead = gettext("Escalated: not acknowledged for %(minutes)s min") % {"minutes": minutes}
+        text = gettext("Acknowledge: %(url)s") % {"url": self.ack_url(user.pk)}
+        for dest in Profile.of(user).destinations():
+            key = destination_key(f"incident:{self.pk}:L{level['order']}:{self.notify_round}", dest)
+            self._send(
+                dest,
+                self._message(text=text, lead=lead),
+                key,
+                at,
+                {"kind": kind, "level": level["order"], "round": self.notify_round},
+            )
 
     def _notify_team(self, at, key="team", data=None):
         """The team channels whose min_severity allows this incident (never PagerDuty for a
@@ -960,23 +1045,52 @@ class Incident(models.Model):
             return True
         return False
 
-    def _tell_pagerduty(self, event, at):
-        """PagerDuty acknowledge/resolve for each PagerDuty destination that was triggered."""
+    def _announce(self, event, at):
+        """Acknowledge or resolve to whoever heard the trigger (its rows not failed for good),
+        once per destination, in the instance's language (the click may come from a reader
+        of another): everyone hears the resolution; the acknowledgement goes to the team
+        channels and PagerDuty (whose alert it acknowledges), not to each person paged."""
         from vigie.models import Notification
 
-        sent = Notification.objects.filter(group=self.group, kind="pagerduty", event="trigger")
+        team_rows = set(
+            self.events.filter(data__team=True).values_list("data__notification", flat=True)
+        )
+        triggers = (
+            Notification.objects.filter(group=self.group, event=Notification.Event.TRIGGER)
+            .exclude(state=Notification.State.FAILED)
+            .order_by("created_at", "pk")
+        )
+        with translation.override(settings.LANGUAGE_CODE):
+            severity, title = self.get_severity_display(), self.spoken_title
+            lasted = self._lasted(at)
+            if event == "resolve":
+                name = self._name_of(self.resolved_by)
+                subject = gettext("[%(severity)s] Resolved: %(title)s")
+                if name:
+                    text = gettext("Resolved by %(name)s after %(duration)s.")
+                else:
+                    text = gettext("Resolved automatically after %(duration)s.")
+            else:
+                name = self._name_of(self.acknowledged_by)
+                if name:
+                    subject = gettext("[%(severity)s] Acknowledged by %(name)s: %(title)s")
+                    text = gettext("Acknowledged by %(name)s after %(duration)s.")
+                else:
+                    subject = gettext("[%(severity)s] Acknowledged: %(title)s")
+                    text = gettext("Acknowledged after %(duration)s.")
+            values = {"severity": severity, "title": title, "name": name, "duration": lasted}
+            message = self._message(event=event, subject=subject % values, text=text % values)
         seen = set()
-        for row in sent:
-            if row.label in seen:
+        for row in triggers:
+            if (row.kind, row.label) in seen:
                 continue
-            seen.add(row.label)
+            seen.add((row.kind, row.label))
+            team = row.pk in team_rows
+            if event == "acknowledge" and not (team or row.kind == "pagerduty"):
+                continue
             dest = Destination(row.kind, row.config, row.label)
-            enqueue(
-                dest,
-                self._message(event=event),
-                key=destination_key(f"incident:{self.pk}:{event}", dest),
-                group=self.group,
-            )
+            key = destination_key(f"incident:{self.pk}:{event}", dest)
+            self._send(dest, message, key, at, {"event": event, "team": team})
 
     def acknowledge(self, by, how, at=None):
         """Stop the escalation; False when already acknowledged or resolved."""
@@ -992,7 +1106,7 @@ class Incident(models.Model):
             return False
         self.refresh_from_db()
         self.events.create(at=at, kind=IncidentEvent.Kind.ACKNOWLEDGED, actor=by, data={"how": how})
-        self._tell_pagerduty("acknowledge", at)
+        self._announce("acknowledge", at)
         return True
 
     def resolve(self, by, how, at=None):
@@ -1012,7 +1126,7 @@ class Incident(models.Model):
             return False
         self.refresh_from_db()
         self.events.create(at=at, kind=IncidentEvent.Kind.RESOLVED, actor=by, data={"how": how})
-        self._tell_pagerduty("resolve", at)
+        self._announce("resolve", at)
         return True
 
     def add_note(self, by, text, at=None):

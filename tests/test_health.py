@@ -24,6 +24,7 @@ def test_healthy_when_worker_beat_recently(client):
             "migrations": "ok",
             "worker": "ok",
             "outbox": "ok",
+            "notify_config": "ok",
             "sources": {"ok": 0, "failing": 0},
             "sync_claims": {"stuck": 0},
             "scheduler": "ok",
@@ -105,7 +106,9 @@ def _health_in_child(data_dir, *setup, database_url=None):
 
 def test_pending_migrations_make_it_degraded(tmp_path):
     status, body = _health_in_child(
-        tmp_path, ("migrate", "--no-input"), ("migrate", "vigie", "0001_initial", "--no-input")
+        tmp_path,
+        ("migrate", "--no-input"),
+        ("migrate", "vigie", "0002_notifications", "--no-input"),
     )
     assert status == 503
     assert body["checks"]["migrations"] == "pending: 1"
@@ -151,3 +154,18 @@ def test_pages_show_a_clear_error_when_the_database_is_down(tmp_path):
     assert status == 503
     assert "Base de données indisponible" in page
     assert "Traceback" not in page
+
+
+def test_a_notification_waiting_for_a_missing_variable_is_flagged_not_a_503(client, monkeypatch):
+    from vigie.notify import Destination, Message, enqueue
+    from vigie.notify.outbox import deliver_due
+
+    heartbeat()
+    monkeypatch.delenv("AM_HOOK_URL", raising=False)
+    enqueue(Destination("webhook", {"url": "${AM_HOOK_URL}", "secret": "s"}), Message("x"), key="k")
+    deliver_due()
+    response = client.get("/health")
+    assert response.status_code == 200  # the page keeps answering: the operator must read it
+    assert response.json()["checks"]["notify_config"] == (
+        "misconfigured: 1 notification(s) waiting: AM_HOOK_URL: environment variable is not set"
+    )

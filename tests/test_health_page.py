@@ -60,6 +60,7 @@ def test_all_is_well_in_french(staff_client):
         "Migrations": "en ordre",
         "Exécuteur des tâches de fond": "en ordre",
         "File des notifications": "en ordre",
+        "Réglages des notifications": "en ordre",
         "Sources": "aucune source surveillée",
         "Synchronisations en cours": "aucune bloquée",
         "Planificateur des sondes": "en ordre",
@@ -156,3 +157,15 @@ def test_health_stays_english_for_a_french_reader(staff_client):
     assert body["checks"]["sync_claims"] == {
         "stuck": 1, "problems": ["held sync claim stuck (7 min)"],
     }  # fmt: skip
+
+
+def test_a_notification_waiting_for_a_setting_in_french(staff_client):
+    beat(WORKER, timedelta(seconds=10))
+    Notification.objects.create(
+        key="k", kind="slack", subject="s", severity="info", misconfigured=True,
+        last_error="AM_HOOK_URL: environment variable is not set",
+    )  # fmt: skip
+    assert checks(staff_client)["Réglages des notifications"] == (
+        "1 notification attend un réglage qui manque à l’exécuteur : "
+        "AM_HOOK_URL: environment variable is not set"
+    )

@@ -165,11 +165,12 @@ def test_variables_are_resolved_at_send_time(webhook_server, monkeypatch):
     assert webhook_server.posts[0]["path"] == "/from-env"
 
 
-def test_a_missing_variable_is_permanent_and_named(monkeypatch):
+def test_a_missing_variable_is_a_retryable_configuration_fault_and_named(monkeypatch):
     monkeypatch.delenv("VIGIE_TEST_MISSING", raising=False)
     with pytest.raises(TransportError) as info:
         send(Destination("slack", {"url": "${VIGIE_TEST_MISSING}"}), MESSAGE, key="k")
-    assert info.value.permanent
+    assert not info.value.permanent
+    assert info.value.configuration
     assert "VIGIE_TEST_MISSING" in str(info.value)
 
 

@@ -157,7 +157,8 @@ def test_secrets_never_reach_last_error(webhook_server, monkeypatch):
     ]
     deliver_due()
     errors = [row.last_error for row in Notification.objects.order_by("key")]
-    assert all(state == "failed" for state in Notification.objects.values_list("state", flat=True))
+    states = list(Notification.objects.order_by("key").values_list("state", flat=True))
+    assert states == ["failed", "failed", "pending"]  # a missing variable waits to be set
     assert webhook_server.url not in errors[0]
     assert "RK-SECRET-9" not in errors[1]
     assert errors[2] == "VIGIE_TEST_UNSET: environment variable is not set"
@@ -327,3 +328,34 @@ def test_a_redirect_from_a_receiver_is_not_followed(webhook_server):
         "Slack webhook: the receiver answered with a redirect (HTTP 302), not followed"
     )
     assert [post["path"] for post in webhook_server.posts] == ["/hook"]
+
+
+def test_a_missing_variable_waits_until_it_is_set_and_is_sent_once(webhook_server, monkeypatch):
+    monkeypatch.delenv("AM_HOOK_URL", raising=False)
+    with time_machine.travel(T0, tick=False):
+        row = enqueue(Destination("slack", {"url": "${AM_HOOK_URL}"}), MESSAGE, key="k")
+        assert deliver_due() == 0
+    row.refresh_from_db()
+    assert (row.state, row.misconfigured) == ("pending", True)
+    assert row.last_error == "AM_HOOK_URL: environment variable is not set"
+    assert row.next_attempt_at >= T0 + timedelta(seconds=outbox.BACKOFF_BASE)
+    # The operator sets it and restarts the worker: the next retry sends it, once.
+    monkeypatch.setenv("AM_HOOK_URL", f"{webhook_server.url}/am")
+    with time_machine.travel(row.next_attempt_at, tick=False):
+        assert deliver_due() == 1
+        assert deliver_due() == 0
+    row.refresh_from_db()
+    assert (row.state, row.misconfigured, row.last_error) == ("sent", False, "")
+    assert [post["path"] for post in webhook_server.posts] == ["/am"]
+
+
+def test_a_missing_variable_is_given_up_at_the_outbox_give_up_age(monkeypatch):
+    monkeypatch.delenv("AM_HOOK_URL", raising=False)
+    with time_machine.travel(T0, tick=False):
+        row = enqueue(Destination("slack", {"url": "${AM_HOOK_URL}"}), MESSAGE, key="k")
+        deliver_due()
+    with time_machine.travel(T0 + timedelta(hours=24), tick=False):
+        deliver_due()
+    row.refresh_from_db()
+    assert row.state == "failed"
+    assert row.last_error == "gave up after 24 h: AM_HOOK_URL: environment variable is not set"

@@ -120,6 +120,22 @@ def check_outbox():
     return OK
 
 
+def check_notify_config():
+    """Notifications waiting because the worker lacks a setting (an unset `${VAR}`): no
+    receiver will ever say so, and they are lost at the give-up age. Vigie keeps answering
+    (not its own fault for a load balancer), but the operator reads what to set."""
+    waiting = Notification.objects.filter(state=Notification.State.PENDING, misconfigured=True)
+    count = waiting.count()
+    if not count:
+        return OK
+    reasons = sorted(set(waiting.values_list("last_error", flat=True)))
+    return Fact(
+        "misconfigured",
+        f"misconfigured: {count} notification(s) waiting: {'; '.join(reasons)}",
+        {"count": count, "reasons": reasons},
+    )
+
+
 # The database's first: evaluate() stops when it fails.
 register(
     "database",
@@ -142,6 +158,12 @@ register(
     True,
     label=_("Notification outbox"),
     template="health/facts.html#outbox",
+)
+register(
+    "notify_config",
+    "vigie.health.check_notify_config",
+    label=_("Notification settings"),
+    template="health/facts.html#notify-config",
 )
 
 

@@ -81,6 +81,11 @@ class Notification(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
     claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # The last attempt found Vigie's own settings missing (TransportError.configuration):
+    # /health names it, since no receiver will ever report it.
+    misconfigured = models.BooleanField(_("misconfigured"), default=False)
+    # Structured facts for receivers that read JSON (the webhook): Message.details.
+    details = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
@@ -110,6 +115,7 @@ class Notification(models.Model):
                 "severity": message.severity,
                 "event": message.event,
                 "dedup_key": message.dedup_key,
+                "details": message.details,
             },
         )
         return notification
@@ -129,4 +135,5 @@ class Notification(models.Model):
             severity=self.severity,
             event=self.event,
             dedup_key=self.dedup_key,
+            details=self.details,
         )

@@ -473,7 +473,8 @@ def test_an_acknowledged_incident_raised_to_critical_tells_the_channels_and_page
     incident.refresh_from_db()
     assert (incident.severity, incident.state) == ("critical", "acknowledged")
     assert incident.next_escalation_at is None and incident.current_level == 0
-    assert incident.notifications().count() == 2  # the warning, then the raise
+    # The warning, its acknowledgement to the channel, then the raise.
+    assert incident.notifications().count() == 3
     ScriptedBackend.job_totals = (200, 12)
     sync_at(source, T0 + timedelta(minutes=10))
     incident.refresh_from_db()

@@ -48,7 +48,12 @@ def send(destination, message, *, key):
                 text = text.replace(str(config[name]), REDACTED)
         if text == str(exc):
             raise
-        raise TransportError(text, permanent=exc.permanent, retry_after=exc.retry_after) from None
+        raise TransportError(
+            text,
+            permanent=exc.permanent,
+            retry_after=exc.retry_after,
+            configuration=exc.configuration,
+        ) from None
 
 
 def enqueue(destination, message, *, key, group=""):

@@ -17,12 +17,15 @@ def severities_at_most(severity):
 
 class TransportError(Exception):
     """A message that did not go out. `permanent`: retrying will not help (bad URL, gone);
-    `retry_after`: seconds the receiver asked us to wait (a 429's Retry-After)."""
+    `retry_after`: seconds the receiver asked us to wait (a 429's Retry-After);
+    `configuration`: Vigie's own settings are missing (an unset `${VAR}`): an operator fixes
+    them and restarts the worker, so the row waits for them instead of failing."""
 
-    def __init__(self, message, *, permanent=False, retry_after=None):
+    def __init__(self, message, *, permanent=False, retry_after=None, configuration=False):
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+        self.configuration = configuration
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class Message:
     """What is said, independent of the channel: a short line, optional details and a link.
 
     `event` and `dedup_key` let receivers that track incidents (PagerDuty) open, acknowledge
-    and resolve the same alert."""
+    and resolve the same alert; `details` are facts a JSON receiver reads as fields (the
+    webhook's check, team, opened_at…), JSON-serialisable."""
 
     subject: str
     text: str = ""
@@ -38,6 +42,7 @@ class Message:
     severity: str = "info"
     event: str = "trigger"
     dedup_key: str = ""
+    details: dict = field(default_factory=dict, hash=False)
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
@@ -66,11 +71,12 @@ class Destination:
     label: str = ""
 
     def resolved_config(self):
-        """The config with its `${VAR}` references resolved; a missing one is permanent."""
+        """The config with its `${VAR}` references resolved; a missing one is a configuration
+        fault, retried: the variable may be set and the worker restarted before the give-up."""
         try:
             return {name: env.expand(value) for name, value in self.config.items()}
         except env.MissingVariable as exc:
-            raise TransportError(str(exc), permanent=True) from None
+            raise TransportError(str(exc), configuration=True) from None
 
 
 class Transport:

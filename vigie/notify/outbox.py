@@ -77,7 +77,11 @@ def deliver(notification, now):
         record_failure(notification, error, now)
         return False
     Notification.objects.filter(pk=notification.pk).update(
-        state=Notification.State.SENT, sent_at=now, claimed_until=None, last_error=""
+        state=Notification.State.SENT,
+        sent_at=now,
+        claimed_until=None,
+        last_error="",
+        misconfigured=False,
     )
     notification.state, notification.sent_at, notification.last_error = (
         Notification.State.SENT,
@@ -89,8 +93,9 @@ def deliver(notification, now):
 
 
 def record_failure(notification, error, now):
-    """Permanent: failed at once. Transient: retried after Retry-After or the backoff, the last
-    attempt at the give-up deadline (VIGIE_NOTIFY_GIVE_UP_HOURS after it was enqueued)."""
+    """Permanent: failed at once. Transient, or a configuration fault (kept `misconfigured`
+    for /health): retried after Retry-After or the backoff, the last attempt at the give-up
+    deadline (VIGIE_NOTIFY_GIVE_UP_HOURS after it was enqueued)."""
     hours = settings.VIGIE_NOTIFY_GIVE_UP_HOURS
     give_up_at = notification.created_at + timedelta(hours=hours)
     reason = str(error)
@@ -106,13 +111,18 @@ def record_failure(notification, error, now):
         state = Notification.State.PENDING
         next_attempt_at = min(now + timedelta(seconds=wait), give_up_at)
     Notification.objects.filter(pk=notification.pk).update(
-        state=state, next_attempt_at=next_attempt_at, claimed_until=None, last_error=reason
+        state=state,
+        next_attempt_at=next_attempt_at,
+        claimed_until=None,
+        last_error=reason,
+        misconfigured=error.configuration,
     )
     logger.warning(
         "notification_failed",
         notification=notification.pk,
         kind=notification.kind,
         permanent=error.permanent,
+        configuration=error.configuration,
         state=state,
         error=reason,
     )

@@ -2,7 +2,11 @@
 
 The receiver recomputes `hmac_sha256(secret, raw body)` and compares it with
 `X-Vigie-Signature: sha256=<hex>`; `X-Vigie-Idempotency-Key` is the same on every retry of
-one notification, so a receiver that saw it already can answer 2xx and do nothing."""
+one notification, so a receiver that saw it already can answer 2xx and do nothing.
+
+The body holds the message's `details` (an incident's check, team, opened_at, failure
+message…) beside its own fields, which always win; `text` is never empty (the subject when
+the message has no more to say)."""
 
 import hashlib
 import hmac
@@ -29,9 +33,10 @@ class WebhookTransport(Transport):
             raise TransportError("no signing secret configured", permanent=True)
         body = json_body(
             {
+                **message.details,
                 "key": key,
                 "subject": message.subject,
-                "text": message.text,
+                "text": message.text or message.subject,
                 "url": message.url,
                 "severity": message.severity,
                 "event": message.event,
