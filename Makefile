@@ -2,8 +2,9 @@
 PYTHON ?= python3
 # A working uv on PATH, else one bootstrapped in .tools/ (pyenv shims may hide it).
 UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo .tools/bin/uv)
-MANAGE := $(UV) run --frozen python manage.py
 ADDR ?= 127.0.0.1:8000
+# VIGIE_ADDR: links in notifications point where `make run` serves, unless VIGIE_BASE_URL is set.
+MANAGE := VIGIE_ADDR=$(ADDR) $(UV) run --frozen python manage.py
 # Tests run on every core with pytest-xdist when there is more than one and xdist is installed;
 # PYTEST_ARGS=... replaces this (serial unless it says -n). pytest-django gives each xdist worker
 # its own test database (test_<name>_gw0, _gw1, ...), on SQLite and PostgreSQL alike.

@@ -233,8 +233,11 @@ VIGIE_GITHUB_TOKEN = env.get_str("VIGIE_GITHUB_TOKEN")
 VIGIE_GITHUB_API_URL = env.get_str("VIGIE_GITHUB_API_URL", "https://api.github.com")
 
 
-# Links in notifications and emails point here.
-VIGIE_BASE_URL = env.get_str("VIGIE_BASE_URL", "http://127.0.0.1:8000")
+# Links in notifications and emails point here; unset, at the address `make run` (or
+# `serve --addr`) serves on, which it passes as VIGIE_ADDR.
+VIGIE_BASE_URL = env.get_str("VIGIE_BASE_URL") or "http://" + env.get_str(
+    "VIGIE_ADDR", "127.0.0.1:8000"
+)
 # Email notifications: SMTP (a local relay unless EMAIL_HOST says otherwise); printed in DEBUG.
 MAILERS = {
     "default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
