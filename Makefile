@@ -34,9 +34,10 @@ test: install
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
+# Silent: `make manage ARGS="monitors export" > monitors.yaml` keeps only the command's output.
 install: .tools/bin/uv
-	$(UV) sync --frozen --quiet
-	env -u DJANGO_SETTINGS_MODULE $(UV) run --frozen django-admin compilemessages --ignore .venv --ignore .tools --ignore var --verbosity 0
+	@$(UV) sync --frozen --quiet
+	@env -u DJANGO_SETTINGS_MODULE $(UV) run --frozen django-admin compilemessages --ignore .venv --ignore .tools --ignore var --verbosity 0
 
 .tools/bin/uv:
 	@if ! uv --version >/dev/null 2>&1; then \

@@ -133,3 +133,23 @@ def test_make_test_runs_on_every_core_with_a_serial_fallback():
     assert _make_test_command("NPROC=4")[-4:] == ["-n", "4", "--dist", "loadgroup"]
     assert "-n" not in _make_test_command("NPROC=1")
     assert _make_test_command("NPROC=4", "PYTEST_ARGS=-x tests")[-2:] == ["-x", "tests"]
+
+
+@pytest.mark.slow
+def test_make_manage_exports_yaml_whose_links_point_where_make_run_serves(tmp_path):
+    # As the README says: `make manage ARGS="monitors export" > monitors.yaml`, after
+    # `make run ADDR=...`; `-o .env` leaves the checkout's .env alone (the settings come from here).
+    env = vigie_env(VIGIE_DATA_DIR=str(tmp_path))
+    env.pop("VIGIE_BASE_URL", None)
+    manage("migrate", "--no-input", env=env, check=True, timeout=120)
+    manage("demo", env=env, check=True, timeout=120)
+    inherited = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    make_env = {k: v for k, v in env.items() if k not in inherited}
+    result = subprocess.run(
+        ["make", "-o", ".env", "manage", "ADDR=127.0.0.1:8347", "ARGS=monitors export"],
+        cwd=ROOT, env=make_env, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    exported = yaml.safe_load(result.stdout)
+    ping_urls = [check["ping_url"] for check in exported["checks"] if "ping_url" in check]
+    assert ping_urls
+    assert all(url.startswith("http://127.0.0.1:8347/") for url in ping_urls), ping_urls
