@@ -1,3 +1,4 @@
+import http.client
 import os
 import shlex
 import socket
@@ -71,40 +72,100 @@ def test_health_checks_use_health_probes():
         assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://")
 
 
-@pytest.mark.slow
-def test_the_compose_web_probe_passes_against_gunicorn_in_production(tmp_path):
-    """The web healthcheck as compose runs it: production settings, a public host name only."""
+# What a probe from another container does, with the compose service names resolving here.
+_IN_THE_COMPOSE_NETWORK = """
+import runpy, socket, sys
+resolve = socket.getaddrinfo
+socket.getaddrinfo = lambda host, *a, **k: resolve(
+    "127.0.0.1" if host in ("web", "db") else host, *a, **k
+)
+sys.argv = sys.argv[1:]
+runpy.run_module(sys.argv[0], run_name="__main__")
+"""
+
+
+@pytest.fixture(scope="module")
+def compose_web(tmp_path_factory):
+    """gunicorn as compose's web service runs it: production settings, the service's environment
+    (SQLite for PostgreSQL), a public host name only; the worker's heartbeat recorded."""
+    tmp_path = tmp_path_factory.mktemp("compose")
     port = _free_port()
+    environment = _compose()["services"]["web"]["environment"]
+    (tmp_path / "prometheus").mkdir()
     env = vigie_env(
+        **{k: str(v) for k, v in environment.items()}
+        | {
+            "DATABASE_URL": f"sqlite:///{tmp_path}/vigie.sqlite3",
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+        },
         DEBUG="false",
         SECRET_KEY="k8#Jf2!pQz7@Lm4$Rt9^Vw1&Xy6*Bn3(Hc5)Gd0_Ke8+Ps2=Ua7",
         ALLOWED_HOSTS="vigie.example.org",
+        METRICS_TOKEN="s3cret-metrics",
         VIGIE_DATA_DIR=str(tmp_path),
         SECURE_SSL_REDIRECT="true",
     )
     manage("migrate", "--no-input", env=env, check=True, timeout=120)
-    probe = _compose()["services"]["web"]["healthcheck"]["test"]
-    assert probe[0] == "CMD"
-    command = [sys.executable if arg == "python" else arg for arg in probe[1:]]
-    command = [arg.replace(":8000", f":{port}") for arg in command]
+    beat = "from vigie.tasks import heartbeat; heartbeat()"
+    manage("shell", "-c", beat, env=env, check=True, timeout=60)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "vigie.wsgi", "--bind", f"127.0.0.1:{port}"],
+        [sys.executable, "-m", "gunicorn", "vigie.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        result = None
-        for _attempt in range(60):  # the first answers come once gunicorn is listening
-            result = subprocess.run(
-                command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
-            )
-            if result.returncode == 0 or "unreachable" not in result.stdout:
-                break
-            time.sleep(0.5)
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert result.stdout.strip() == "ok"
+        yield port, env
     finally:
         server.kill()
         server.wait(timeout=30)
+
+
+def _healthcheck(service, port, env):
+    probe = _compose()["services"][service]["healthcheck"]["test"]
+    assert probe[0] == "CMD" and probe[1] == "python"
+    args = [arg.replace(":8000", f":{port}") for arg in probe[2:]]
+    command = [sys.executable, "-c", _IN_THE_COMPOSE_NETWORK, *args[1:]]
+    result = None
+    for _attempt in range(60):  # the first answers come once gunicorn is listening
+        result = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+        )
+        if result.returncode == 0 or "unreachable" not in result.stdout:
+            break
+        time.sleep(0.5)
+    return result
+
+
+def _get(port, path, host, **headers):
+    """Not following redirects: what the proxy in front would see."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Host": host, **headers})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("service", ["web", "worker"])
+def test_the_compose_healthchecks_pass_against_gunicorn_in_production(compose_web, service):
+    port, env = compose_web
+    result = _healthcheck(service, port, env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.slow
+def test_prometheus_in_the_compose_network_scrapes_with_the_token_and_nothing_else(compose_web):
+    port, env = compose_web
+    _healthcheck("web", port, env)  # gunicorn is up
+    token = {"Authorization": "Bearer s3cret-metrics"}
+    status, body = _get(port, "/metrics", "web:8000", **token)
+    assert status == 200 and b"vigie_http_requests_total" in body
+    assert _get(port, "/metrics", "web:8000")[0] == 401
+    assert _get(port, "/accounts/login/", "web:8000")[0] == 400
+    assert _get(port, "/accounts/login/", "vigie.example.org")[0] == 301  # to HTTPS
 
 
 def _free_port():

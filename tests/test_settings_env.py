@@ -63,6 +63,9 @@ def test_unparsable_database_url_hides_the_password(monkeypatch):
         ({"DEBUG": "perhaps"}, "DEBUG"),
         ({"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE"),
         ({"SENTRY_PROFILES_SAMPLE_RATE": "lots"}, "SENTRY_PROFILES_SAMPLE_RATE"),
+        # Through ALLOWED_HOSTS a pattern would reach every page, not the probes only.
+        ({"PROBE_HOSTS": "web,*"}, "PROBE_HOSTS"),
+        ({"PROBE_HOSTS": ".example.org"}, "PROBE_HOSTS"),
     ],
 )
 def test_bad_environment_stops_the_start_with_one_line(overrides, variable):
@@ -225,3 +228,18 @@ def test_serve_tells_web_and_worker_the_address_it_serves(monkeypatch):
     with pytest.raises(SystemExit):
         call_command("serve", addr="127.0.0.1:8347")
     assert [env["VIGIE_ADDR"] for env in started] == ["127.0.0.1:8347", "127.0.0.1:8347"]
+
+
+def test_probe_hosts_from_the_environment_join_the_loopback_ones(tmp_path):
+    script = (
+        "from django.conf import settings; "
+        "print(settings.PROBE_HOSTS, settings.PUBLIC_ALLOWED_HOSTS, "
+        "'web' in settings.ALLOWED_HOSTS)"
+    )
+    env_vars = vigie_env(
+        DEBUG="false", SECRET_KEY="s" * 60, ALLOWED_HOSTS="vigie.example.org", PROBE_HOSTS="Web"
+    )
+    result = manage("shell", "-c", script, env=env_vars, check=True)
+    assert result.stdout.splitlines()[-1] == (
+        "['127.0.0.1', 'localhost', '[::1]', 'web'] ['vigie.example.org'] True"
+    )
