@@ -1,6 +1,8 @@
 import http.client
 import os
+import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -214,3 +216,79 @@ def test_make_manage_exports_yaml_whose_links_point_where_make_run_serves(tmp_pa
     ping_urls = [check["ping_url"] for check in exported["checks"] if "ping_url" in check]
     assert ping_urls
     assert all(url.startswith("http://127.0.0.1:8347/") for url in ping_urls), ping_urls
+
+
+def _dockerignore_regexes():
+    """.dockerignore as Docker reads it: `**` any directories, `*` within one, `!` keeps."""
+    rules = []
+    for line in (ROOT / ".dockerignore").read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        keep = line.startswith("!")
+        pattern = "".join(
+            {"**/": "(.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}.get(token) or re.escape(token)
+            for token in re.findall(r"\*\*/|\*\*|\*|\?|[^*?]+", line.removeprefix("!").strip("/"))
+        )
+        rules.append((keep, re.compile(pattern)))
+    return rules
+
+
+def _sent_to_docker(path, rules):
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    sent = True
+    for keep, regex in rules:
+        if any(regex.fullmatch(prefix) for prefix in prefixes):
+            sent = keep
+    return sent
+
+
+@pytest.mark.parametrize(
+    "path",
+    [".env", ".env.production", "deploy/.env", "var/vigie.sqlite3", "db.sqlite3-wal",
+     "certs/tls.key", "tls.pem", ".git/config", ".venv/bin/python"],
+)  # fmt: skip
+def test_the_build_context_leaves_out_settings_secrets_and_data(path):
+    assert not _sent_to_docker(path, _dockerignore_regexes())
+
+
+def _dockerfile_instructions():
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    return [line.split(None, 1) for line in lines if line and not line.startswith("#")]
+
+
+@pytest.mark.slow
+def test_the_image_builds_its_static_files_and_messages_without_any_dotenv(tmp_path):
+    # `docker build .` without an engine: the context .dockerignore lets through, then the RUN
+    # that compiles the messages and collects the static files, with nothing from this shell.
+    rules = _dockerignore_regexes()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    context = tmp_path / "app"
+    for path in tracked:
+        if _sent_to_docker(path, rules) and (ROOT / path).is_file():
+            (context / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / path, context / path)
+    assert not (context / ".env").exists()
+    instructions = _dockerfile_instructions()
+    # The placeholders live on the RUN line only, never in ENV or ARG (kept in the image).
+    assert not any(
+        word in args
+        for kind, args in instructions
+        if kind in ("ENV", "ARG")
+        for word in ("SECRET_KEY", "VIGIE_ENCRYPTION_KEYS", "DATABASE_URL")
+    )
+    [build] = [args for kind, args in instructions if kind == "RUN" and "collectstatic" in args]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _fake(bin_dir, "python", f'exec {shlex.quote(sys.executable)} "$@"')  # the image's venv
+    env = {"PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    result = subprocess.run(
+        ["sh", "-c", build], cwd=context, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (context / "var" / "staticfiles" / "staticfiles.json").is_file()
+    assert (context / "locale" / "fr" / "LC_MESSAGES" / "django.mo").is_file()
