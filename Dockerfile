@@ -8,11 +8,12 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev
 COPY . .
-# Build-time only values: the real ones come from the environment at run time.
-RUN SECRET_KEY=build DEBUG=false DATABASE_URL=sqlite:////tmp/build.sqlite3 \
-    python manage.py compilemessages --ignore /opt/venv \
-    && SECRET_KEY=build DEBUG=false DATABASE_URL=sqlite:////tmp/build.sqlite3 \
-    python manage.py collectstatic --no-input
+# Placeholders for the build only, set on these commands and kept nowhere in the image: the
+# real values come from the environment at run time. No .env is read (.dockerignore keeps it out).
+RUN export VIGIE_ENV_FILE= SECRET_KEY=build-only DEBUG=false DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+    VIGIE_ENCRYPTION_KEYS=YnVpbGQtb25seS1ub3QtYS1zZWNyZXQta2V5LTAxMjM= \
+    && python manage.py compilemessages --ignore /opt/venv \
+    && python manage.py collectstatic --no-input
 RUN useradd --system --home /app vigie && mkdir -p /app/var && chown vigie /app/var
 USER vigie
 EXPOSE 8000

@@ -2,8 +2,9 @@
 PYTHON ?= python3
 # A working uv on PATH, else one bootstrapped in .tools/ (pyenv shims may hide it).
 UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo .tools/bin/uv)
-MANAGE := $(UV) run --frozen python manage.py
 ADDR ?= 127.0.0.1:8000
+# VIGIE_ADDR: links in notifications point where `make run` serves, unless VIGIE_BASE_URL is set.
+MANAGE := VIGIE_ADDR=$(ADDR) $(UV) run --frozen python manage.py
 # Tests run on every core with pytest-xdist when there is more than one and xdist is installed;
 # PYTEST_ARGS=... replaces this (serial unless it says -n). pytest-django gives each xdist worker
 # its own test database (test_<name>_gw0, _gw1, ...), on SQLite and PostgreSQL alike.
@@ -33,9 +34,10 @@ test: install
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
+# Silent: `make manage ARGS="monitors export" > monitors.yaml` keeps only the command's output.
 install: .tools/bin/uv
-	$(UV) sync --frozen --quiet
-	env -u DJANGO_SETTINGS_MODULE $(UV) run --frozen django-admin compilemessages --ignore .venv --ignore .tools --ignore var --verbosity 0
+	@$(UV) sync --frozen --quiet
+	@env -u DJANGO_SETTINGS_MODULE $(UV) run --frozen django-admin compilemessages --ignore .venv --ignore .tools --ignore var --verbosity 0
 
 .tools/bin/uv:
 	@if ! uv --version >/dev/null 2>&1; then \

@@ -3,8 +3,22 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-def test_metrics_are_open_without_a_token(client, settings):
+@pytest.fixture
+def open_metrics(settings):
+    """Development: DEBUG and no token."""
+    settings.DEBUG = True
     settings.METRICS_TOKEN = ""
+
+
+def test_metrics_are_off_in_production_without_a_token(client, settings):
+    settings.METRICS_TOKEN = ""
+    response = client.get("/metrics")
+    assert response.status_code == 403
+    assert response.content == b"metrics are off: set METRICS_TOKEN to read them\n"
+    assert "vigie_" not in response.content.decode()
+
+
+def test_metrics_are_open_in_debug_without_a_token(client, open_metrics):
     client.get("/health")
     response = client.get("/metrics")
     assert response.status_code == 200
@@ -25,26 +39,23 @@ def test_metrics_need_the_bearer_token_when_set(client, settings):
     assert right.status_code == 200
 
 
-def test_queue_length_counts_waiting_tasks(client, settings):
+def test_queue_length_counts_waiting_tasks(client, open_metrics):
     from django_q.brokers import get_broker
 
-    settings.METRICS_TOKEN = ""
     get_broker().enqueue("payload")
     assert "vigie_task_queue_length 1.0" in client.get("/metrics").content.decode()
 
 
-def test_unknown_methods_do_not_grow_the_label_set(client, settings):
-    settings.METRICS_TOKEN = ""
+def test_unknown_methods_do_not_grow_the_label_set(client, open_metrics):
     client.generic("BREW", "/health")
     text = client.get("/metrics").content.decode()
     assert 'method="other"' in text
     assert "BREW" not in text
 
 
-def test_notification_figures_come_from_the_outbox(client, settings):
+def test_notification_figures_come_from_the_outbox(client, open_metrics):
     from vigie.models import Notification
 
-    settings.METRICS_TOKEN = ""
     base = {"kind": "slack", "subject": "s", "severity": "info"}
     Notification.objects.create(key="a", state="failed", **base)
     Notification.objects.create(key="b", state="failed", **base)

@@ -14,22 +14,26 @@ from vigie.tasks import heartbeat
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"ALLOWED_HOSTS": ["vigie.example.org", "127.0.0.1", "localhost", "[::1]"],
-          "PUBLIC_ALLOWED_HOSTS": ["vigie.example.org"]}  # fmt: skip
+PUBLIC = {"ALLOWED_HOSTS": ["vigie.example.org", "127.0.0.1", "localhost", "[::1]", "web"],
+          "PUBLIC_ALLOWED_HOSTS": ["vigie.example.org"],
+          "PROBE_HOSTS": ["127.0.0.1", "localhost", "[::1]", "web"],
+          "METRICS_TOKEN": "s3cret-token"}  # fmt: skip
 
 
 @override_settings(**PUBLIC)
-@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "[::1]:8000"])
-def test_a_loopback_host_reaches_the_probes(client, host):
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "[::1]:8000", "web:8000"])
+def test_a_probe_host_reaches_the_probes(client, host):
     heartbeat()
     assert client.get("/health", headers={"host": host}).status_code == 200
-    assert client.get("/metrics", headers={"host": host}).status_code == 200
+    scrape = {"host": host, "Authorization": "Bearer s3cret-token"}
+    assert client.get("/metrics", headers=scrape).status_code == 200
 
 
 @override_settings(**PUBLIC)
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "web:8000"])
 @pytest.mark.parametrize("url", ["/", "/accounts/login/", "/health/", "/admin/"])
-def test_a_loopback_host_reaches_nothing_else(client, url):
-    assert client.get(url, headers={"host": "127.0.0.1:8000"}).status_code == 400
+def test_a_probe_host_reaches_nothing_else(client, host, url):
+    assert client.get(url, headers={"host": host}).status_code == 400
 
 
 @override_settings(**PUBLIC)

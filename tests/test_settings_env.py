@@ -63,6 +63,9 @@ def test_unparsable_database_url_hides_the_password(monkeypatch):
         ({"DEBUG": "perhaps"}, "DEBUG"),
         ({"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE"),
         ({"SENTRY_PROFILES_SAMPLE_RATE": "lots"}, "SENTRY_PROFILES_SAMPLE_RATE"),
+        # Through ALLOWED_HOSTS a pattern would reach every page, not the probes only.
+        ({"PROBE_HOSTS": "web,*"}, "PROBE_HOSTS"),
+        ({"PROBE_HOSTS": ".example.org"}, "PROBE_HOSTS"),
     ],
 )
 def test_bad_environment_stops_the_start_with_one_line(overrides, variable):
@@ -174,3 +177,69 @@ def test_manage_reads_the_dotenv_file(tmp_path):
     )
     result = manage("shell", "-c", script, env=env_vars, check=True)
     assert result.stdout.splitlines()[-1] == "False ['vigie.example.org']"
+
+
+def _base_url(tmp_path, dotenv="", **overrides):
+    path = tmp_path / ".env"
+    path.write_text(dotenv)
+    env_vars = vigie_env(VIGIE_ENV_FILE=str(path), VIGIE_DATA_DIR=str(tmp_path))
+    env_vars.pop("VIGIE_BASE_URL", None)  # the test runner's own, if it has one
+    env_vars.update(overrides)
+    script = "from django.conf import settings; print(settings.VIGIE_BASE_URL)"
+    return manage("shell", "-c", script, env=env_vars, check=True).stdout.splitlines()[-1]
+
+
+def test_links_point_where_make_run_serves(tmp_path):
+    assert _base_url(tmp_path, VIGIE_ADDR="127.0.0.1:8347") == "http://127.0.0.1:8347"
+    assert _base_url(tmp_path) == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize("where", ["dotenv", "environment"])
+def test_an_operators_base_url_wins_over_the_served_address(tmp_path, where):
+    chosen = "https://vigie.example.org"
+    if where == "dotenv":
+        url = _base_url(tmp_path, f"VIGIE_BASE_URL={chosen}\n", VIGIE_ADDR="127.0.0.1:8347")
+    else:
+        url = _base_url(tmp_path, VIGIE_ADDR="127.0.0.1:8347", VIGIE_BASE_URL=chosen)
+    assert url == chosen
+
+
+def test_serve_tells_web_and_worker_the_address_it_serves(monkeypatch):
+    from django.core.management import call_command
+
+    from vigie.management.commands import serve
+
+    started = []
+
+    class Child:
+        pid, returncode = 0, 0
+
+        def __init__(self, command, env, **kwargs):
+            started.append(env)
+
+        def poll(self):
+            return 0
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(serve.subprocess, "Popen", Child)
+    monkeypatch.setattr(serve, "async_task", lambda *args: None)
+    with pytest.raises(SystemExit):
+        call_command("serve", addr="127.0.0.1:8347")
+    assert [env["VIGIE_ADDR"] for env in started] == ["127.0.0.1:8347", "127.0.0.1:8347"]
+
+
+def test_probe_hosts_from_the_environment_join_the_loopback_ones(tmp_path):
+    script = (
+        "from django.conf import settings; "
+        "print(settings.PROBE_HOSTS, settings.PUBLIC_ALLOWED_HOSTS, "
+        "'web' in settings.ALLOWED_HOSTS)"
+    )
+    env_vars = vigie_env(
+        DEBUG="false", SECRET_KEY="s" * 60, ALLOWED_HOSTS="vigie.example.org", PROBE_HOSTS="Web"
+    )
+    result = manage("shell", "-c", script, env=env_vars, check=True)
+    assert result.stdout.splitlines()[-1] == (
+        "['127.0.0.1', 'localhost', '[::1]', 'web'] ['vigie.example.org'] True"
+    )

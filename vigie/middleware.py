@@ -126,9 +126,9 @@ class BadInputMiddleware:
 
 
 class ProbeHostMiddleware:
-    """Loopback Host names reach only the probe endpoints (/health, /metrics).
+    """Probe Host names (loopback, PROBE_HOSTS) reach only the probe endpoints (/health, /metrics).
 
-    Settings add the loopback names to ALLOWED_HOSTS so a container probe needs no public host
+    Settings add the probe names to ALLOWED_HOSTS so a container probe needs no public host
     name; this middleware, first in the chain, refuses them everywhere else unless the
     deployment listed them itself.
     """

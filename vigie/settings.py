@@ -44,9 +44,16 @@ for _key in VIGIE_ENCRYPTION_KEYS:
         ) from None
 
 PUBLIC_ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
-# Container probes speak to the loopback address: these names are allowed for PROBE_PATHS only
-# (vigie.middleware.ProbeHostMiddleware), whatever ALLOWED_HOSTS says.
+# Container probes speak to the loopback address, and a probe from another container (compose's
+# worker, Prometheus) to the service's name, listed in PROBE_HOSTS: these names are allowed for
+# PROBE_PATHS only (vigie.middleware.ProbeHostMiddleware), whatever ALLOWED_HOSTS says.
 PROBE_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+for _host in env.get_list("PROBE_HOSTS"):
+    # The middleware compares exact names: a pattern would reach every page through ALLOWED_HOSTS.
+    if _host.startswith(".") or "*" in _host:
+        raise ConfigError(f"PROBE_HOSTS: {_host!r} is a pattern; list exact host names (web)")
+    if _host.lower() not in PROBE_HOSTS:
+        PROBE_HOSTS.append(_host.lower())
 PROBE_PATHS = ["/health", "/metrics"]
 ALLOWED_HOSTS = PUBLIC_ALLOWED_HOSTS + [h for h in PROBE_HOSTS if h not in PUBLIC_ALLOWED_HOSTS]
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS")
@@ -233,8 +240,11 @@ VIGIE_GITHUB_TOKEN = env.get_str("VIGIE_GITHUB_TOKEN")
 VIGIE_GITHUB_API_URL = env.get_str("VIGIE_GITHUB_API_URL", "https://api.github.com")
 
 
-# Links in notifications and emails point here.
-VIGIE_BASE_URL = env.get_str("VIGIE_BASE_URL", "http://127.0.0.1:8000")
+# Links in notifications and emails point here; unset, at the address `make run` (or
+# `serve --addr`) serves on, which it passes as VIGIE_ADDR.
+VIGIE_BASE_URL = env.get_str("VIGIE_BASE_URL") or "http://" + env.get_str(
+    "VIGIE_ADDR", "127.0.0.1:8000"
+)
 # Email notifications: SMTP (a local relay unless EMAIL_HOST says otherwise); printed in DEBUG.
 MAILERS = {
     "default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}

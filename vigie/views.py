@@ -39,6 +39,13 @@ def health(request):
 @never_cache
 def metrics(request):
     token = settings.METRICS_TOKEN
+    if not token and not settings.DEBUG:
+        # Open in production they would tell anyone the traffic, the queue, the failing sends.
+        return HttpResponse(
+            "metrics are off: set METRICS_TOKEN to read them\n",
+            status=403,
+            content_type="text/plain",
+        )
     if token:
         given = bearer_token(request) or ""
         if not secrets.compare_digest(given.encode(), token.encode()):

@@ -35,10 +35,12 @@ class Command(BaseCommand):
         )
         # Queued now, so the worker proves it is alive as soon as it starts.
         async_task("vigie.tasks.heartbeat")
+        # Links in what both send point at this address unless VIGIE_BASE_URL says otherwise.
+        env = {**os.environ, "VIGIE_ADDR": addr}
         # Own sessions: Ctrl-C reaches only us, and we stop both children the same way.
         children = {
-            "web": subprocess.Popen(web, start_new_session=True),
-            "worker": subprocess.Popen([*manage, "qcluster"], start_new_session=True),
+            "web": subprocess.Popen(web, start_new_session=True, env=env),
+            "worker": subprocess.Popen([*manage, "qcluster"], start_new_session=True, env=env),
         }
         self.stdout.write(
             self.style.SUCCESS(f"Vigie on http://{addr}/ (Ctrl-C stops web and worker)")
