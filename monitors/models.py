@@ -125,7 +125,9 @@ class Check(models.Model):
         DOWN = "down", _("down")
         UNKNOWN = "unknown", _("unknown")
 
-    team = models.ForeignKey("rotation.Team", on_delete=models.CASCADE, related_name="checks")
+    team = models.ForeignKey(
+        "rotation.Team", on_delete=models.CASCADE, related_name="checks", verbose_name=_("team")
+    )
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("type"), max_length=20, choices=Kind)
     config = models.JSONField(_("configuration"), default=dict, blank=True)
@@ -161,10 +163,10 @@ class Check(models.Model):
     last_ok = models.BooleanField(null=True, blank=True)
     last_latency = models.FloatField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_message = models.TextField(blank=True)
+    last_message = models.TextField(_("last message"), blank=True)
     last_details = models.JSONField(default=dict, blank=True)
-    last_checked_at = models.DateTimeField(null=True, blank=True)
-    next_run_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_checked_at = models.DateTimeField(_("last checked at"), null=True, blank=True)
+    next_run_at = models.DateTimeField(_("next run at"), default=timezone.now, db_index=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=32, blank=True)
 
@@ -178,8 +180,8 @@ class Check(models.Model):
     latency_p95 = models.FloatField(null=True, blank=True)
     summarized_at = models.DateTimeField(null=True, blank=True)
 
-    ping_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    last_ping_at = models.DateTimeField(null=True, blank=True)
+    ping_token = models.UUIDField(_("ping token"), default=uuid.uuid4, unique=True, editable=False)
+    last_ping_at = models.DateTimeField(_("last ping at"), null=True, blank=True)
     last_ping_kind = models.CharField(max_length=10, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
 

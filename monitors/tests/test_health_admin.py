@@ -79,3 +79,16 @@ def test_the_admin_refuses_an_internal_target_unless_allowed(client, django_user
     response = client.post(reverse("admin:monitors_check_add"), {**form, "allow_private": "on"})
     assert response.status_code == 302
     assert Check.objects.get(name="api").allow_private
+
+
+def test_the_check_form_names_every_field_in_french(client, django_user_model):
+    check = make_check()
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.org", "x"))
+    body = client.get(
+        reverse("admin:monitors_check_change", args=[check.pk]), headers={"accept-language": "fr"}
+    ).content.decode()
+    for label in ("Équipe", "Dernier message", "Dernière vérification", "Prochaine vérification",
+                  "Jeton de ping", "Dernier ping"):  # fmt: skip
+        assert f"{label}" in body, label
+    for english in ("Last message", "Last checked at", "Next run at", "Ping token"):
+        assert english not in body, english
