@@ -10,7 +10,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -521,19 +521,23 @@ def summarize_checks(now):
 
 
 class MaintenanceWindowQuerySet(models.QuerySet):
+    def _open_at(self, at):
+        return self.filter(Q(start__isnull=True) | Q(start__lte=at, end__gt=at))
+
     def covering(self, check, at):
         """The windows of `check` covering `at` (a list): one-off in UTC, weekly in the team's
         local time."""
         local = check.team.local(at)
-        found = []
-        for window in self.filter(checks=check).filter(
-            Q(start__isnull=True) | Q(start__lte=at, end__gt=at)
-        ):
-            if window.start is not None or (
-                window.weekday == local.weekday()
-                and window.weekly_start <= local.time().replace(tzinfo=None) < window.weekly_end
-            ):
-                found.append(window)
+        return [w for w in self._open_at(at).filter(checks=check) if w.covers_local(local)]
+
+    def covered(self, checks, at):
+        """The pks of those of `checks` (with their teams) a window covers at `at`: one query
+        for a page of checks."""
+        by_pk = {check.pk: check for check in checks}
+        found = set()
+        for window in self._open_at(at).filter(checks__in=by_pk).annotate(check_pk=F("checks")):
+            if window.covers_local(by_pk[window.check_pk].team.local(at)):
+                found.add(window.check_pk)
         return found
 
 
@@ -573,6 +577,14 @@ class MaintenanceWindow(models.Model):
             raise ValidationError({"end": _("The end must come after the start.")})
         if weekly and self.weekly_end <= self.weekly_start:
             raise ValidationError({"weekly_end": _("The end must come after the start.")})
+
+    def covers_local(self, local):
+        """Whether this window, already known open at that moment if one-off, covers the
+        team's local time `local` (a weekly one)."""
+        return self.start is not None or (
+            self.weekday == local.weekday()
+            and self.weekly_start <= local.time().replace(tzinfo=None) < self.weekly_end
+        )
 
 
 def is_external_link(value):

@@ -18,6 +18,7 @@ from monitors import charts, runbooks
 from monitors.models import (
     Check,
     Incident,
+    MaintenanceWindow,
     latency_percentiles,
     read_ack_token,
 )
@@ -54,7 +55,9 @@ def overview(request):
         request.GET.get("page")
     )
     rows = page.object_list
+    in_maintenance = MaintenanceWindow.objects.covered(rows, timezone.now())
     for check in rows:
+        check.in_maintenance = check.pk in in_maintenance
         check.uptimes = [(name, getattr(check, f"uptime_{name}")) for name in WINDOWS]
         check.spark = charts.sparkline(check.recent_latencies)
     context = {

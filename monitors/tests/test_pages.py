@@ -202,3 +202,39 @@ def test_resolving_by_hand_a_check_still_down_says_it_will_open_again(user, user
     recovering.save(update_fields=["state"])
     response = user_client.post(reverse("monitors:resolve", args=[other.pk]), follow=True)
     assert "toujours en panne" not in response.content.decode()
+
+
+def test_overview_says_which_checks_are_in_maintenance_in_one_query(
+    user_client, django_assert_max_num_queries
+):
+    from datetime import time
+
+    from monitors.models import MaintenanceWindow
+
+    team = make_team()
+    one_off, weekly, plain = (make_check(team, name=n) for n in ("deploy", "nightly", "api"))
+    MaintenanceWindow.objects.create(
+        team=team, name="deploy", start=T0 - timedelta(minutes=5), end=T0 + timedelta(hours=1)
+    ).checks.add(one_off)
+    local = team.local(T0)
+    MaintenanceWindow.objects.create(
+        team=team, name="nightly", weekday=local.weekday(),
+        weekly_start=time(0, 0), weekly_end=time(23, 59),
+    ).checks.add(weekly, plain)  # fmt: skip
+    MaintenanceWindow.objects.create(
+        team=team, name="past", start=T0 - timedelta(hours=3), end=T0 - timedelta(hours=2)
+    ).checks.add(plain)
+    # plain is only in the weekly one: pretend its day is another.
+    MaintenanceWindow.objects.filter(name="nightly").update(weekday=(local.weekday() + 1) % 7)
+    MaintenanceWindow.objects.create(
+        team=team, name="nightly-today", weekday=local.weekday(),
+        weekly_start=time(0, 0), weekly_end=time(23, 59),
+    ).checks.add(weekly)  # fmt: skip
+    with time_machine.travel(T0, tick=False), django_assert_max_num_queries(11):
+        body = user_client.get(reverse("monitors:overview"), HTTP_ACCEPT_LANGUAGE="fr").content
+    rows = {
+        name: body.decode().split(f">{name}<")[1].split("</tr>")[0]
+        for name in ("deploy", "nightly", "api")
+    }
+    assert "en maintenance" in rows["deploy"] and "en maintenance" in rows["nightly"]
+    assert "en maintenance" not in rows["api"]
